@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "oms",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "oms-capture", targets: ["Capture"]),
+        .executable(name: "oms-alerting", targets: ["Alerting"]),
+        .executable(name: "omsctl", targets: ["OmsCtl"]),
+        .executable(name: "oms-devkafka", targets: ["DevKafka"]),
+        .executable(name: "oms-bench", targets: ["Bench"]),
+        .library(name: "Shared", targets: ["Shared"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .target(
+            name: "Shared",
+            dependencies: [
+                "CRdKafka", "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .executableTarget(name: "Capture", dependencies: ["Shared"], path: "Sources/Capture"),
+        .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
+        .executableTarget(
+            name: "OmsCtl",
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/OmsCtl"),
+        .executableTarget(
+            name: "DevKafka",
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/DevKafka"),
+        .executableTarget(
+            name: "Bench",
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Bench"),
+        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Shared"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Shared"]),
+    ]
+)

@@ -1,0 +1,76 @@
+import Foundation
+
+/// A CloudEvents 1.0 event in structured JSON mode, with our tracing extensions.
+public struct CloudEvent: Sendable, Equatable {
+    public static let contentType = "application/cloudevents+json"
+
+    public var id: String
+    public var source: String
+    public var type: String
+    public var subject: String?
+    public var time: String?
+    public var dataContentType: String?
+    /// The id of the shop event that started this chain.
+    public var correlationID: String?
+    /// The id of the event that directly caused this one.
+    public var causationID: String?
+    public var data: JSONValue
+
+    public init(id: String, source: String, type: String, subject: String?, time: String?, data: JSONValue,
+                correlationID: String? = nil, causationID: String? = nil, dataContentType: String? = "application/json") {
+        self.id = id
+        self.source = source
+        self.type = type
+        self.subject = subject
+        self.time = time
+        self.data = data
+        self.correlationID = correlationID
+        self.causationID = causationID
+        self.dataContentType = dataContentType
+    }
+
+    /// Parses and checks the envelope; `data` is checked against its type's
+    /// schema by `EventContracts`.
+    public static func decode(_ bytes: [UInt8], maximumBytes: Int) throws(PermanentFailure) -> CloudEvent {
+        guard bytes.count <= maximumBytes else {
+            throw .tooLarge("event is \(bytes.count) bytes, the limit is \(maximumBytes)")
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw .invalidJSON(error.description)
+        }
+        let violations = EventContracts.envelope.validate(document, at: "event")
+        if !violations.isEmpty {
+            throw .invalidEnvelope(violations.map(\.description).joined(separator: "; "))
+        }
+        return CloudEvent(
+            id: document["id"]!.stringValue!, source: document["source"]!.stringValue!,
+            type: document["type"]!.stringValue!, subject: document["subject"]?.stringValue,
+            time: document["time"]?.stringValue, data: document["data"] ?? .null,
+            correlationID: document["correlationid"]?.stringValue, causationID: document["causationid"]?.stringValue,
+            dataContentType: document["datacontenttype"]?.stringValue)
+    }
+
+    public var json: JSONValue {
+        var members: [String: JSONValue] = [
+            "specversion": "1.0", "id": .string(id), "source": .string(source), "type": .string(type), "data": data,
+        ]
+        if let subject { members["subject"] = .string(subject) }
+        if let time { members["time"] = .string(time) }
+        if let dataContentType { members["datacontenttype"] = .string(dataContentType) }
+        if let correlationID { members["correlationid"] = .string(correlationID) }
+        if let causationID { members["causationid"] = .string(causationID) }
+        return .object(members)
+    }
+
+    public func serialized() -> [UInt8] { json.serialized() }
+}
+
+public enum EventTime {
+    /// RFC 3339 UTC with milliseconds.
+    public static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,29 @@
+/// The JSON Schemas of every event we read or write, by CloudEvents `type`.
+public enum EventContracts {
+    /// Schema source by file name, for `omsctl schemas export` and the docs.
+    public static let schemaFiles: [String: String] = [
+        "cloudevent-envelope.schema.json": envelopeSchemaText,
+        "order.created.v1.schema.json": orderCreatedSchemaText,
+        "order.accepted.v1.schema.json": orderAcceptedSchemaText,
+    ]
+
+    // Schemas are compiled once; a broken schema is a programming error caught by the tests.
+    static let envelope = try! JSONSchema(json: envelopeSchemaText)
+
+    public static let dataSchemas: [String: JSONSchema] = [
+        "Order.Created": try! JSONSchema(json: orderCreatedSchemaText),
+        "Order.Accepted": try! JSONSchema(json: orderAcceptedSchemaText),
+    ]
+
+    /// Checks `event.data` against its type's schema; `accepted` limits which
+    /// types this consumer handles at all.
+    public static func validateData(of event: CloudEvent, accepted: Set<String>) throws(PermanentFailure) {
+        guard accepted.contains(event.type), let schema = dataSchemas[event.type] else {
+            throw .unknownEventType("event type \"\(event.type.prefix(80))\" is not handled here (expected \(accepted.sorted().joined(separator: ", ")))")
+        }
+        let violations = schema.validate(event.data, at: "data")
+        if !violations.isEmpty {
+            throw .schemaViolation(violations.prefix(10).map(\.description).joined(separator: "; "))
+        }
+    }
+}

@@ -1,0 +1,47 @@
+internal import CRdKafka
+import Foundation
+import Logging
+
+/// librdkafka's in-process mock cluster (`rdkafka_mock.h`): a real Kafka
+/// protocol endpoint on loopback, in memory, for development and tests only.
+public final class DevKafkaCluster {
+    private let owner: RDKafkaPointer
+    private let cluster: RDKafkaPointer
+    private let context: RDKafkaCallbackContext
+    public let bootstrapServers: String
+
+    public init(brokerCount: Int, logger: Logger) throws {
+        context = RDKafkaCallbackContext(logger: logger)
+        // The mock cluster lives inside a client instance; this one is never used to produce.
+        let conf = try RDKafka.makeConf(["client.id": "oms-devkafka"], context: context)
+        let raw = try RDKafka.makeHandle(type: RD_KAFKA_PRODUCER, conf: conf)
+        guard let mock = rd_kafka_mock_cluster_new(raw, Int32(brokerCount)) else {
+            rd_kafka_destroy(raw)
+            throw KafkaError.configuration("rd_kafka_mock_cluster_new failed")
+        }
+        owner = RDKafkaPointer(raw: raw)
+        cluster = RDKafkaPointer(raw: mock)
+        bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(mock))
+    }
+
+    deinit {
+        rd_kafka_mock_cluster_destroy(cluster.raw)
+        rd_kafka_destroy(owner.raw)
+    }
+
+    public func createTopic(_ name: String, partitions: Int) throws {
+        let result = rd_kafka_mock_topic_create(cluster.raw, name, Int32(partitions), 1)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw RDKafka.error(result, "creating topic \(name)") }
+    }
+
+    /// Takes every broker down (connections refused) or brings them back, for outage tests.
+    public func setBrokersUp(_ up: Bool, brokerCount: Int) {
+        for id in 1...max(1, brokerCount) {
+            if up {
+                rd_kafka_mock_broker_set_up(cluster.raw, Int32(id))
+            } else {
+                rd_kafka_mock_broker_set_down(cluster.raw, Int32(id))
+            }
+        }
+    }
+}

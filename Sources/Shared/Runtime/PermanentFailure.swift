@@ -1,0 +1,24 @@
+/// A message that can never be processed as it is: it goes to `oms.dlq`.
+///
+/// `errorClass` is a stable, low-cardinality code (alerts are deduplicated by
+/// it); `reason` is the precise human explanation.
+public struct PermanentFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public let errorClass: String
+    public let reason: String
+
+    public init(_ errorClass: String, _ reason: String) {
+        self.errorClass = errorClass
+        self.reason = reason
+    }
+
+    public var description: String { "\(errorClass): \(reason)" }
+
+    public static func invalidJSON(_ reason: String) -> Self { .init("invalid-json", reason) }
+    public static func invalidEnvelope(_ reason: String) -> Self { .init("invalid-envelope", reason) }
+    public static func schemaViolation(_ reason: String) -> Self { .init("schema-violation", reason) }
+    public static func unknownEventType(_ reason: String) -> Self { .init("unknown-event-type", reason) }
+    public static func tooLarge(_ reason: String) -> Self { .init("too-large", reason) }
+    public static func conflict(_ reason: String) -> Self { .init("conflict", reason) }
+    public static func businessRule(_ reason: String) -> Self { .init("business-rule", reason) }
+    public static func database(_ reason: String) -> Self { .init("database-rejected", reason) }
+}
