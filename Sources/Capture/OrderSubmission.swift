@@ -1,0 +1,105 @@
+import Shared
+
+/// An `Order.Created` as the shop sent it, after schema validation.
+struct OrderSubmission: Sendable, Equatable {
+    struct Line: Sendable, Equatable {
+        let lineID: String
+        let sku: String
+        let quantity: Int64
+        let unitPrice: Int64
+    }
+
+    struct Address: Sendable, Equatable {
+        let name: String
+        let street: String
+        let postalCode: String
+        let city: String
+        let country: String
+    }
+
+    struct Customer: Sendable, Equatable {
+        let id: String
+        let type: String
+        let email: String
+        let phone: String?
+        let group: String?
+    }
+
+    let orderID: String
+    let placedAt: String
+    let currency: String
+    let pricesIncludeTax: Bool
+    let customer: Customer
+    let billingAddress: Address
+    let shippingAddress: Address
+    let shippingMethod: String
+    let shipComplete: Bool
+    let paymentMethod: String
+    let paymentStatus: String
+    let paymentReference: String?
+    let paymentAmount: Int64
+    let shippingCharge: Int64
+    let lines: [Line]
+    /// The whole `data` object, kept verbatim for the record.
+    let data: JSONValue
+
+    /// Reads a document that already passed the `Order.Created` schema; a
+    /// field the schema guarantees but that is missing is still reported, never trapped on.
+    init(data: JSONValue) throws(PermanentFailure) {
+        func string(_ value: JSONValue?, _ path: String) throws(PermanentFailure) -> String {
+            guard let text = value?.stringValue else { throw .schemaViolation("\(path): required string is missing") }
+            return text
+        }
+        func integer(_ value: JSONValue?, _ path: String) throws(PermanentFailure) -> Int64 {
+            guard let number = value?.int64Value else { throw .schemaViolation("\(path): required integer is missing") }
+            return number
+        }
+        func address(_ value: JSONValue?, _ path: String) throws(PermanentFailure) -> Address {
+            Address(name: try string(value?["name"], "\(path).name"), street: try string(value?["street"], "\(path).street"),
+                    postalCode: try string(value?["postalCode"], "\(path).postalCode"),
+                    city: try string(value?["city"], "\(path).city"), country: try string(value?["country"], "\(path).country"))
+        }
+        self.data = data
+        orderID = try string(data["orderId"], "data.orderId")
+        placedAt = try string(data["placedAt"], "data.placedAt")
+        currency = try string(data["currency"], "data.currency")
+        pricesIncludeTax = data["pricesIncludeTax"]?.boolValue ?? true
+        let customerJSON = data["customer"]
+        customer = Customer(id: try string(customerJSON?["id"], "data.customer.id"),
+                            type: try string(customerJSON?["type"], "data.customer.type"),
+                            email: try string(customerJSON?["email"], "data.customer.email"),
+                            phone: customerJSON?["phone"]?.stringValue, group: customerJSON?["group"]?.stringValue)
+        billingAddress = try address(data["billingAddress"], "data.billingAddress")
+        shippingAddress = try address(data["shippingAddress"], "data.shippingAddress")
+        shippingMethod = try string(data["shippingMethod"], "data.shippingMethod")
+        shipComplete = data["shipComplete"]?.boolValue ?? false
+        paymentMethod = try string(data["payment"]?["method"], "data.payment.method")
+        paymentStatus = try string(data["payment"]?["status"], "data.payment.status")
+        paymentReference = data["payment"]?["reference"]?.stringValue
+        paymentAmount = try integer(data["payment"]?["amount"], "data.payment.amount")
+        shippingCharge = data["shippingCharge"]?.int64Value ?? 0
+        var lines: [Line] = []
+        for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {
+            lines.append(Line(lineID: try string(line["lineId"], "data.lines[\(index)].lineId"),
+                              sku: try string(line["sku"], "data.lines[\(index)].sku"),
+                              quantity: try integer(line["quantity"], "data.lines[\(index)].quantity"),
+                              unitPrice: try integer(line["unitPrice"], "data.lines[\(index)].unitPrice")))
+        }
+        self.lines = lines
+        if Set(lines.map(\.lineID)).count != lines.count {
+            throw .schemaViolation("data.lines: lineId values must be unique within an order")
+        }
+    }
+
+    /// Sum of quantity × unit price, in minor units; nil when it overflows.
+    var linesTotal: Int64? {
+        var total: Int64 = 0
+        for line in lines {
+            let (product, overflowA) = line.quantity.multipliedReportingOverflow(by: line.unitPrice)
+            let (sum, overflowB) = total.addingReportingOverflow(product)
+            if overflowA || overflowB { return nil }
+            total = sum
+        }
+        return total
+    }
+}

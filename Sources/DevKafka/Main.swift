@@ -1,0 +1,2 @@
+@main
+enum M { static func main() {} }

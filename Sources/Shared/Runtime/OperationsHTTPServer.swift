@@ -1,0 +1,50 @@
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// `/metrics` (Prometheus text format) and `/healthz` on `OMS_HTTP_PORT`.
+public enum OperationsHTTPServer {
+    public static func build(port: Int, registry: PrometheusCollectorRegistry, health: WorkerHealth, logger: Logger)
+        -> some Service
+    {
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("/healthz") { _, _ -> Response in
+            let summary = health.summary
+            let body = #"{"status":"\#(summary.healthy ? "ok" : "unhealthy")","state":"\#(summary.status.replacingOccurrences(of: "\"", with: "'"))","secondsSinceHeartbeat":\#(Int(summary.secondsSinceHeartbeat))}"#
+            return Response(
+                status: summary.healthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        var httpLogger = logger
+        httpLogger[metadataKey: "component"] = "http"
+        return Application(
+            router: router, configuration: .init(address: .hostname("0.0.0.0", port: port), serverName: "oms"),
+            logger: httpLogger)
+    }
+}
+
+/// Sends `WATCHDOG=1` while the worker loop keeps beating.
+public struct WatchdogService: Service {
+    let health: WorkerHealth
+    let interval: Duration
+
+    public init(health: WorkerHealth, interval: Duration) {
+        self.health = health
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if health.isHealthy { SystemdNotifier.notify("WATCHDOG=1") }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+/// Who a stage is: its name, its PostgreSQL schema (which holds its
+/// processed-messages, outbox and audit tables) and what it consumes.
+public struct StageDefinition: Sendable {
+    public let name: String
+    public let schema: String
+    public let consumerGroup: String
+    public let topics: [String]
+
+    public init(name: String, schema: String, consumerGroup: String, topics: [String]) {
+        self.name = name
+        self.schema = schema
+        self.consumerGroup = consumerGroup
+        self.topics = topics
+    }
+
+    /// The CloudEvents `source` of what this stage emits.
+    public var eventSource: String { "oms/\(name)" }
+}
+
+/// A consumed message that passed decoding.
+public struct DecodedMessage<Input: Sendable>: Sendable {
+    /// Deduplication key (with the consumer group): the CloudEvents id.
+    public let idempotencyKey: String
+    /// Where the chain started, for `correlationid` on what we emit.
+    public let correlationID: String
+    public let input: Input
+
+    public init(idempotencyKey: String, correlationID: String, input: Input) {
+        self.idempotencyKey = idempotencyKey
+        self.correlationID = correlationID
+        self.input = input
+    }
+}
+
+/// An event a handler wants to emit; the runtime gives it its id, source,
+/// time, correlation and causation, and writes it to the outbox.
+public struct Emission: Sendable {
+    public let topic: String
+    public let key: String
+    public let type: String
+    public let subject: String
+    public let data: JSONValue
+
+    public init(topic: String, key: String, type: String, subject: String, data: JSONValue) {
+        self.topic = topic
+        self.key = key
+        self.type = type
+        self.subject = subject
+        self.data = data
+    }
+}
+
+/// One row of the append-only audit trail: what happened to `subject`, who or
+/// what did it, and why.
+public struct AuditRecord: Sendable {
+    public let subject: String
+    public let action: String
+    public let actor: String
+    public let reason: String
+    public let details: JSONValue
+
+    public init(subject: String, action: String, actor: String, reason: String, details: JSONValue = .object([:])) {
+        self.subject = subject
+        self.action = action
+        self.actor = actor
+        self.reason = reason
+        self.details = details
+    }
+}
+
+public enum MessageOutcome: Sendable {
+    case processed(emit: [Emission], audit: [AuditRecord])
+    case deadLetter(PermanentFailure)
+}
+
+/// A stage's business logic, plugged into the shared processing loop.
+///
+/// `apply` runs inside the batch transaction and must do all its writes
+/// through `database`; it returns one outcome per input, in order. Throwing a
+/// transient error retries the batch; throwing anything else makes the runtime
+/// re-run the batch one message at a time to find the culprit.
+public protocol StageHandler: Sendable {
+    associatedtype Input: Sendable
+    var definition: StageDefinition { get }
+    func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<Input>
+    func apply(_ batch: [DecodedMessage<Input>], database: PostgresConnection) throws -> [MessageOutcome]
+}

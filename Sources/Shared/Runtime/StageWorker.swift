@@ -1,0 +1,386 @@
+import Foundation
+import Logging
+import Metrics
+
+/// The processing loop of SPEC §3, written once for every stage:
+///
+/// poll a batch → decode and validate each message in memory → ONE transaction
+/// (dedupe rows, the handler's state changes, audit rows, outbox rows incl.
+/// dead letters) → publish the outbox and await delivery → commit offsets.
+///
+/// It runs on a thread of its own because libpq and librdkafka block.
+public final class StageWorker<Handler: StageHandler> {
+    private let handler: Handler
+    private let settings: WorkerSettings
+    private let logger: Logger
+    private let health: WorkerHealth
+    private let stop: StopSignal
+    private let metrics: StageMetrics
+    private let backoff: Backoff
+    private let outbox: OutboxStore
+    private var definition: StageDefinition { handler.definition }
+
+    private var database: PostgresConnection?
+    private var producer: KafkaProducer?
+    private var consumer: KafkaConsumer?
+    /// Outbox rows published after their transaction; marked sent in the next one.
+    private var publishedNotMarked: [Int64] = []
+    private var lastRelay = Date.distantPast
+
+    public init(handler: Handler, settings: WorkerSettings, logger: Logger, health: WorkerHealth, stop: StopSignal) {
+        self.handler = handler
+        self.settings = settings
+        self.logger = logger
+        self.health = health
+        self.stop = stop
+        self.metrics = StageMetrics(stage: handler.definition.name)
+        self.backoff = Backoff(baseMillis: settings.retryBaseMillis, capMillis: settings.retryCapMillis)
+        self.outbox = OutboxStore(schema: handler.definition.schema)
+    }
+
+    /// Runs until `stop` is requested; then finishes the current batch, commits
+    /// and leaves the consumer group.
+    public func run() throws {
+        try connectWithRetry()
+        let consumer = try KafkaConsumer(configuration: settings.kafka, groupID: definition.consumerGroup,
+                                         topics: definition.topics, logger: logger)
+        self.consumer = consumer
+        relayOutbox(minimumAgeSeconds: 0)
+        health.markReady()
+        SystemdNotifier.notify("READY=1")
+        logger.info("worker started", metadata: ["topics": "\(definition.topics)", "group": "\(definition.consumerGroup)"])
+        while !stop.isRequested {
+            health.beat(status: "polling")
+            let messages = consumer.poll(maxMessages: settings.batchSize, timeoutMillis: 100)
+            if messages.isEmpty {
+                idleHousekeeping()
+                continue
+            }
+            process(messages)
+            updateLag()
+        }
+        SystemdNotifier.notify("STOPPING=1")
+        logger.info("stopping: marking published events and leaving the group")
+        if !publishedNotMarked.isEmpty, let database {
+            if (try? database.transaction({ try outbox.markSent(publishedNotMarked, database: $0) })) != nil {
+                publishedNotMarked.removeAll()
+            }
+        }
+        consumer.close()
+    }
+
+    private func connectWithRetry() throws {
+        var attempt = 0
+        while !stop.isRequested {
+            do {
+                database = try PostgresConnection(url: settings.databaseURL, applicationName: "oms-\(definition.name)", logger: logger)
+                producer = try KafkaProducer(configuration: settings.kafka, logger: logger)
+                return
+            } catch let error as PostgresError where error.isTransient {
+                attempt += 1
+                let delay = backoff.delayMillis(attempt: attempt)
+                logger.warning("database not reachable, retrying", metadata: ["error": "\(error.debugDescription)", "delay_ms": "\(delay)"])
+                health.beat(status: "waiting for database")
+                stop.sleep(millis: max(delay, 100))
+            }
+        }
+        throw CancellationError()
+    }
+
+    // MARK: - One batch
+
+    private func process(_ initial: [ConsumedMessage]) {
+        var messages = initial
+        var attempt = 0
+        let started = DispatchTime.now()
+        metrics.consumed.increment(by: messages.count)
+        while !messages.isEmpty {
+            do {
+                let isolate = settings.maximumAttempts > 0 && attempt >= settings.maximumAttempts
+                let committed = try commitBatch(messages, isolateEachMessage: isolate)
+                try publish(committed)
+                try commitOffsets(of: messages)
+                if attempt > 0 {
+                    consumer?.resume(consumer?.assignment ?? [])
+                    logger.info("recovered after retries", metadata: ["attempts": "\(attempt + 1)"])
+                }
+                metrics.batchDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds))
+                return
+            } catch {
+                attempt += 1
+                metrics.retried.increment()
+                let delay = backoff.delayMillis(attempt: attempt)
+                logger.warning("batch failed, will retry", metadata: [
+                    "error": "\(Self.describe(error))", "attempt": "\(attempt)", "delay_ms": "\(delay)",
+                    "messages": "\(messages.count)",
+                ])
+                health.beat(status: "retrying after \(Self.describe(error))")
+                if error is KafkaError, (error as! KafkaError).isFatal { rebuildProducer() }
+                messages = waitBeforeRetry(millis: delay, holding: messages)
+                if stop.isRequested {
+                    // Not committed: these messages are re-delivered to whoever owns the partitions next.
+                    return
+                }
+            }
+        }
+    }
+
+    /// Sleeps with the partitions paused while still serving the consumer
+    /// group; drops held messages whose partition was revoked meanwhile.
+    private func waitBeforeRetry(millis: Int, holding messages: [ConsumedMessage]) -> [ConsumedMessage] {
+        guard let consumer else { return messages }
+        var remaining = max(millis, 10)
+        var extra: [ConsumedMessage] = []
+        while remaining > 0 && !stop.isRequested {
+            consumer.pause(consumer.assignment)
+            let slice = min(remaining, 200)
+            extra += consumer.poll(maxMessages: 1000, timeoutMillis: Int32(slice))
+            remaining -= slice
+            health.beat(status: "backing off")
+        }
+        let kept = (messages + extra).filter { consumer.isAssigned($0.topicPartition) }
+        if kept.count < messages.count + extra.count {
+            logger.info("partitions revoked during backoff; dropping their in-flight messages",
+                        metadata: ["dropped": "\(messages.count + extra.count - kept.count)"])
+        }
+        // Re-delivered duplicates of what we still hold are harmless (dedupe) but wasteful.
+        var seen = Set<String>()
+        return kept.filter { seen.insert("\($0.topic)/\($0.partition)/\($0.offset)").inserted }
+    }
+
+    private struct DecodedEntry {
+        let message: ConsumedMessage
+        let decoded: DecodedMessage<Handler.Input>
+    }
+
+    /// The transaction. Returns the outbox rows it wrote (to publish).
+    private func commitBatch(_ messages: [ConsumedMessage], isolateEachMessage: Bool) throws -> [OutboxRow] {
+        guard let database else { throw PostgresError(kind: .connection, serverMessage: "not connected") }
+        var deadLetters: [(ConsumedMessage, PermanentFailure, String?)] = []
+        var entries: [DecodedEntry] = []
+        var seenKeys = Set<String>()
+        var inBatchDuplicates = 0
+        for message in messages {
+            do {
+                let decoded = try handler.decode(message)
+                if seenKeys.insert(decoded.idempotencyKey).inserted {
+                    entries.append(DecodedEntry(message: message, decoded: decoded))
+                } else {
+                    inBatchDuplicates += 1
+                }
+            } catch {
+                deadLetters.append((message, error, nil))
+            }
+        }
+
+        let result: (rows: [OutboxRow], processed: Int, duplicates: Int, dead: Int) = try database.transaction { db in
+            try outbox.markSent(publishedNotMarked, database: db)
+            let keys = entries.map(\.decoded.idempotencyKey)
+            var fresh = Set<String>()
+            if !keys.isEmpty {
+                let inserted = try db.query("""
+                    INSERT INTO \(unescaped: definition.schema).processed_messages (consumer_group, idempotency_key)
+                    SELECT \(definition.consumerGroup)::text, unnest(\(keys)::text[])
+                    ON CONFLICT DO NOTHING RETURNING idempotency_key
+                    """)
+                for row in inserted { fresh.insert(try row.decode("idempotency_key")) }
+            }
+            let toApply = entries.filter { fresh.contains($0.decoded.idempotencyKey) }
+            let outcomes = isolateEachMessage ? try applyIsolated(toApply, db: db) : try applyBatchOrIsolate(toApply, db: db)
+
+            var rows: [OutboxRow] = []
+            var audit: [AuditRecord] = []
+            var auditEventIDs: [String] = []
+            var rejectedKeys: [String] = []
+            var batchDead = deadLetters
+            let now = EventTime.format(Date())
+            for (entry, outcome) in zip(toApply, outcomes) {
+                switch outcome {
+                case .processed(let emissions, let records):
+                    let inputID = entry.decoded.idempotencyKey
+                    for (index, emission) in emissions.enumerated() {
+                        let event = CloudEvent(
+                            id: EventID.output(of: inputID, stage: definition.name, index: index),
+                            source: definition.eventSource, type: emission.type, subject: emission.subject, time: now,
+                            data: emission.data, correlationID: entry.decoded.correlationID, causationID: inputID)
+                        rows.append(OutboxRow(eventID: event.id, topic: emission.topic, key: Array(emission.key.utf8),
+                                              payload: event.serialized(),
+                                              headers: [("content-type", CloudEvent.contentType), ("ce_type", emission.type)]))
+                    }
+                    audit += records
+                    auditEventIDs += Array(repeating: inputID, count: records.count)
+                case .deadLetter(let failure):
+                    rejectedKeys.append(entry.decoded.idempotencyKey)
+                    batchDead.append((entry.message, failure, entry.decoded.idempotencyKey))
+                }
+            }
+            if !rejectedKeys.isEmpty {
+                // A dead letter leaves no trace, so that a fixed message can be replayed under the same id.
+                try db.query("""
+                    DELETE FROM \(unescaped: definition.schema).processed_messages
+                    WHERE consumer_group = \(definition.consumerGroup) AND idempotency_key = ANY(\(rejectedKeys)::text[])
+                    """)
+            }
+            rows += batchDead.map { deadLetterRow(message: $0.0, failure: $0.1, eventID: $0.2, attempts: 1) }
+            try insertAudit(audit, eventIDs: auditEventIDs, db: db)
+            let stored = try outbox.insert(rows, database: db)
+            return (stored, toApply.count - rejectedKeys.count, entries.count - toApply.count, batchDead.count)
+        }
+        metrics.dbCommits.increment()
+        publishedNotMarked.removeAll()
+        metrics.processed.increment(by: result.processed)
+        metrics.duplicates.increment(by: result.duplicates + inBatchDuplicates)
+        metrics.deadLettered.increment(by: result.dead)
+        if result.dead > 0 {
+            logger.warning("dead-lettered messages", metadata: ["count": "\(result.dead)"])
+        }
+        return result.rows
+    }
+
+    /// The fast path: the whole batch through the handler at once. If that
+    /// fails for a reason that is not transient, one message at a time, each
+    /// in a savepoint, so that one bad message cannot block its neighbours.
+    private func applyBatchOrIsolate(_ entries: [DecodedEntry], db: PostgresConnection) throws -> [MessageOutcome] {
+        guard !entries.isEmpty else { return [] }
+        do {
+            return try db.savepoint("oms_batch") { db in
+                let outcomes = try handler.apply(entries.map(\.decoded), database: db)
+                precondition(outcomes.count == entries.count, "handler must return one outcome per message")
+                return outcomes
+            }
+        } catch let error as PostgresError where error.isTransient {
+            throw error
+        } catch let error as KafkaError where error.isTransient {
+            throw error
+        } catch {
+            logger.warning("batch apply failed, isolating messages", metadata: ["error": "\(Self.describe(error))"])
+            return try applyIsolated(entries, db: db)
+        }
+    }
+
+    private func applyIsolated(_ entries: [DecodedEntry], db: PostgresConnection) throws -> [MessageOutcome] {
+        try entries.map { entry in
+            do {
+                return try db.savepoint { db in
+                    try handler.apply([entry.decoded], database: db).first ?? .deadLetter(.businessRule("handler returned no outcome"))
+                }
+            } catch let error as PostgresError where error.isTransient && error.kind == .connection {
+                throw error
+            } catch let error as PermanentFailure {
+                return .deadLetter(error)
+            } catch let error as PostgresError {
+                return .deadLetter(.database("\(error.description): \(error.serverMessage.prefix(300))"))
+            } catch {
+                return .deadLetter(.businessRule("\(error)"))
+            }
+        }
+    }
+
+    private func insertAudit(_ records: [AuditRecord], eventIDs: [String], db: PostgresConnection) throws {
+        guard !records.isEmpty else { return }
+        try db.query("""
+            INSERT INTO \(unescaped: definition.schema).audit_trail (subject, action, actor, reason, details, event_id)
+            SELECT * FROM unnest(\(records.map(\.subject))::text[], \(records.map(\.action))::text[],
+                                 \(records.map(\.actor))::text[], \(records.map(\.reason))::text[],
+                                 \(records.map(\.details.serializedString))::jsonb[], \(eventIDs)::text[])
+            """)
+    }
+
+    private func deadLetterRow(message: ConsumedMessage, failure: PermanentFailure, eventID: String?, attempts: Int) -> OutboxRow {
+        let id = EventID.deadLetter(topic: message.topic, partition: message.partition, offset: message.offset, stage: definition.name)
+        var headers: [(String, String)] = [
+            (DeadLetterHeader.id, id),
+            (DeadLetterHeader.stage, definition.name),
+            (DeadLetterHeader.errorClass, failure.errorClass),
+            (DeadLetterHeader.errorMessage, String(failure.reason.prefix(2_000))),
+            (DeadLetterHeader.attempts, String(attempts)),
+            (DeadLetterHeader.originalTopic, message.topic),
+            (DeadLetterHeader.originalPartition, String(message.partition)),
+            (DeadLetterHeader.originalOffset, String(message.offset)),
+            (DeadLetterHeader.failedAt, EventTime.format(Date())),
+        ]
+        if let eventID = eventID ?? Self.bestEffortEventID(message.value) {
+            headers.append((DeadLetterHeader.originalEventID, eventID))
+        }
+        return OutboxRow(eventID: id, topic: Topic.omsDLQ, key: message.key, payload: message.value, headers: headers)
+    }
+
+    /// The `id` of a message that failed validation, if one can be read at all.
+    private static func bestEffortEventID(_ bytes: [UInt8]) -> String? {
+        guard bytes.count <= 4_000_000, let document = try? JSONParser.parse(bytes) else { return nil }
+        return document["id"]?.stringValue.map { String($0.prefix(200)) }
+    }
+
+    // MARK: - After the transaction
+
+    private func publish(_ rows: [OutboxRow]) throws {
+        guard !rows.isEmpty, let producer else { return }
+        try producer.publish(rows.map(\.message))
+        metrics.published.increment(by: rows.count)
+        publishedNotMarked += rows.map(\.id)
+    }
+
+    private func commitOffsets(of messages: [ConsumedMessage]) throws {
+        var next: [TopicPartition: Int64] = [:]
+        for message in messages {
+            next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
+        }
+        try consumer?.commit(next)
+    }
+
+    private func rebuildProducer() {
+        logger.error("producer reported a fatal error; rebuilding it")
+        producer = nil
+        producer = try? KafkaProducer(configuration: settings.kafka, logger: logger)
+    }
+
+    // MARK: - Housekeeping
+
+    private func idleHousekeeping() {
+        if let database, !publishedNotMarked.isEmpty {
+            if (try? database.transaction({ try outbox.markSent(publishedNotMarked, database: $0) })) != nil {
+                metrics.dbCommits.increment()
+                publishedNotMarked.removeAll()
+            }
+        }
+        if Date().timeIntervalSince(lastRelay) > 15 {
+            relayOutbox(minimumAgeSeconds: 30)
+        }
+        updateLag()
+    }
+
+    /// Publishes outbox rows that a crashed run committed but never published.
+    private func relayOutbox(minimumAgeSeconds: Int) {
+        lastRelay = Date()
+        guard let database, let producer else { return }
+        do {
+            var total = 0
+            while true {
+                let count = try database.transaction { db -> Int in
+                    let rows = try outbox.lockUnsent(olderThanSeconds: minimumAgeSeconds, limit: 1000, database: db)
+                    try producer.publish(rows.map(\.message))
+                    try outbox.markSent(rows.map(\.id), database: db)
+                    return rows.count
+                }
+                total += count
+                if count < 1000 { break }
+            }
+            try database.transaction { try outbox.purgeSent(olderThanHours: 24 * 7, database: $0) }
+            if total > 0 { logger.notice("relayed unsent outbox events", metadata: ["count": "\(total)"]) }
+            metrics.published.increment(by: total)
+        } catch {
+            logger.warning("outbox relay failed; will try again", metadata: ["error": "\(Self.describe(error))"])
+        }
+    }
+
+    private func updateLag() {
+        guard let consumer else { return }
+        metrics.lag.record(consumer.lag().values.reduce(0, +))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresError { return error.debugDescription }
+        if let error = error as? KafkaError { return error.debugDescription }
+        return "\(error)"
+    }
+}
