@@ -29,7 +29,7 @@ CREATE TABLE alerting.alerts (
     stage          text        NOT NULL,
     error_class    text        NOT NULL,
     notified       boolean     NOT NULL,
-    webhook_status text        NOT NULL DEFAULT 'none' CHECK (webhook_status IN ('none', 'pending', 'sent', 'failed')),
+    webhook_status text        NOT NULL DEFAULT 'pending' CHECK (webhook_status IN ('pending', 'logged', 'sent', 'failed')),
     raised_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX alerts_window ON alerting.alerts (stage, error_class, raised_at) WHERE notified;

@@ -5,10 +5,13 @@
 public struct PermanentFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public let errorClass: String
     public let reason: String
+    /// How many times processing was tried before giving up.
+    public var attempts: Int = 1
 
-    public init(_ errorClass: String, _ reason: String) {
+    public init(_ errorClass: String, _ reason: String, attempts: Int = 1) {
         self.errorClass = errorClass
         self.reason = reason
+        self.attempts = attempts
     }
 
     public var description: String { "\(errorClass): \(reason)" }

@@ -5,12 +5,16 @@ public struct StageDefinition: Sendable {
     public let schema: String
     public let consumerGroup: String
     public let topics: [String]
+    /// Where messages that can never be processed go; nil for the stage that
+    /// consumes the dead-letter topic itself (it logs instead, to avoid a loop).
+    public let deadLetterTopic: String?
 
-    public init(name: String, schema: String, consumerGroup: String, topics: [String]) {
+    public init(name: String, schema: String, consumerGroup: String, topics: [String], deadLetterTopic: String? = Topic.omsDLQ) {
         self.name = name
         self.schema = schema
         self.consumerGroup = consumerGroup
         self.topics = topics
+        self.deadLetterTopic = deadLetterTopic
     }
 
     /// The CloudEvents `source` of what this stage emits.

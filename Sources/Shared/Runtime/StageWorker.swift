@@ -221,7 +221,15 @@ public final class StageWorker<Handler: StageHandler> {
                     WHERE consumer_group = \(definition.consumerGroup) AND idempotency_key = ANY(\(rejectedKeys)::text[])
                     """)
             }
-            rows += batchDead.map { deadLetterRow(message: $0.0, failure: $0.1, eventID: $0.2, attempts: 1) }
+            if let deadLetterTopic = definition.deadLetterTopic {
+                rows += batchDead.map { deadLetterRow(message: $0.0, failure: $0.1, eventID: $0.2, topic: deadLetterTopic) }
+            } else {
+                for (message, failure, _) in batchDead {
+                    logger.error("message cannot be processed and has no dead-letter topic; skipped", metadata: [
+                        "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+                        "error": "\(failure)"])
+                }
+            }
             try insertAudit(audit, eventIDs: auditEventIDs, db: db)
             let stored = try outbox.insert(rows, database: db)
             return (stored, toApply.count - rejectedKeys.count, entries.count - toApply.count, batchDead.count)
@@ -286,14 +294,14 @@ public final class StageWorker<Handler: StageHandler> {
             """)
     }
 
-    private func deadLetterRow(message: ConsumedMessage, failure: PermanentFailure, eventID: String?, attempts: Int) -> OutboxRow {
+    private func deadLetterRow(message: ConsumedMessage, failure: PermanentFailure, eventID: String?, topic: String) -> OutboxRow {
         let id = EventID.deadLetter(topic: message.topic, partition: message.partition, offset: message.offset, stage: definition.name)
         var headers: [(String, String)] = [
             (DeadLetterHeader.id, id),
             (DeadLetterHeader.stage, definition.name),
             (DeadLetterHeader.errorClass, failure.errorClass),
             (DeadLetterHeader.errorMessage, String(failure.reason.prefix(2_000))),
-            (DeadLetterHeader.attempts, String(attempts)),
+            (DeadLetterHeader.attempts, String(failure.attempts)),
             (DeadLetterHeader.originalTopic, message.topic),
             (DeadLetterHeader.originalPartition, String(message.partition)),
             (DeadLetterHeader.originalOffset, String(message.offset)),
@@ -302,7 +310,7 @@ public final class StageWorker<Handler: StageHandler> {
         if let eventID = eventID ?? Self.bestEffortEventID(message.value) {
             headers.append((DeadLetterHeader.originalEventID, eventID))
         }
-        return OutboxRow(eventID: id, topic: Topic.omsDLQ, key: message.key, payload: message.value, headers: headers)
+        return OutboxRow(eventID: id, topic: topic, key: message.key, payload: message.value, headers: headers)
     }
 
     /// The `id` of a message that failed validation, if one can be read at all.

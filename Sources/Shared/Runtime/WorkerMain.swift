@@ -9,13 +9,15 @@ import ServiceLifecycle
 public enum WorkerMain {
     /// The services of one worker; tests call this instead of `run`.
     public static func buildServiceGroup<Handler: StageHandler>(
-        handler: Handler, settings: WorkerSettings, logger: Logger, registry: PrometheusCollectorRegistry
+        handler: Handler, settings: WorkerSettings, logger: Logger, registry: PrometheusCollectorRegistry,
+        additionalServices: [any Service] = []
     ) -> ServiceGroup {
         let health = WorkerHealth()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: StageService(handler: handler, settings: settings, logger: logger, health: health),
                   successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
+        services += additionalServices.map { .init(service: $0) }
         if let port = settings.httpPort, port > 0 {
             services.append(.init(service: OperationsHTTPServer.build(port: port, registry: registry, health: health, logger: logger)))
         }
@@ -29,7 +31,8 @@ public enum WorkerMain {
     /// Reads the environment, bootstraps logging and metrics, runs until SIGTERM.
     /// A configuration problem prints one line naming the setting and exits 2.
     public static func run<Handler: StageHandler>(
-        stage: String, makeHandler: @Sendable (WorkerSettings) throws -> Handler
+        stage: String, makeHandler: @Sendable (WorkerSettings) throws -> Handler,
+        additionalServices: @Sendable (WorkerSettings, Logger) throws -> [any Service] = { _, _ in [] }
     ) async -> Never {
         let settings: WorkerSettings
         do {
@@ -48,14 +51,17 @@ public enum WorkerMain {
         var logger = Logger(label: "oms-\(stage)")
         logger.logLevel = settings.logLevel
         let handler: Handler
+        let extra: [any Service]
         do {
             handler = try makeHandler(settings)
+            extra = try additionalServices(settings, logger)
         } catch {
             FileHandle.standardError.write(Data("oms-\(stage): \(error)\n".utf8))
             exit(2)
         }
         do {
-            try await buildServiceGroup(handler: handler, settings: settings, logger: logger, registry: registry).run()
+            try await buildServiceGroup(handler: handler, settings: settings, logger: logger, registry: registry,
+                                        additionalServices: extra).run()
             logger.info("stopped")
             exit(0)
         } catch {

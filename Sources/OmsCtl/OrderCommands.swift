@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+struct Order: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Look at orders.", subcommands: [Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an order, its lines and its timeline from the audit trail.")
+
+        @Argument(help: "The order id, e.g. BB-100042.") var orderID: String
+        @Flag(help: "Print JSON instead of text.") var json = false
+
+        func run() throws {
+            let database = try CLIEnvironment.database()
+            guard let order = try database.query("""
+                SELECT order_id, status, customer_id, customer_type, currency, payment_method, payment_status,
+                       payment_amount, shipping_charge, lines_total, shipping_method, ship_complete,
+                       to_json(placed_at)#>>'{}' AS placed_at, source_event_id, correlation_id
+                FROM capture.orders WHERE order_id = \(orderID)
+                """).first else {
+                throw ValidationError("no order with id \(orderID)")
+            }
+            let lines = try database.query("""
+                SELECT line_id, sku, quantity, unit_price FROM capture.order_lines
+                WHERE order_id = \(orderID) ORDER BY position
+                """)
+            let timeline = try database.query("""
+                SELECT to_json(occurred_at)#>>'{}' AS at, action, actor, reason, details::text AS details, event_id
+                FROM capture.audit_trail WHERE subject = \(orderID) ORDER BY id
+                """)
+            if json {
+                let document: JSONValue = [
+                    "orderId": .string(try order.decode("order_id")), "status": .string(try order.decode("status")),
+                    "customerId": .string(try order.decode("customer_id")), "customerType": .string(try order.decode("customer_type")),
+                    "currency": .string(try order.decode("currency")),
+                    "payment": ["method": .string(try order.decode("payment_method")), "status": .string(try order.decode("payment_status")),
+                                "amount": .integer(try order.decode("payment_amount"))],
+                    "linesTotal": .integer(try order.decode("lines_total")), "shippingCharge": .integer(try order.decode("shipping_charge")),
+                    "placedAt": .string(try order.decode("placed_at")), "correlationId": .string(try order.decode("correlation_id")),
+                    "lines": .array(try lines.map { ["lineId": .string(try $0.decode("line_id")), "sku": .string(try $0.decode("sku")),
+                                                     "quantity": .integer(try $0.decode("quantity")), "unitPrice": .integer(try $0.decode("unit_price"))] }),
+                    "timeline": .array(try timeline.map { row in
+                        ["at": .string(try row.decode("at")), "action": .string(try row.decode("action")),
+                         "actor": .string(try row.decode("actor")), "reason": .string(try row.decode("reason")),
+                         "details": (try? JSONParser.parse(try row.decode("details", as: String.self))) ?? .null]
+                    }),
+                ]
+                print(document.serializedString)
+                return
+            }
+            let currency: String = try order.decode("currency")
+            print("Order \(try order.decode("order_id", as: String.self))  status: \(try order.decode("status", as: String.self))")
+            print("  customer   \(try order.decode("customer_id", as: String.self)) (\(try order.decode("customer_type", as: String.self)))")
+            print("  placed     \(try order.decode("placed_at", as: String.self))")
+            print("  payment    \(try order.decode("payment_method", as: String.self)), \(try order.decode("payment_status", as: String.self)), \(Money.format(try order.decode("payment_amount"), currency))")
+            print("  shipping   \(try order.decode("shipping_method", as: String.self))\(try order.decode("ship_complete", as: Bool.self) ? " (ship complete)" : ""), charge \(Money.format(try order.decode("shipping_charge"), currency))")
+            print("  total      \(Money.format(try order.decode("lines_total", as: Int64.self) + order.decode("shipping_charge", as: Int64.self), currency))")
+            print("Lines")
+            for line in lines {
+                let quantity: Int64 = try line.decode("quantity")
+                let unitPrice: Int64 = try line.decode("unit_price")
+                print("  \(try line.decode("line_id", as: String.self))  \(try line.decode("sku", as: String.self))  \(quantity) × \(Money.format(unitPrice, currency)) = \(Money.format(quantity * unitPrice, currency))")
+            }
+            print("Timeline")
+            for row in timeline {
+                print("  \(try row.decode("at", as: String.self))  \(try row.decode("action", as: String.self))  by \(try row.decode("actor", as: String.self)): \(try row.decode("reason", as: String.self))")
+            }
+        }
+    }
+}
+
+enum Money {
+    /// Minor units as a decimal amount (2 decimals; currencies with other
+    /// exponents are printed in minor units).
+    static func format(_ minor: Int64, _ currency: String) -> String {
+        let sign = minor < 0 ? "-" : ""
+        let magnitude = minor.magnitude
+        return "\(sign)\(magnitude / 100).\(String(format: "%02d", Int(magnitude % 100))) \(currency)"
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Stops exactly what dev-up started under $OMS_DIR and removes its data.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OMS_DIR=${OMS_DIR:-$(pwd)/.oms}
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v initdb)")}
+[ -d "$OMS_DIR" ] || exit 0
+if [ -f "$OMS_DIR/devkafka.pid" ]; then
+    pid=$(cat "$OMS_DIR/devkafka.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+fi
+if [ -s "$OMS_DIR/pgdata/PG_VERSION" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$OMS_DIR/pgdata" -m fast -w stop >/dev/null 2>&1 || true
+    else
+        "$PGBIN/pg_ctl" -D "$OMS_DIR/pgdata" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+fi
+rm -rf "$OMS_DIR"
+echo "dev environment down"
