@@ -23,7 +23,10 @@ enum CLIEnvironment {
         return value
     }
 
+    private static let loggingBootstrap: Void = LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+
     static var logger: Logger {
+        _ = loggingBootstrap
         var logger = Logger(label: "omsctl")
         logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["OMS_LOG_LEVEL"] ?? "warning") ?? .warning
         return logger
