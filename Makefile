@@ -1,0 +1,59 @@
+# Order management system — see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+BIN_DEBUG := $(CURDIR)/.build/debug
+BIN_RELEASE := $(CURDIR)/.build/release
+APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 curl ca-certificates
+
+.PHONY: help deps build build-release dev-up dev-down demo test bench clean
+
+help:
+	@echo "make demo      run the pipeline on the embedded default (local PostgreSQL + dev broker) and show results"
+	@echo "make test      install what is needed, start PostgreSQL and the dev broker, run every test"
+	@echo "make dev-up    start PostgreSQL + dev broker in .oms/ and write .oms/dev.env"
+	@echo "make dev-down  stop what dev-up started"
+	@echo "make bench     build release and measure Capture throughput (oms-bench)"
+
+# Installs the system packages the build and the tests need (Debian/Ubuntu).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(APT_PACKAGES); \
+	fi
+
+build: deps
+	swift build
+
+build-release: deps
+	swift build -c release
+
+dev-up: build
+	@OMS_BIN=$(BIN_DEBUG) ./scripts/dev-up.sh
+
+dev-down:
+	@./scripts/dev-down.sh
+
+demo: build
+	@OMS_BIN=$(BIN_DEBUG) ./scripts/dev-up.sh
+	@OMS_BIN=$(BIN_DEBUG) ./scripts/demo.sh
+
+# Every test: unit tests and the end-to-end, failure and crash tests against a
+# real PostgreSQL (own cluster in .oms-test/) and oms-devkafka processes.
+test: deps
+	swift build --build-tests
+	@OMS_DIR=$(CURDIR)/.oms-test OMS_BIN=$(BIN_DEBUG) ./scripts/dev-up.sh
+	@set -a; source $(CURDIR)/.oms-test/dev.env; set +a; \
+	  OMS_TEST_DATABASE_URL="$$OMS_DATABASE_URL" OMS_TEST_BIN_DIR=$(BIN_DEBUG) OMS_TEST_PGDATA=$(CURDIR)/.oms-test/pgdata \
+	  swift test --skip-build; status=$$?; \
+	  OMS_DIR=$(CURDIR)/.oms-test ./scripts/dev-down.sh; exit $$status
+
+bench: build-release
+	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
+	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
+	  $(BIN_RELEASE)/oms-bench --orders $${BENCH_ORDERS:-100000}; status=$$?; \
+	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
+
+clean: dev-down
+	rm -rf .build .oms-test .oms-bench
