@@ -53,8 +53,9 @@ let package = Package(
             name: "Bench",
             dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Bench"),
-        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Shared"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Shared"]),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Shared"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -49,16 +49,14 @@ final class TestPostgresCluster {
         }
     }
 
+    /// Through system(3), not Foundation's Process: `pg_ctl start` leaves a
+    /// daemon behind that inherits Process's descriptors and hangs waitUntilExit.
     private func run(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestSetupError("\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        let command = ([executable] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+            .joined(separator: " ") + " </dev/null >>'\(directory)/commands.log' 2>&1"
+        let status = system(command)
+        guard status == 0 else {
+            throw TestSetupError("\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
         }
     }
 

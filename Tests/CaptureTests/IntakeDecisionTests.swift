@@ -1,0 +1,76 @@
+@testable import Capture
+import Shared
+import Testing
+
+@Suite("Capture intake core")
+struct IntakeDecisionTests {
+    static func submission(_ index: Int, orderID: String? = nil) throws -> OrderSubmission {
+        try OrderSubmission(data: BergUndBeutelOrders.orderCreated(index: index, orderID: orderID,
+                                                                   placedAt: .init(timeIntervalSince1970: 1_800_000_000)).data)
+    }
+
+    @Test("a new order is accepted")
+    func newOrder() throws {
+        #expect(IntakeDecision.decide(try Self.submission(1), existing: nil) == .accept)
+    }
+
+    @Test("the same content again is a repeat without effect")
+    func repeatOfExisting() throws {
+        let order = try Self.submission(1)
+        let existing = ExistingOrder(contentHash: OrderFingerprint.of(order), sourceEventID: "e-1")
+        #expect(IntakeDecision.decide(order, existing: existing) == .repeatOfExisting)
+    }
+
+    @Test("other content under an existing order id is a conflict naming the first event")
+    func conflict() throws {
+        let first = try Self.submission(1, orderID: "BB-1")
+        let second = try Self.submission(2, orderID: "BB-1")
+        let existing = ExistingOrder(contentHash: OrderFingerprint.of(first), sourceEventID: "e-first")
+        guard case .conflict(let failure) = IntakeDecision.decide(second, existing: existing) else {
+            Issue.record("expected a conflict")
+            return
+        }
+        #expect(failure.errorClass == "conflict")
+        #expect(failure.reason.contains("e-first"))
+    }
+
+    @Test("line totals: quantity × unit price, summed, in minor units")
+    func totals() throws {
+        let order = try Self.submission(4)
+        let expected = order.lines.reduce(Int64(0)) { $0 + $1.quantity * $1.unitPrice }
+        #expect(order.linesTotal == expected)
+        #expect(expected > 0)
+    }
+
+    @Test("overflowing totals are refused, not wrapped")
+    func overflow() throws {
+        var data = BergUndBeutelOrders.orderCreated(index: 1).data.objectValue!
+        data["lines"] = [["lineId": "1", "sku": "X", "quantity": 100_000, "unitPrice": .integer(Int64.max / 10)]]
+        let order = try OrderSubmission(data: .object(data))
+        #expect(order.linesTotal == nil)
+        guard case .conflict(let failure) = IntakeDecision.decide(order, existing: nil) else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(failure.errorClass == "business-rule")
+    }
+
+    @Test("duplicate line ids are refused")
+    func duplicateLineIDs() {
+        var data = BergUndBeutelOrders.orderCreated(index: 1).data.objectValue!
+        data["lines"] = [["lineId": "1", "sku": "A", "quantity": 1, "unitPrice": 1], ["lineId": "1", "sku": "B", "quantity": 1, "unitPrice": 1]]
+        #expect(throws: PermanentFailure.schemaViolation("data.lines: lineId values must be unique within an order")) {
+            try OrderSubmission(data: .object(data))
+        }
+    }
+
+    @Test("the handler refuses a subject that disagrees with the order id")
+    func subjectMismatch() throws {
+        var event = BergUndBeutelOrders.orderCreated(index: 3)
+        event.subject = "BB-SOMETHING-ELSE"
+        let handler = CaptureHandler(maximumEventBytes: 262_144)
+        let message = ConsumedMessage(topic: Topic.shopOrders, partition: 0, offset: 0, key: nil, value: event.serialized())
+        let error = #expect(throws: PermanentFailure.self) { try handler.decode(message) }
+        #expect(error?.reason.contains("does not match data.orderId") == true)
+    }
+}

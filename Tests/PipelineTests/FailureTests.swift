@@ -1,0 +1,110 @@
+import Foundation
+import Shared
+import Testing
+
+@Suite("Failures: database outage, kill -9, SIGTERM", .serialized)
+struct FailureTests {
+    static func countOrders(_ database: PostgresConnection) throws -> Int {
+        try database.query("SELECT count(*) AS n FROM capture.orders").first!.decode("n", as: Int.self)
+    }
+
+    /// Every order id has exactly one distinct Order.Accepted id, and there are `expected` of them.
+    static func checkAcceptedEvents(_ broker: TestBroker, expected: Int) throws -> (messages: Int, distinctIDs: Int) {
+        let reader = try TopicReader(broker: broker, topic: Topic.omsOrders)
+        reader.read(atLeast: expected, timeout: 60)
+        let all = try events(reader.drain(for: 2))
+        var idsByOrder: [String: Set<String>] = [:]
+        for event in all where event.type == "Order.Accepted" { idsByOrder[event.subject!, default: []].insert(event.id) }
+        #expect(idsByOrder.count == expected)
+        #expect(idsByOrder.values.allSatisfy { $0.count == 1 }, "a re-published Order.Accepted must carry the same id")
+        return (all.count, Set(all.map(\.id)).count)
+    }
+
+    @Test("PostgreSQL stopped for 10 s mid-stream: the worker retries and finishes with nothing lost")
+    func databaseOutage() throws {
+        let cluster = try TestPostgresCluster()
+        let admin = try PostgresConnection(url: cluster.adminURL, logger: TestEnvironment.logger)
+        try admin.execute(script: "CREATE DATABASE oms")
+        let databaseURL = TestEnvironment.replaceDatabase(in: cluster.adminURL, with: "oms")
+        _ = try Migrator(directory: TestEnvironment.migrationsDirectory)
+            .apply(on: try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger), logger: TestEnvironment.logger)
+        let broker = try TestBroker()
+        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
+                                         environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture-outage")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        let orders = (0..<300).map { BergUndBeutelOrders.orderCreated(index: $0) }
+
+        try producer.publish(orders[0..<100].map(BergUndBeutelOrders.message))
+        var database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        try eventually(timeout: 30, "first 100 orders") { try Self.countOrders(database) == 100 }
+
+        try cluster.stop()
+        try producer.publish(orders[100..<200].map(BergUndBeutelOrders.message))
+        Thread.sleep(forTimeInterval: 10)
+        #expect(capture.isRunning, "the worker must survive the outage")
+        try cluster.start()
+        try producer.publish(orders[200..<300].map(BergUndBeutelOrders.message))
+
+        database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        try eventually(timeout: 60, "all 300 orders after the outage") { try Self.countOrders(database) == 300 }
+        _ = try Self.checkAcceptedEvents(broker, expected: 300)
+        #expect(capture.log.contains("will retry"), "the outage should show as retries in the log")
+        #expect(capture.terminate(waitSeconds: 10) == 0)
+        #expect(try Self.countOrders(database) == 300)
+    }
+
+    @Test("2,000 orders, kill -9 twice during processing: exactly 2,000 orders and 2,000 Order.Accepted ids, no dead letters")
+    func crashTwice() throws {
+        let broker = try TestBroker()
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let environment = workerEnvironment(broker: broker, databaseURL: databaseURL, extra: ["OMS_BATCH_SIZE": "40"])
+        let executable = try TestEnvironment.binDirectory + "/oms-capture"
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        try producer.publish((0..<2_000).map { BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: $0)) })
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+
+        var countsAtKill: [Int] = []
+        for threshold in [300, 1_000] {
+            let capture = try ManagedProcess(executable: executable, environment: environment, name: "capture-crash")
+            try eventually(timeout: 60, every: 0.01, "\(threshold) orders before kill -9") { try Self.countOrders(database) >= threshold }
+            capture.kill9()
+            countsAtKill.append(try Self.countOrders(database))
+        }
+        #expect(countsAtKill.allSatisfy { $0 < 2_000 }, "kills must land mid-stream: \(countsAtKill)")
+        let last = try ManagedProcess(executable: executable, environment: environment, name: "capture-after-crash")
+        try eventually(timeout: 120, "all 2,000 orders") { try Self.countOrders(database) >= 2_000 }
+        let outcome = try Self.checkAcceptedEvents(broker, expected: 2_000)
+        #expect(outcome.distinctIDs == 2_000)
+        #expect(try Self.countOrders(database) == 2_000)
+        let dlq = try TopicReader(broker: broker, topic: Topic.omsDLQ).drain(for: 2)
+        #expect(dlq.isEmpty)
+        #expect(last.terminate(waitSeconds: 10) == 0)
+    }
+
+    @Test("SIGTERM during a stream: exit 0 within 10 s, and after a restart nothing is lost")
+    func gracefulShutdown() throws {
+        let broker = try TestBroker()
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let environment = workerEnvironment(broker: broker, databaseURL: databaseURL, extra: ["OMS_BATCH_SIZE": "50"])
+        let executable = try TestEnvironment.binDirectory + "/oms-capture"
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        try producer.publish((0..<1_500).map { BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: $0)) })
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+
+        let capture = try ManagedProcess(executable: executable, environment: environment, name: "capture-sigterm")
+        try eventually(timeout: 60, every: 0.01, "some orders processed") { try Self.countOrders(database) >= 200 }
+        let started = Date()
+        let status = capture.terminate(waitSeconds: 10)
+        #expect(status == 0, "exit status after SIGTERM")
+        #expect(Date().timeIntervalSince(started) < 10)
+        let countAtStop = try Self.countOrders(database)
+        #expect(countAtStop < 1_500, "SIGTERM must land mid-stream")
+        #expect(capture.log.contains("leaving the group"))
+
+        let restarted = try ManagedProcess(executable: executable, environment: environment, name: "capture-restarted")
+        try eventually(timeout: 60, "all 1,500 orders after restart") { try Self.countOrders(database) >= 1_500 }
+        _ = try Self.checkAcceptedEvents(broker, expected: 1_500)
+        #expect(try Self.countOrders(database) == 1_500)
+        #expect(restarted.terminate(waitSeconds: 10) == 0)
+    }
+}
