@@ -22,7 +22,7 @@ struct PostgresBindingTests {
         let database = try connect()
         let row = try database.query("SELECT \(value)::text AS v, length(\(value)::text) AS n").first!
         #expect(try row.decode("v", as: String.self) == value)
-        #expect(try row.decode("n", as: Int.self) == value.count)
+        #expect(try row.decode("n", as: Int.self) == value.unicodeScalars.count)
     }
 
     @Test("arrays, bytea, integers, booleans, NULL round-trip")
