@@ -39,11 +39,10 @@ struct CaptureHandler: StageHandler {
                 known[order.orderID] = ExistingOrder(contentHash: hash, sourceEventID: message.idempotencyKey)
                 newOrders.append((message, hash))
                 outcomes.append(.processed(emit: [accepted(order)], audit: [
-                    AuditRecord(subject: order.orderID, action: "Order.Created", actor: "shop:\(message.input.event.source)",
-                                reason: "order received", details: ["eventId": .string(message.idempotencyKey)]),
                     AuditRecord(subject: order.orderID, action: "Order.Accepted", actor: "oms-capture",
-                                reason: "all intake checks passed",
-                                details: ["total": .integer(order.linesTotal! + order.shippingCharge), "currency": .string(order.currency)]),
+                                reason: "received from \(message.input.event.source); all intake checks passed",
+                                details: ["total": .integer(order.linesTotal! + order.shippingCharge), "currency": .string(order.currency),
+                                          "sourceEventId": .string(message.idempotencyKey)])
                 ]))
             case .repeatOfExisting:
                 outcomes.append(.processed(emit: [], audit: [
@@ -89,7 +88,7 @@ struct CaptureHandler: StageHandler {
                         \(submissions.map(\.shippingCharge))::bigint[], \(submissions.map { $0.linesTotal! })::bigint[],
                         \(submissions.map(\.placedAt))::text[], \(orders.map(\.0.idempotencyKey))::text[],
                         \(orders.map(\.0.correlationID))::text[], \(orders.map(\.1))::text[],
-                        \(submissions.map(\.data.serializedString))::text[])
+                        \(submissions.map(\.recordData))::text[])
                  AS t(o, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl, se, co, ch, d)
             """)
         var lineOrder: [String] = [], lineID: [String] = [], position: [Int] = [], sku: [String] = []

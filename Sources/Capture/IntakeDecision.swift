@@ -41,6 +41,6 @@ enum IntakeOutcome: Sendable, Equatable {
 /// Identical content ⇔ identical fingerprint (keys sorted, compact JSON).
 enum OrderFingerprint {
     static func of(_ order: OrderSubmission) -> String {
-        EventID.derived("order-content", order.data.serializedString)
+        EventID.derived("order-content", order.recordData, order.personalData)
     }
 }

@@ -42,6 +42,15 @@ struct OrderSubmission: Sendable, Equatable {
     let lines: [Line]
     /// The whole `data` object, kept verbatim for the record.
     let data: JSONValue
+    /// The personal part of `data` as canonical JSON; with `recordData` it is
+    /// fingerprinted to recognise a repeat of the same order.
+    let personalData: String
+    /// `data` without personal data (names, addresses, e-mail, phone, IP), as
+    /// stored with the order; personal data lives in `capture.order_parties` only,
+    /// so that an erasure request has one place to clear.
+    let recordData: String
+
+    static let personalFields: Set<String> = ["customer", "billingAddress", "shippingAddress", "clientIp"]
 
     /// Reads a document that already passed the `Order.Created` schema; a
     /// field the schema guarantees but that is missing is still reported, never trapped on.
@@ -60,6 +69,9 @@ struct OrderSubmission: Sendable, Equatable {
                     city: try string(value?["city"], "\(path).city"), country: try string(value?["country"], "\(path).country"))
         }
         self.data = data
+        let members = data.objectValue ?? [:]
+        recordData = JSONValue.object(members.filter { !Self.personalFields.contains($0.key) }).serializedString
+        personalData = JSONValue.object(members.filter { Self.personalFields.contains($0.key) }).serializedString
         orderID = try string(data["orderId"], "data.orderId")
         placedAt = try string(data["placedAt"], "data.placedAt")
         currency = try string(data["currency"], "data.currency")

@@ -51,7 +51,7 @@ struct CaptureFlowTests {
         let duplicates = try database.query("SELECT count(*) AS n FROM capture.processed_messages").first!.decode("n", as: Int.self)
         #expect(duplicates == 1)
         let timeline = try database.query("SELECT action FROM capture.audit_trail WHERE subject = 'BB-100042' ORDER BY id")
-        #expect(timeline.map { try! $0.decode("action", as: String.self) } == ["Order.Created", "Order.Accepted"])
+        #expect(timeline.map { try! $0.decode("action", as: String.self) } == ["Order.Accepted"])
         #expect(capture.terminate(waitSeconds: 10) == 0)
     }
 

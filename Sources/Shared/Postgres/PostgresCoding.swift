@@ -116,38 +116,88 @@ extension Date: PostgresEncodable, PostgresDecodable {
 
 /// One-dimensional arrays as PostgreSQL array literals, for set-based statements
 /// such as `INSERT … SELECT * FROM unnest(\(ids)::text[], \(amounts)::bigint[])`.
+/// Built byte-wise: a batch can hold megabytes of literal text.
 extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public var postgresText: String? {
-        var out = "{"
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(2 + count * 16)
+        buffer.append(UInt8(ascii: "{"))
         for (index, element) in enumerated() {
-            if index > 0 { out += "," }
-            guard let text = element.arrayElementText else {
-                out += "NULL"
-                continue
-            }
-            out += "\""
-            for scalar in text.unicodeScalars {
-                if scalar == "\"" || scalar == "\\" { out += "\\" }
-                out.unicodeScalars.append(scalar)
-            }
-            out += "\""
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            element.appendArrayElement(to: &buffer)
         }
-        return out + "}"
+        buffer.append(UInt8(ascii: "}"))
+        return String(decoding: buffer, as: UTF8.self)
     }
 }
 
 public protocol PostgresArrayElement {
-    var arrayElementText: String? { get }
+    /// Appends this value as one element of an array literal: quoted and
+    /// escaped, or the bare word NULL.
+    func appendArrayElement(to buffer: inout [UInt8])
 }
 
-extension String: PostgresArrayElement { public var arrayElementText: String? { self } }
-extension Int: PostgresArrayElement { public var arrayElementText: String? { String(self) } }
-extension Int64: PostgresArrayElement { public var arrayElementText: String? { String(self) } }
-extension Int32: PostgresArrayElement { public var arrayElementText: String? { String(self) } }
-extension Bool: PostgresArrayElement { public var arrayElementText: String? { self ? "t" : "f" } }
-extension UUID: PostgresArrayElement { public var arrayElementText: String? { postgresText } }
-extension Data: PostgresArrayElement { public var arrayElementText: String? { postgresText } }
-extension Date: PostgresArrayElement { public var arrayElementText: String? { postgresText } }
+enum ArrayLiteral {
+    static func appendQuoted<Bytes: Sequence<UInt8>>(_ bytes: Bytes, to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { buffer.append(UInt8(ascii: "\\")) }
+            buffer.append(byte)
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    static func appendBare(_ text: String, to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: text.utf8)
+    }
+}
+
+extension String: PostgresArrayElement {
+    public func appendArrayElement(to buffer: inout [UInt8]) {
+        var copy = self
+        copy.withUTF8 { ArrayLiteral.appendQuoted($0, to: &buffer) }
+    }
+}
+extension Int: PostgresArrayElement {
+    public func appendArrayElement(to buffer: inout [UInt8]) { ArrayLiteral.appendBare(String(self), to: &buffer) }
+}
+extension Int64: PostgresArrayElement {
+    public func appendArrayElement(to buffer: inout [UInt8]) { ArrayLiteral.appendBare(String(self), to: &buffer) }
+}
+extension Int32: PostgresArrayElement {
+    public func appendArrayElement(to buffer: inout [UInt8]) { ArrayLiteral.appendBare(String(self), to: &buffer) }
+}
+extension Bool: PostgresArrayElement {
+    public func appendArrayElement(to buffer: inout [UInt8]) { buffer.append(self ? UInt8(ascii: "t") : UInt8(ascii: "f")) }
+}
+extension UUID: PostgresArrayElement {
+    public func appendArrayElement(to buffer: inout [UInt8]) { ArrayLiteral.appendBare(uuidString.lowercased(), to: &buffer) }
+}
+extension Date: PostgresArrayElement {
+    public func appendArrayElement(to buffer: inout [UInt8]) { ArrayLiteral.appendQuoted(postgresText!.utf8, to: &buffer) }
+}
+/// bytea elements in hex format: `"\\x0a0b"` (the backslash escaped for the array literal).
+extension Data: PostgresArrayElement {
+    public func appendArrayElement(to buffer: inout [UInt8]) {
+        let digits: StaticString = "0123456789abcdef"
+        buffer.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")])
+        digits.withUTF8Buffer { hex in
+            withUnsafeBytes { bytes in
+                for byte in bytes {
+                    buffer.append(hex[Int(byte >> 4)])
+                    buffer.append(hex[Int(byte & 0x0f)])
+                }
+            }
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+}
 extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
-    public var arrayElementText: String? { self?.arrayElementText }
+    public func appendArrayElement(to buffer: inout [UInt8]) {
+        if let value = self {
+            value.appendArrayElement(to: &buffer)
+        } else {
+            buffer.append(contentsOf: "NULL".utf8)
+        }
+    }
 }

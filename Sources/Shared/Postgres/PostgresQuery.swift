@@ -51,7 +51,7 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
         public mutating func appendInterpolation(unescaped fragment: String) { sql += fragment }
 
         private mutating func bind(_ text: String?) {
-            if let text, text.utf8.contains(0) {
+            if var text, text.withUTF8({ $0.count > 0 && memchr($0.baseAddress!, 0, $0.count) != nil }) {
                 bindError = PostgresError(
                     kind: .invalidBind, serverMessage: "bind $\(binds.count + 1) contains a NUL byte, which PostgreSQL text cannot hold")
             }

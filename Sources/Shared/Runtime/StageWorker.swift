@@ -94,16 +94,36 @@ public final class StageWorker<Handler: StageHandler> {
         var attempt = 0
         let started = DispatchTime.now()
         metrics.consumed.increment(by: messages.count)
+        // Progress survives a retry: a committed transaction is not run again,
+        // a completed publish is not repeated.
+        var committed: [OutboxRow]?
+        var published = false
         while !messages.isEmpty {
             do {
                 let isolate = settings.maximumAttempts > 0 && attempt >= settings.maximumAttempts
-                let committed = try commitBatch(messages, isolateEachMessage: isolate)
-                try publish(committed)
+                var phase = DispatchTime.now()
+                var timings: [String: Double] = [:]
+                func lap(_ name: String) {
+                    let now = DispatchTime.now()
+                    timings[name] = Double(now.uptimeNanoseconds - phase.uptimeNanoseconds) / 1e6
+                    phase = now
+                }
+                if committed == nil {
+                    committed = try commitBatch(messages, isolateEachMessage: isolate, lap: lap)
+                }
+                if !published {
+                    try publish(committed!)
+                    published = true
+                    lap("publish_ms")
+                }
                 try commitOffsets(of: messages)
+                lap("offsets_ms")
                 if attempt > 0 {
                     consumer?.resume(consumer?.assignment ?? [])
                     logger.info("recovered after retries", metadata: ["attempts": "\(attempt + 1)"])
                 }
+                logger.debug("batch done", metadata: ["messages": "\(messages.count)"].merging(
+                    timings.mapValues { .string(String(format: "%.1f", $0)) }) { $1 })
                 metrics.batchDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds))
                 return
             } catch {
@@ -115,10 +135,17 @@ public final class StageWorker<Handler: StageHandler> {
                     "messages": "\(messages.count)",
                 ])
                 health.beat(status: "retrying after \(Self.describe(error))")
-                if error is KafkaError, (error as! KafkaError).isFatal { rebuildProducer() }
+                if let kafkaError = error as? KafkaError, kafkaError.isFatal { rebuildProducer() }
+                let before = messages.count
                 messages = waitBeforeRetry(millis: delay, holding: messages)
+                if messages.count != before {
+                    // The held set changed (revocation or new messages): start this batch over;
+                    // what was already committed is caught by deduplication.
+                    committed = nil
+                    published = false
+                }
                 if stop.isRequested {
-                    // Not committed: these messages are re-delivered to whoever owns the partitions next.
+                    // Offsets not committed: these messages are re-delivered to whoever owns the partitions next.
                     return
                 }
             }
@@ -154,7 +181,7 @@ public final class StageWorker<Handler: StageHandler> {
     }
 
     /// The transaction. Returns the outbox rows it wrote (to publish).
-    private func commitBatch(_ messages: [ConsumedMessage], isolateEachMessage: Bool) throws -> [OutboxRow] {
+    private func commitBatch(_ messages: [ConsumedMessage], isolateEachMessage: Bool, lap: (String) -> Void) throws -> [OutboxRow] {
         guard let database else { throw PostgresError(kind: .connection, serverMessage: "not connected") }
         var deadLetters: [(ConsumedMessage, PermanentFailure, String?)] = []
         var entries: [DecodedEntry] = []
@@ -172,6 +199,7 @@ public final class StageWorker<Handler: StageHandler> {
                 deadLetters.append((message, error, nil))
             }
         }
+        lap("decode_ms")
 
         let result: (rows: [OutboxRow], processed: Int, duplicates: Int, dead: Int) = try database.transaction { db in
             try outbox.markSent(publishedNotMarked, database: db)
@@ -186,7 +214,9 @@ public final class StageWorker<Handler: StageHandler> {
                 for row in inserted { fresh.insert(try row.decode("idempotency_key")) }
             }
             let toApply = entries.filter { fresh.contains($0.decoded.idempotencyKey) }
+            lap("dedupe_ms")
             let outcomes = isolateEachMessage ? try applyIsolated(toApply, db: db) : try applyBatchOrIsolate(toApply, db: db)
+            lap("apply_ms")
 
             var rows: [OutboxRow] = []
             var audit: [AuditRecord] = []
@@ -231,9 +261,12 @@ public final class StageWorker<Handler: StageHandler> {
                 }
             }
             try insertAudit(audit, eventIDs: auditEventIDs, db: db)
+            lap("build_ms")
             let stored = try outbox.insert(rows, database: db)
+            lap("outbox_ms")
             return (stored, toApply.count - rejectedKeys.count, entries.count - toApply.count, batchDead.count)
         }
+        lap("commit_ms")
         metrics.dbCommits.increment()
         publishedNotMarked.removeAll()
         metrics.processed.increment(by: result.processed)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# make demo: runs Capture and Alerting on the dev environment, publishes the
+# Berg&Beutel demo stream, waits until it is processed and prints a summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OMS_DIR=${OMS_DIR:-$ROOT/.oms}
+BIN=${OMS_BIN:-$ROOT/.build/debug}
+ORDERS=${DEMO_ORDERS:-40}
+# shellcheck disable=SC1091
+set -a; . "$OMS_DIR/dev.env"; set +a
+export OMS_LOG_LEVEL=warning
+psql_q() { psql "$OMS_DATABASE_URL" -tAqc "$1"; }
+
+before_orders=$(psql_q "SELECT count(*) FROM capture.orders")
+before_dead=$(psql_q "SELECT count(*) FROM alerting.dead_letters")
+
+OMS_HTTP_PORT=${DEMO_CAPTURE_PORT:-9401} "$BIN/oms-capture" >"$OMS_DIR/demo-capture.log" 2>&1 &
+capture_pid=$!
+OMS_HTTP_PORT=${DEMO_ALERTING_PORT:-9402} "$BIN/oms-alerting" >"$OMS_DIR/demo-alerting.log" 2>&1 &
+alerting_pid=$!
+trap 'kill $capture_pid $alerting_pid 2>/dev/null || true' EXIT
+
+"$BIN/oms-bench" publish-demo --orders "$ORDERS"
+
+expected_orders=$((before_orders + ORDERS))
+expected_dead=$((before_dead + 3))
+for _ in $(seq 1 120); do
+    orders=$(psql_q "SELECT count(*) FROM capture.orders")
+    dead=$(psql_q "SELECT count(*) FROM alerting.dead_letters")
+    if [ "$orders" -ge "$expected_orders" ] && [ "$dead" -ge "$expected_dead" ]; then break; fi
+    sleep 0.5
+done
+metrics=$(curl -s "localhost:${DEMO_CAPTURE_PORT:-9401}/metrics" || true)
+duplicates=$(echo "$metrics" | awk '/^oms_messages_duplicate_total/ {print $2}')
+accepted_events=$(psql_q "SELECT count(*) FROM capture.outbox WHERE topic = 'oms.orders'")
+repeats=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Created.Repeated'")
+
+kill -TERM $capture_pid $alerting_pid 2>/dev/null || true
+wait $capture_pid $alerting_pid 2>/dev/null || true
+trap - EXIT
+
+echo
+echo "=== Berg&Beutel demo: summary ==="
+echo "orders accepted (in PostgreSQL)    $orders"
+echo "Order.Accepted events (oms.orders) $accepted_events"
+echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
+echo "dead letters                       $dead"
+"$BIN/omsctl" dlq list --limit 10 | sed 's/^/  /'
+echo
+echo "Look further:"
+echo "  source $OMS_DIR/dev.env"
+echo "  omsctl order show BB-100000"
+echo "  omsctl dlq show \$(omsctl dlq list --limit 1 --json | sed -E 's/.*\"id\":([0-9]+).*/\\1/')"
+echo "  kcat -b \$OMS_KAFKA_BROKERS -C -t oms.orders -e -q | head -1"
+echo "  make dev-down      # stop PostgreSQL and the dev broker"
