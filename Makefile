@@ -52,7 +52,7 @@ test: deps
 bench: build-release
 	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
 	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
-	  $(BIN_RELEASE)/oms-bench --orders $${BENCH_ORDERS:-100000}; status=$$?; \
+	  $(BIN_RELEASE)/oms-bench capture --orders $${BENCH_ORDERS:-100000} $${BENCH_ARGS:---workers 2}; status=$$?; \
 	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
 
 clean: dev-down
