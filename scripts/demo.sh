@@ -21,7 +21,7 @@ OMS_HTTP_PORT=${DEMO_ALERTING_PORT:-9402} "$BIN/oms-alerting" >"$OMS_DIR/demo-al
 alerting_pid=$!
 trap 'kill $capture_pid $alerting_pid 2>/dev/null || true' EXIT
 
-"$BIN/oms-bench" publish-demo --orders "$ORDERS"
+"$BIN/oms-bench" publish-demo --orders "$ORDERS" --start "$before_orders"
 
 expected_orders=$((before_orders + ORDERS))
 expected_dead=$((before_dead + 3))
@@ -34,6 +34,7 @@ done
 metrics=$(curl -s "localhost:${DEMO_CAPTURE_PORT:-9401}/metrics" || true)
 duplicates=$(echo "$metrics" | awk '/^oms_messages_duplicate_total/ {print $2}')
 accepted_events=$(psql_q "SELECT count(*) FROM capture.outbox WHERE topic = 'oms.orders'")
+first_order=$(psql_q "SELECT 'BB-' || (100000 + $before_orders)")
 repeats=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Created.Repeated'")
 
 kill -TERM $capture_pid $alerting_pid 2>/dev/null || true
@@ -42,15 +43,15 @@ trap - EXIT
 
 echo
 echo "=== Berg&Beutel demo: summary ==="
-echo "orders accepted (in PostgreSQL)    $orders"
-echo "Order.Accepted events (oms.orders) $accepted_events"
+echo "orders accepted (in PostgreSQL)    $((orders - before_orders)) this run, $orders in all"
+echo "Order.Accepted events (oms.orders) $accepted_events in all"
 echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
-echo "dead letters                       $dead"
+echo "dead letters                       $((dead - before_dead)) this run, $dead in all"
 "$BIN/omsctl" dlq list --limit 10 | sed 's/^/  /'
 echo
 echo "Look further:"
 echo "  source $OMS_DIR/dev.env"
-echo "  omsctl order show BB-100000"
+echo "  omsctl order show $first_order"
 echo "  omsctl dlq show \$(omsctl dlq list --limit 1 --json | sed -E 's/.*\"id\":([0-9]+).*/\\1/')"
 echo "  kcat -b \$OMS_KAFKA_BROKERS -C -t oms.orders -e -q | head -1"
 echo "  make dev-down      # stop PostgreSQL and the dev broker"

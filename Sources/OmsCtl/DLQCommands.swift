@@ -57,7 +57,7 @@ struct DLQ: ParsableCommand {
                        to_json(received_at)#>>'{}' AS received_at, to_json(replayed_at)#>>'{}' AS replayed_at, replay_count
                 FROM alerting.dead_letters WHERE id = \(id)
                 """).first else {
-                throw ValidationError("no dead letter with id \(id)")
+                throw CLIError("no dead letter with id \(id)")
             }
             print("Dead letter #\(id)")
             print("  stage        \(try row.decode("stage", as: String.self))")
@@ -86,14 +86,17 @@ struct DLQ: ParsableCommand {
             guard let row = try database.query("""
                 SELECT original_topic, message_key, payload FROM alerting.dead_letters WHERE id = \(id)
                 """).first else {
-                throw ValidationError("no dead letter with id \(id)")
+                throw CLIError("no dead letter with id \(id)")
             }
             let topic: String = try row.decode("original_topic")
-            let producer = try KafkaProducer(configuration: try CLIEnvironment.kafka(), logger: CLIEnvironment.logger)
-            try producer.publish([OutgoingMessage(
+            let configuration = try CLIEnvironment.kafka()
+            let message = OutgoingMessage(
                 topic: topic, key: try row.decodeIfPresent("message_key", as: Data.self).map { Array($0) },
                 value: Array(try row.decode("payload", as: Data.self)),
-                headers: [("oms-replayed-from-dlq", Array(String(id).utf8))])])
+                headers: [("oms-replayed-from-dlq", Array(String(id).utf8))])
+            try CLIError.detailed {
+                try KafkaProducer(configuration: configuration, logger: CLIEnvironment.logger).publish([message])
+            }
             try database.query("""
                 UPDATE alerting.dead_letters SET replayed_at = now(), replay_count = replay_count + 1 WHERE id = \(id)
                 """)

@@ -15,6 +15,23 @@ struct OmsCtl: ParsableCommand {
         subcommands: [Migrate.self, Topics.self, Order.self, DLQ.self, Schemas.self])
 }
 
+/// A failure that is not a usage error: printed as "Error: …", exit code 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+
+    /// Runs `body`, turning library errors into their detailed text.
+    static func detailed<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError {
+            throw CLIError(error.debugDescription)
+        } catch let error as KafkaError {
+            throw CLIError(error.debugDescription)
+        }
+    }
+}
+
 enum CLIEnvironment {
     static func value(_ name: String) throws -> String {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
@@ -33,7 +50,8 @@ enum CLIEnvironment {
     }
 
     static func database() throws -> PostgresConnection {
-        try PostgresConnection(url: try value("OMS_DATABASE_URL"), applicationName: "omsctl", logger: logger)
+        let url = try value("OMS_DATABASE_URL")
+        return try CLIError.detailed { try PostgresConnection(url: url, applicationName: "omsctl", logger: logger) }
     }
 
     static func kafka() throws -> KafkaConfiguration {
@@ -51,7 +69,8 @@ struct Migrate: ParsableCommand {
 
     func run() throws {
         let migrator = try Migrator(directory: directory ?? Migrator.defaultDirectory())
-        let outcomes = try migrator.apply(on: try CLIEnvironment.database(), logger: CLIEnvironment.logger)
+        let database = try CLIEnvironment.database()
+        let outcomes = try CLIError.detailed { try migrator.apply(on: database, logger: CLIEnvironment.logger) }
         var appliedCount = 0
         for outcome in outcomes {
             if case .applied(let version, let name) = outcome {
@@ -78,8 +97,11 @@ struct Topics: ParsableCommand {
         }
 
         func run() throws {
-            let admin = try KafkaAdmin(configuration: try CLIEnvironment.kafka(), logger: CLIEnvironment.logger)
-            let outcomes = try admin.createTopics(Topic.all, partitions: partitions, replicationFactor: replicationFactor)
+            let configuration = try CLIEnvironment.kafka()
+            let outcomes = try CLIError.detailed {
+                try KafkaAdmin(configuration: configuration, logger: CLIEnvironment.logger)
+                    .createTopics(Topic.all, partitions: partitions, replicationFactor: replicationFactor)
+            }
             for topic in Topic.all {
                 print("\(topic): \(outcomes[topic] == .created ? "created" : "exists")")
             }

@@ -20,7 +20,7 @@ struct Order: ParsableCommand {
                        to_json(placed_at)#>>'{}' AS placed_at, source_event_id, correlation_id
                 FROM capture.orders WHERE order_id = \(orderID)
                 """).first else {
-                throw ValidationError("no order with id \(orderID)")
+                throw CLIError("no order with id \(orderID)")
             }
             let lines = try database.query("""
                 SELECT line_id, sku, quantity, unit_price FROM capture.order_lines

@@ -20,9 +20,34 @@ public final class KafkaAdmin {
         case alreadyExists
     }
 
-    /// Creates the topics; an existing topic is reported, not an error.
+    /// Names and partition counts of the topics the cluster has.
+    public func existingTopics(timeoutMillis: Int32 = 10_000) throws -> [String: Int] {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let result = rd_kafka_metadata(handle.raw, 1, nil, &metadata, timeoutMillis)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw RDKafka.error(result, "reading cluster metadata") }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        var topics: [String: Int] = [:]
+        for index in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[index]
+            if topic.err == RD_KAFKA_RESP_ERR_NO_ERROR { topics[String(cString: topic.topic)] = Int(topic.partition_cnt) }
+        }
+        return topics
+    }
+
+    /// Creates the topics that do not exist yet; an existing topic is reported, not an error.
     public func createTopics(_ names: [String], partitions: Int, replicationFactor: Int,
                              timeoutMillis: Int32 = 15_000) throws -> [String: TopicOutcome] {
+        let existing = try existingTopics()
+        var outcomes: [String: TopicOutcome] = [:]
+        for name in names where existing[name] != nil { outcomes[name] = .alreadyExists }
+        let missing = names.filter { existing[$0] == nil }
+        if missing.isEmpty { return outcomes }
+        return try create(missing, partitions: partitions, replicationFactor: replicationFactor, timeoutMillis: timeoutMillis)
+            .merging(outcomes) { $1 }
+    }
+
+    private func create(_ names: [String], partitions: Int, replicationFactor: Int,
+                        timeoutMillis: Int32) throws -> [String: TopicOutcome] {
         var errorText = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }

@@ -89,7 +89,7 @@ public struct Migrator {
                     VALUES (\(migration.version), \(migration.name), \(migration.checksum))
                     """)
             }
-            logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            logger.debug("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             outcomes.append(.applied(version: migration.version, name: migration.name))
         }
         return outcomes
