@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Shared
+import Synchronization
 
 /// The development broker: librdkafka's mock cluster on loopback, with every topic of SPEC §8.
 @main
@@ -13,6 +14,7 @@ struct DevKafkaCommand: ParsableCommand {
             Not for production: everything is kept in memory and lost on exit, and each partition keeps
             only about 5 MiB or 100,000 batches. Prints the bootstrap address on stdout and, with
             --bootstrap-file, writes it there. Runs until SIGTERM or SIGINT.
+            For outage tests: SIGUSR1 takes every broker down (connections refused), SIGUSR2 brings them back.
             """)
 
     @Option(help: "Partitions per topic.")
@@ -56,7 +58,30 @@ struct DevKafkaCommand: ParsableCommand {
             source.resume()
             signalSources.append(source)
         }
-        while !stop.isRequested { stop.sleep(millis: 500) }
+        let outage = OutageSwitch()
+        for (signalNumber, down) in [(SIGUSR1, true), (SIGUSR2, false)] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { outage.request(down: down) }
+            source.resume()
+            signalSources.append(source)
+        }
+        var brokersDown = false
+        while !stop.isRequested {
+            stop.sleep(millis: 50)
+            if let down = outage.take(), down != brokersDown {
+                brokersDown = down
+                cluster.setBrokersUp(!down, brokerCount: brokers)
+                FileHandle.standardError.write(Data("oms-devkafka: brokers \(down ? "down" : "up")\n".utf8))
+            }
+        }
         withExtendedLifetime((cluster, signalSources)) {}
     }
+}
+
+/// A requested broker state change, handed from a signal handler to the main loop.
+final class OutageSwitch: Sendable {
+    private let requested = Mutex<Bool?>(nil)
+    func request(down: Bool) { requested.withLock { $0 = down } }
+    func take() -> Bool? { requested.withLock { value in defer { value = nil }; return value } }
 }

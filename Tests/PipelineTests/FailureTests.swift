@@ -108,3 +108,30 @@ struct FailureTests {
         #expect(restarted.terminate(waitSeconds: 10) == 0)
     }
 }
+
+@Suite("Failures: broker outage", .serialized)
+struct BrokerOutageTests {
+    @Test("all brokers down for 5 s mid-stream: the worker keeps going afterwards, nothing lost or doubled")
+    func brokerOutage() throws {
+        let broker = try TestBroker()
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
+                                         environment: workerEnvironment(broker: broker, databaseURL: databaseURL,
+                                                                        extra: ["OMS_BATCH_SIZE": "20"]),
+                                         name: "capture-broker-outage")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        try producer.publish((0..<400).map { BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: $0)) })
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        try eventually(timeout: 30, every: 0.01, "first orders") { try FailureTests.countOrders(database) >= 50 }
+        kill(broker.process.pid, SIGUSR1)
+        Thread.sleep(forTimeInterval: 5)
+        #expect(capture.isRunning, "the worker must survive the outage")
+        kill(broker.process.pid, SIGUSR2)
+        try producer.publish((400..<600).map { BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: $0)) })
+        try eventually(timeout: 90, "all 600 orders after the outage") { try FailureTests.countOrders(database) >= 600 }
+        _ = try FailureTests.checkAcceptedEvents(broker, expected: 600)
+        #expect(try FailureTests.countOrders(database) == 600)
+        #expect(broker.process.log.contains("brokers down"))
+        #expect(capture.terminate(waitSeconds: 10) == 0)
+    }
+}

@@ -149,6 +149,9 @@ private let consumerRebalanceCallback: @convention(c) (
         context.assignment.withLock { $0 = changed }
         context.logger.info("partitions assigned", metadata: ["partitions": "\(changed.map(\.description).sorted())"])
         rd_kafka_assign(handle, partitions)
+        // librdkafka keeps a partition's pause flag across revoke and re-assign; a
+        // partition paused during a backoff must not come back paused.
+        if let partitions { rd_kafka_resume_partitions(handle, partitions) }
     } else {
         context.revocations.add(1, ordering: .relaxed)
         context.assignment.withLock { $0.subtract(changed) }

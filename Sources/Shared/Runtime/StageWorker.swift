@@ -119,7 +119,6 @@ public final class StageWorker<Handler: StageHandler> {
                 try commitOffsets(of: messages)
                 lap("offsets_ms")
                 if attempt > 0 {
-                    consumer?.resume(consumer?.assignment ?? [])
                     logger.info("recovered after retries", metadata: ["attempts": "\(attempt + 1)"])
                 }
                 logger.debug("batch done", metadata: ["messages": "\(messages.count)"].merging(
@@ -165,6 +164,9 @@ public final class StageWorker<Handler: StageHandler> {
             remaining -= slice
             health.beat(status: "backing off")
         }
+        // Paused only while waiting: the retry (or, if nothing is held any more,
+        // the normal loop) needs its partitions flowing again.
+        consumer.resume(consumer.assignment)
         let kept = (messages + extra).filter { consumer.isAssigned($0.topicPartition) }
         if kept.count < messages.count + extra.count {
             logger.info("partitions revoked during backoff; dropping their in-flight messages",

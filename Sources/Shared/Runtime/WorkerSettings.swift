@@ -49,7 +49,7 @@ public struct WorkerSettings: Sendable {
         maximumEventBytes = try Self.integer("OMS_MAX_EVENT_BYTES", environment, range: 1_024...4_000_000, default: 262_144)!
         retryBaseMillis = try Self.integer("OMS_RETRY_BASE_MS", environment, range: 1...60_000, default: 100)!
         retryCapMillis = try Self.integer("OMS_RETRY_MAX_MS", environment, range: 1...600_000, default: 5_000)!
-        maximumAttempts = try Self.integer("OMS_RETRY_MAX_ATTEMPTS", environment, range: 0...1_000_000, default: 0)!
+        maximumAttempts = try Self.integer("OMS_RETRY_MAX_ATTEMPTS", environment, range: 0...1_000_000, default: 10)!
     }
 
     public var kafka: KafkaConfiguration { KafkaConfiguration(brokers: kafkaBrokers, overrides: kafkaOverrides) }

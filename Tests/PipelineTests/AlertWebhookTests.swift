@@ -1,0 +1,54 @@
+import Foundation
+import Shared
+import Testing
+
+@Suite("Alert webhook", .serialized)
+struct AlertWebhookTests {
+    @Test("alerts are POSTed as JSON, retried after failures, one per (stage, error class) in the window")
+    func webhookReceivesDeduplicatedAlerts() throws {
+        let received = NSTemporaryDirectory() + "oms-webhook-\(UUID().uuidString.prefix(8)).jsonl"
+        let portFile = received + ".port"
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/webhook_receiver.py").path
+        let receiver = try ManagedProcess(executable: "/bin/sh", arguments: ["-c", "exec python3 '\(script)' '\(received)' 2 > '\(portFile)'"],
+                                          environment: ProcessInfo.processInfo.environment, name: "webhook")
+        try eventually(timeout: 10, "the webhook receiver's port") {
+            !((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+        let port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let broker = try TestBroker(partitions: 1)
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let environment = workerEnvironment(broker: broker, databaseURL: databaseURL,
+                                            extra: ["OMS_ALERT_WEBHOOK_URL": "http://127.0.0.1:\(port)/alerts"])
+        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture", environment: environment, name: "capture")
+        let alerting = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-alerting", environment: environment, name: "alerting")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        // Three broken JSON documents and one schema violation: two (stage, class) pairs.
+        var negative = BergUndBeutelOrders.orderCreated(index: 1)
+        var data = negative.data.objectValue!
+        data["lines"] = .array([])
+        negative.data = .object(data)
+        try producer.publish([
+            OutgoingMessage(topic: Topic.shopOrders, key: "k", value: Array("{".utf8)),
+            OutgoingMessage(topic: Topic.shopOrders, key: "k", value: Array("{x".utf8)),
+            OutgoingMessage(topic: Topic.shopOrders, key: "k", value: Array("nope".utf8)),
+            BergUndBeutelOrders.message(negative),
+        ])
+
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        try eventually(timeout: 60, "both notified alerts delivered") {
+            try database.query("SELECT count(*) AS n FROM alerting.alerts WHERE webhook_status = 'sent'").first!.decode("n", as: Int.self) == 2
+        }
+        let lines = try String(contentsOfFile: received, encoding: .utf8).split(separator: "\n")
+        let alerts = try lines.map { try JSONParser.parse(String($0)) }
+        #expect(alerts.count == 2)
+        #expect(Set(alerts.compactMap { $0["errorClass"]?.stringValue }) == ["invalid-json", "schema-violation"])
+        #expect(alerts.allSatisfy { $0["stage"]?.stringValue == "capture" && $0["topic"]?.stringValue == Topic.shopOrders })
+        #expect(try database.query("SELECT count(*) AS n FROM alerting.alerts").first!.decode("n", as: Int.self) == 4)
+        #expect(try database.query("SELECT count(*) AS n FROM alerting.alerts WHERE NOT notified").first!.decode("n", as: Int.self) == 2)
+        #expect(alerting.log.contains("ALERT dead letter"))
+        _ = capture.terminate(waitSeconds: 10)
+        _ = alerting.terminate(waitSeconds: 10)
+        _ = receiver
+    }
+}
