@@ -1,128 +1,157 @@
 import Foundation
 import Shared
 
-/// Capture's I/O around the intake decision: reads existing orders, writes
-/// new ones set-based, and says what to emit.
+/// Capture's I/O around the intake decisions: reads what it knows about the
+/// batch's orders, writes new and changed orders set-based, says what to emit.
 struct CaptureHandler: StageHandler {
-    let definition = StageDefinition(name: "capture", schema: "capture", consumerGroup: "oms-capture", topics: [Topic.shopOrders])
+    let definition = StageDefinition(name: "capture", schema: "capture", consumerGroup: "oms-capture",
+                                     topics: [Topic.shopOrders, Topic.shopPayments])
     let maximumEventBytes: Int
+    let rules: CaptureRules
 
-    static let handledTypes: Set<String> = ["Order.Created"]
+    static let handledTypes: Set<String> = ["Order.Created", "Payment.Captured", "Payment.Failed"]
 
-    func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<(event: CloudEvent, order: OrderSubmission)> {
+    func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<CaptureInput> {
         let event = try CloudEvent.decode(message.value, maximumBytes: maximumEventBytes)
         try EventContracts.validateData(of: event, accepted: Self.handledTypes)
-        let order = try OrderSubmission(data: event.data)
-        if let subject = event.subject, subject != order.orderID {
-            throw .schemaViolation("event.subject \"\(subject.prefix(64))\" does not match data.orderId \"\(order.orderID)\"")
+        let input: CaptureInput
+        let orderID: String
+        if event.type == "Order.Created" {
+            let order = try OrderSubmission(data: event.data)
+            input = .orderCreated(event, order)
+            orderID = order.orderID
+        } else {
+            let update = try PaymentUpdate(type: event.type, data: event.data)
+            input = .payment(event, update)
+            orderID = update.orderID
         }
-        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: (event, order))
+        if let subject = event.subject, subject != orderID {
+            throw .schemaViolation("event.subject \"\(subject.prefix(64))\" does not match data.orderId \"\(orderID)\"")
+        }
+        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
     }
 
-    func apply(_ batch: [DecodedMessage<(event: CloudEvent, order: OrderSubmission)>], database: PostgresConnection) throws -> [MessageOutcome] {
-        let orderIDs = Array(Set(batch.map(\.input.order.orderID)))
-        var known: [String: ExistingOrder] = [:]
-        for row in try database.query("""
-            SELECT order_id, content_hash, source_event_id FROM capture.orders WHERE order_id = ANY(\(orderIDs)::text[])
-            """) {
-            known[try row.decode("order_id")] = ExistingOrder(contentHash: try row.decode("content_hash"),
-                                                              sourceEventID: try row.decode("source_event_id"))
-        }
-        var outcomes: [MessageOutcome] = []
-        var newOrders: [(DecodedMessage<(event: CloudEvent, order: OrderSubmission)>, String)] = []
+    /// What this batch knows about one order id.
+    struct KnownOrder {
+        var status: OrderStatus
+        var holds: Set<HoldReason>
+        let paymentAmount: Int64
+        let contentHash: String
+        let sourceEventID: String
+        let isNew: Bool
+        var changed = false
+    }
+
+    func apply(_ batch: [DecodedMessage<CaptureInput>], database: PostgresConnection) throws -> [MessageOutcome] {
+        let store = CaptureStore(database: database)
+        var payments: [(key: String, update: PaymentUpdate)] = []
+        var orderIDs = Set<String>()
         for message in batch {
-            let order = message.input.order
-            switch IntakeDecision.decide(order, existing: known[order.orderID]) {
-            case .accept:
-                let hash = OrderFingerprint.of(order)
-                // A second event for the same new order later in this batch compares against this one.
-                known[order.orderID] = ExistingOrder(contentHash: hash, sourceEventID: message.idempotencyKey)
-                newOrders.append((message, hash))
-                outcomes.append(.processed(emit: [accepted(order)], audit: [
-                    AuditRecord(subject: order.orderID, action: "Order.Accepted", actor: "oms-capture",
-                                reason: "received from \(message.input.event.source); all intake checks passed",
-                                details: ["total": .integer(order.linesTotal! + order.shippingCharge), "currency": .string(order.currency),
-                                          "sourceEventId": .string(message.idempotencyKey)])
-                ]))
-            case .repeatOfExisting:
-                outcomes.append(.processed(emit: [], audit: [
-                    AuditRecord(subject: order.orderID, action: "Order.Created.Repeated", actor: "shop:\(message.input.event.source)",
-                                reason: "identical order content under another event id; no effect",
-                                details: ["eventId": .string(message.idempotencyKey)])
-                ]))
-            case .conflict(let failure):
-                outcomes.append(.deadLetter(failure))
+            switch message.input {
+            case .orderCreated(_, let order): orderIDs.insert(order.orderID)
+            case .payment(_, let update):
+                orderIDs.insert(update.orderID)
+                payments.append((message.idempotencyKey, update))
             }
         }
-        try insert(newOrders, database: database)
+        try store.recordPayments(payments)
+        var known = try store.existingOrders(Array(orderIDs))
+        let ledgers = try store.ledgers(Array(orderIDs))
+        let newOrders = batch.compactMap { message -> OrderSubmission? in
+            if case .orderCreated(_, let order) = message.input, known[order.orderID] == nil { return order }
+            return nil
+        }
+        let histories = try store.histories(newOrders, velocityWindowMinutes: rules.fraud.velocityWindowMinutes)
+
+        var outcomes: [MessageOutcome] = []
+        var inserts: [CaptureStore.NewOrder] = []
+        let now = EventTime.format(Date())
+        for message in batch {
+            switch message.input {
+            case .orderCreated(let event, let order):
+                let existing = known[order.orderID].map { ExistingOrder(contentHash: $0.contentHash, sourceEventID: $0.sourceEventID) }
+                let history = histories.history(for: order, earlierInBatch: inserts.map(\.order))
+                let outcome = IntakeDecision.decide(order, existing: existing, history: history,
+                                                    ledger: ledgers[order.orderID] ?? .empty, rules: rules)
+                let source = "shop:\(event.source)"
+                switch outcome {
+                case .repeatOfExisting:
+                    outcomes.append(.processed(emit: [], audit: [
+                        AuditRecord(subject: order.orderID, action: "Order.Created.Repeated", actor: source,
+                                    reason: "identical order content under another event id; no effect",
+                                    details: ["eventId": .string(message.idempotencyKey)])
+                    ]))
+                case .conflict(let failure):
+                    outcomes.append(.deadLetter(failure))
+                case .accept(let findings), .hold(_, let findings), .reject(let findings):
+                    let (status, holds): (OrderStatus, Set<HoldReason>) = switch outcome {
+                    case .hold(let reasons, _): (.onHold, reasons)
+                    case .reject: (.rejected, [])
+                    default: (.accepted, [])
+                    }
+                    let transition = try OrderStatus.transition(from: nil, to: status, orderID: order.orderID)
+                    let hash = OrderFingerprint.of(order)
+                    known[order.orderID] = KnownOrder(status: status, holds: holds, paymentAmount: order.paymentAmount,
+                                                      contentHash: hash, sourceEventID: message.idempotencyKey, isNew: true)
+                    let awaitingFunds = findings.contains { $0.code == "payment.awaiting-funds" }
+                    inserts.append(CaptureStore.NewOrder(
+                        order: order, status: status, holds: holds, findings: findings, contentHash: hash,
+                        sourceEventID: message.idempotencyKey, correlationID: message.correlationID,
+                        holdExpiresInHours: awaitingFunds ? rules.payment.prepaymentTimeoutHours : nil))
+                    outcomes.append(.processed(
+                        emit: [OrderEvents.announce(transition.event, order: order, holds: holds, findings: findings, at: now)],
+                        audit: [AuditRecord(subject: order.orderID, action: transition.event, actor: "oms-capture",
+                                            reason: OrderEvents.auditReason(status: status, holds: holds, findings: findings, source: event.source),
+                                            details: OrderEvents.auditDetails(order: order, findings: findings, eventID: message.idempotencyKey))]))
+                }
+            case .payment(let event, let update):
+                guard var order = known[update.orderID] else {
+                    outcomes.append(.processed(emit: [], audit: [
+                        AuditRecord(subject: update.orderID, action: event.type, actor: "shop:\(event.source)",
+                                    reason: "recorded before the order arrived; applied when it does")
+                    ]))
+                    continue
+                }
+                let decision = PaymentDecision.decide(update, status: order.status, holds: order.holds,
+                                                      paymentAmount: order.paymentAmount,
+                                                      capturedSoFar: ledgers[update.orderID]?.capturedAmount ?? 0)
+                var emit: [Emission] = []
+                var action = event.type
+                var reason: String
+                switch decision {
+                case .recordOnly(let why):
+                    reason = why
+                case .liftPaymentHold(let remaining):
+                    order.holds = remaining
+                    order.changed = true
+                    reason = "payment received; still held for \(remaining.sorted().map(\.rawValue).joined(separator: ", "))"
+                case .release:
+                    let transition = try OrderStatus.transition(from: order.status, to: .accepted, orderID: update.orderID)
+                    order.status = .accepted
+                    order.holds = []
+                    order.changed = true
+                    action = transition.event
+                    reason = "payment \(update.reference ?? "") received"
+                    emit.append(OrderEvents.statusChange(transition.event, orderID: update.orderID, reason: reason, at: now))
+                case .cancel(let why):
+                    let transition = try OrderStatus.transition(from: order.status, to: .cancelled, orderID: update.orderID)
+                    order.status = .cancelled
+                    order.changed = true
+                    action = transition.event
+                    reason = why
+                    emit.append(OrderEvents.statusChange(transition.event, orderID: update.orderID, reason: why, at: now))
+                }
+                known[update.orderID] = order
+                outcomes.append(.processed(emit: emit, audit: [
+                    AuditRecord(subject: update.orderID, action: action, actor: "shop:\(event.source)", reason: reason,
+                                details: ["eventId": .string(message.idempotencyKey), "payment": .string(update.kind.rawValue)])
+                ]))
+            }
+        }
+        try store.insert(inserts)
+        try store.update(known.filter { !$0.value.isNew && $0.value.changed }.map { ($0.key, $0.value.status, $0.value.holds) })
+        // A new order changed by a later payment in the same batch is written with its final state.
+        try store.update(known.filter { $0.value.isNew && $0.value.changed }.map { ($0.key, $0.value.status, $0.value.holds) })
         return outcomes
-    }
-
-    private func accepted(_ order: OrderSubmission) -> Emission {
-        let lines: [JSONValue] = order.lines.map {
-            ["lineId": .string($0.lineID), "sku": .string($0.sku), "quantity": .integer($0.quantity), "unitPrice": .integer($0.unitPrice)]
-        }
-        return Emission(topic: Topic.omsOrders, key: order.orderID, type: "Order.Accepted", subject: order.orderID, data: [
-            "orderId": .string(order.orderID), "customerId": .string(order.customer.id),
-            "customerType": .string(order.customer.type), "currency": .string(order.currency),
-            "total": .integer(order.linesTotal! + order.shippingCharge), "shipComplete": .bool(order.shipComplete),
-            "shippingMethod": .string(order.shippingMethod), "shippingCountry": .string(order.shippingAddress.country),
-            "acceptedAt": .string(EventTime.format(Date())), "lines": .array(lines),
-        ])
-    }
-
-    private func insert(_ orders: [(DecodedMessage<(event: CloudEvent, order: OrderSubmission)>, String)], database: PostgresConnection) throws {
-        guard !orders.isEmpty else { return }
-        let submissions = orders.map(\.0.input.order)
-        try database.query("""
-            INSERT INTO capture.orders (order_id, status, customer_id, customer_type, customer_group, currency,
-                prices_include_tax, shipping_method, ship_complete, payment_method, payment_status, payment_reference,
-                payment_amount, shipping_charge, lines_total, placed_at, source_event_id, correlation_id, content_hash, data)
-            SELECT o, 'accepted', ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl::timestamptz, se, co, ch, d::jsonb
-            FROM unnest(\(submissions.map(\.orderID))::text[], \(submissions.map(\.customer.id))::text[],
-                        \(submissions.map(\.customer.type))::text[], \(submissions.map(\.customer.group))::text[],
-                        \(submissions.map(\.currency))::text[], \(submissions.map(\.pricesIncludeTax))::boolean[],
-                        \(submissions.map(\.shippingMethod))::text[], \(submissions.map(\.shipComplete))::boolean[],
-                        \(submissions.map(\.paymentMethod))::text[], \(submissions.map(\.paymentStatus))::text[],
-                        \(submissions.map(\.paymentReference))::text[], \(submissions.map(\.paymentAmount))::bigint[],
-                        \(submissions.map(\.shippingCharge))::bigint[], \(submissions.map { $0.linesTotal! })::bigint[],
-                        \(submissions.map(\.placedAt))::text[], \(orders.map(\.0.idempotencyKey))::text[],
-                        \(orders.map(\.0.correlationID))::text[], \(orders.map(\.1))::text[],
-                        \(submissions.map(\.recordData))::text[])
-                 AS t(o, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl, se, co, ch, d)
-            """)
-        var lineOrder: [String] = [], lineID: [String] = [], position: [Int] = [], sku: [String] = []
-        var quantity: [Int64] = [], unitPrice: [Int64] = []
-        for order in submissions {
-            for (index, line) in order.lines.enumerated() {
-                lineOrder.append(order.orderID)
-                lineID.append(line.lineID)
-                position.append(index + 1)
-                sku.append(line.sku)
-                quantity.append(line.quantity)
-                unitPrice.append(line.unitPrice)
-            }
-        }
-        try database.query("""
-            INSERT INTO capture.order_lines (order_id, line_id, position, sku, quantity, unit_price)
-            SELECT * FROM unnest(\(lineOrder)::text[], \(lineID)::text[], \(position)::int[], \(sku)::text[],
-                                 \(quantity)::int[], \(unitPrice)::bigint[])
-            """)
-        var partyOrder: [String] = [], role: [String] = [], name: [String?] = [], street: [String?] = []
-        var postal: [String?] = [], city: [String?] = [], country: [String?] = [], email: [String?] = [], phone: [String?] = []
-        for order in submissions {
-            partyOrder.append(order.orderID); role.append("customer"); name.append(nil); street.append(nil)
-            postal.append(nil); city.append(nil); country.append(nil); email.append(order.customer.email); phone.append(order.customer.phone)
-            for (kind, address) in [("billing", order.billingAddress), ("shipping", order.shippingAddress)] {
-                partyOrder.append(order.orderID); role.append(kind); name.append(address.name); street.append(address.street)
-                postal.append(address.postalCode); city.append(address.city); country.append(address.country)
-                email.append(nil); phone.append(nil)
-            }
-        }
-        try database.query("""
-            INSERT INTO capture.order_parties (order_id, role, name, street, postal_code, city, country, email, phone)
-            SELECT * FROM unnest(\(partyOrder)::text[], \(role)::text[], \(name)::text[], \(street)::text[],
-                                 \(postal)::text[], \(city)::text[], \(country)::text[], \(email)::text[], \(phone)::text[])
-            """)
     }
 }

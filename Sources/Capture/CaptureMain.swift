@@ -4,7 +4,10 @@ import Shared
 enum CaptureMain {
     static func main() async {
         await WorkerMain.run(stage: "capture") { settings in
-            CaptureHandler(maximumEventBytes: settings.maximumEventBytes)
+            guard let directory = settings.configDirectory else {
+                throw ConfigurationError(setting: "OMS_CONFIG_DIR", problem: "is not set (Capture reads capture.json from it)")
+            }
+            return CaptureHandler(maximumEventBytes: settings.maximumEventBytes, rules: try CaptureRules.load(directory: directory))
         }
     }
 }

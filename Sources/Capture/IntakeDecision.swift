@@ -1,14 +1,10 @@
 import Shared
 
 /// The pure core of Capture: values in, a decision with reasons out.
-///
-/// This first version decides on structure only; the payment, address,
-/// fraud, availability and B2B checks of SPEC §5 are added as rules here.
-enum IntakeDecision: Sendable, Equatable {
-    case accept
-    case reject(PermanentFailure)
-
-    static func decide(_ order: OrderSubmission, existing: ExistingOrder?) -> IntakeOutcome {
+enum IntakeDecision {
+    /// Runs every check on a new order (or recognises a repeat or a conflict).
+    static func decide(_ order: OrderSubmission, existing: ExistingOrder?, history: CustomerHistory,
+                       ledger: PaymentLedger = .empty, rules: CaptureRules) -> IntakeOutcome {
         if let existing {
             guard existing.contentHash == OrderFingerprint.of(order) else {
                 return .conflict(.conflict(
@@ -19,7 +15,16 @@ enum IntakeDecision: Sendable, Equatable {
         guard order.linesTotal != nil else {
             return .conflict(.businessRule("order \(order.orderID): line totals overflow 64-bit minor units"))
         }
-        return .accept
+        let findings = TotalCheck.evaluate(order)
+            + PaymentCheck.evaluate(order, ledger: ledger, rules: rules.payment)
+            + AddressCheck.evaluate(order, rules: rules)
+            + FraudScore.evaluate(order, history: history, rules: rules.fraud)
+        if findings.contains(where: { $0.effect == .reject }) { return .reject(findings) }
+        let holds = findings.compactMap { finding -> HoldReason? in
+            if case .hold(let reason) = finding.effect { return reason } else { return nil }
+        }
+        if !holds.isEmpty { return .hold(Set(holds), findings) }
+        return .accept(findings)
     }
 }
 
@@ -30,8 +35,12 @@ struct ExistingOrder: Sendable, Equatable {
 }
 
 enum IntakeOutcome: Sendable, Equatable {
-    /// New order: store it and emit `Order.Accepted`.
-    case accept
+    /// New order, every check passed (findings may hold fraud points below the thresholds).
+    case accept([CheckFinding])
+    /// New order that waits: for money, a fixed address, a review.
+    case hold(Set<HoldReason>, [CheckFinding])
+    /// New order that can never go on.
+    case reject([CheckFinding])
     /// The same order content again under another event id: no second effect.
     case repeatOfExisting
     /// Can never be processed: dead letter with this reason.
@@ -42,5 +51,37 @@ enum IntakeOutcome: Sendable, Equatable {
 enum OrderFingerprint {
     static func of(_ order: OrderSubmission) -> String {
         EventID.derived("order-content", order.recordData, order.personalData)
+    }
+}
+
+/// What a payment report does to an order Capture already has.
+enum PaymentDecision: Sendable, Equatable {
+    /// Recorded; nothing else changes (e.g. the order was not waiting for it).
+    case recordOnly(String)
+    /// The payment hold is lifted; other holds remain.
+    case liftPaymentHold(remaining: Set<HoldReason>)
+    /// No hold remains: the order goes on.
+    case release
+    /// The money will not come: the held order is cancelled.
+    case cancel(String)
+
+    static func decide(_ update: PaymentUpdate, status: OrderStatus, holds: Set<HoldReason>, paymentAmount: Int64,
+                       capturedSoFar: Int64) -> PaymentDecision {
+        switch update.kind {
+        case .captured:
+            guard status == .onHold, holds.contains(.payment) else {
+                return .recordOnly("payment captured; order is \(status.rawValue), not waiting for payment")
+            }
+            guard capturedSoFar >= paymentAmount else {
+                return .recordOnly("captured \(capturedSoFar) of \(paymentAmount); still waiting for the rest")
+            }
+            let remaining = holds.subtracting([.payment])
+            return remaining.isEmpty ? .release : .liftPaymentHold(remaining: remaining)
+        case .failed:
+            guard status == .onHold, holds.contains(.payment) else {
+                return .recordOnly("payment failed while the order is \(status.rawValue); customer service decides")
+            }
+            return .cancel("payment failed: \(update.reason ?? "no reason given")")
+        }
     }
 }

@@ -15,6 +15,8 @@ struct OrderSubmission: Sendable, Equatable {
         let postalCode: String
         let city: String
         let country: String
+        /// The customer's parcel-locker number (DHL "Postnummer"), when shipping to a locker.
+        let lockerCustomerNumber: String?
     }
 
     struct Customer: Sendable, Equatable {
@@ -66,7 +68,8 @@ struct OrderSubmission: Sendable, Equatable {
         func address(_ value: JSONValue?, _ path: String) throws(PermanentFailure) -> Address {
             Address(name: try string(value?["name"], "\(path).name"), street: try string(value?["street"], "\(path).street"),
                     postalCode: try string(value?["postalCode"], "\(path).postalCode"),
-                    city: try string(value?["city"], "\(path).city"), country: try string(value?["country"], "\(path).country"))
+                    city: try string(value?["city"], "\(path).city"), country: try string(value?["country"], "\(path).country"),
+                    lockerCustomerNumber: value?["postNumber"]?.stringValue)
         }
         self.data = data
         let members = data.objectValue ?? [:]

@@ -1,6 +1,11 @@
 @testable import Capture
+import Foundation
 import Shared
 import Testing
+
+let repositoryConfig = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("config").path
+let shippedRules = try! CaptureRules.load(directory: repositoryConfig)
 
 @Suite("Capture intake core")
 struct IntakeDecisionTests {
@@ -9,16 +14,23 @@ struct IntakeDecisionTests {
                                                                    placedAt: .init(timeIntervalSince1970: 1_800_000_000)).data)
     }
 
-    @Test("a new order is accepted")
+    static func decide(_ order: OrderSubmission, existing: ExistingOrder? = nil) -> IntakeOutcome {
+        IntakeDecision.decide(order, existing: existing, history: .none, rules: shippedRules)
+    }
+
+    @Test("a clean new order is accepted")
     func newOrder() throws {
-        #expect(IntakeDecision.decide(try Self.submission(1), existing: nil) == .accept)
+        guard case .accept = Self.decide(try Self.submission(1)) else {
+            Issue.record("expected accept")
+            return
+        }
     }
 
     @Test("the same content again is a repeat without effect")
     func repeatOfExisting() throws {
         let order = try Self.submission(1)
         let existing = ExistingOrder(contentHash: OrderFingerprint.of(order), sourceEventID: "e-1")
-        #expect(IntakeDecision.decide(order, existing: existing) == .repeatOfExisting)
+        #expect(Self.decide(order, existing: existing) == .repeatOfExisting)
     }
 
     @Test("other content under an existing order id is a conflict naming the first event")
@@ -26,7 +38,7 @@ struct IntakeDecisionTests {
         let first = try Self.submission(1, orderID: "BB-1")
         let second = try Self.submission(2, orderID: "BB-1")
         let existing = ExistingOrder(contentHash: OrderFingerprint.of(first), sourceEventID: "e-first")
-        guard case .conflict(let failure) = IntakeDecision.decide(second, existing: existing) else {
+        guard case .conflict(let failure) = Self.decide(second, existing: existing) else {
             Issue.record("expected a conflict")
             return
         }
@@ -48,7 +60,7 @@ struct IntakeDecisionTests {
         data["lines"] = [["lineId": "1", "sku": "X", "quantity": 100_000, "unitPrice": .integer(Int64.max / 10)]]
         let order = try OrderSubmission(data: .object(data))
         #expect(order.linesTotal == nil)
-        guard case .conflict(let failure) = IntakeDecision.decide(order, existing: nil) else {
+        guard case .conflict(let failure) = Self.decide(order) else {
             Issue.record("expected a refusal")
             return
         }
@@ -68,7 +80,7 @@ struct IntakeDecisionTests {
     func subjectMismatch() throws {
         var event = BergUndBeutelOrders.orderCreated(index: 3)
         event.subject = "BB-SOMETHING-ELSE"
-        let handler = CaptureHandler(maximumEventBytes: 262_144)
+        let handler = CaptureHandler(maximumEventBytes: 262_144, rules: shippedRules)
         let message = ConsumedMessage(topic: Topic.shopOrders, partition: 0, offset: 0, key: nil, value: event.serialized())
         let error = #expect(throws: PermanentFailure.self) { try handler.decode(message) }
         #expect(error?.reason.contains("does not match data.orderId") == true)

@@ -25,7 +25,11 @@ public enum BergUndBeutelOrders {
     /// The `index`-th order: deterministic content, its own event id.
     public static func orderCreated(index: Int, orderID: String? = nil, eventID: String? = nil, placedAt: Date = Date()) -> CloudEvent {
         let id = orderID ?? "BB-\(100_000 + index)"
-        let customer = customers[index % customers.count]
+        // Many distinct customers (as in a real shop), each living at one of the sample addresses.
+        let place = customers[index % customers.count]
+        let number = 1_000 + index % 20_000
+        let customer = (id: "C-\(number)", name: place.name, email: "kunde\(number)@example.org", street: place.street,
+                        postalCode: place.postalCode, city: place.city, country: place.country)
         let lineCount = 1 + index % 3
         var lines: [JSONValue] = []
         var total: Int64 = 0

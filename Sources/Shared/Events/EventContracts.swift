@@ -5,6 +5,11 @@ public enum EventContracts {
         "cloudevent-envelope.schema.json": envelopeSchemaText,
         "order.created.v1.schema.json": orderCreatedSchemaText,
         "order.accepted.v1.schema.json": orderAcceptedSchemaText,
+        "order.on-hold.v1.schema.json": orderOnHoldSchemaText,
+        "order.rejected.v1.schema.json": orderRejectedSchemaText,
+        "order.status-change.v1.schema.json": orderStatusChangeSchemaText,
+        "payment.captured.v1.schema.json": paymentCapturedSchemaText,
+        "payment.failed.v1.schema.json": paymentFailedSchemaText,
     ]
 
     // Schemas are compiled once; a broken schema is a programming error caught by the tests.
@@ -13,6 +18,12 @@ public enum EventContracts {
     public static let dataSchemas: [String: JSONSchema] = [
         "Order.Created": try! JSONSchema(json: orderCreatedSchemaText),
         "Order.Accepted": try! JSONSchema(json: orderAcceptedSchemaText),
+        "Order.OnHold": try! JSONSchema(json: orderOnHoldSchemaText),
+        "Order.Rejected": try! JSONSchema(json: orderRejectedSchemaText),
+        "Order.Released": try! JSONSchema(json: orderStatusChangeSchemaText),
+        "Order.Cancelled": try! JSONSchema(json: orderStatusChangeSchemaText),
+        "Payment.Captured": try! JSONSchema(json: paymentCapturedSchemaText),
+        "Payment.Failed": try! JSONSchema(json: paymentFailedSchemaText),
     ]
 
     /// Checks `event.data` against its type's schema; `accepted` limits which

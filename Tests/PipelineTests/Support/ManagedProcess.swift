@@ -79,6 +79,7 @@ func workerEnvironment(broker: TestBroker, databaseURL: String, extra: [String: 
     environment["OMS_KAFKA_HEARTBEAT_INTERVAL_MS"] = "500"
     environment["OMS_RETRY_BASE_MS"] = "50"
     environment["OMS_RETRY_MAX_MS"] = "1000"
+    environment["OMS_CONFIG_DIR"] = TestEnvironment.configDirectory
     for (key, value) in extra { environment[key] = value }
     return environment
 }

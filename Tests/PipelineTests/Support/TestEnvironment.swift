@@ -28,6 +28,11 @@ enum TestEnvironment {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy/migrations").path
     }
 
+    static var configDirectory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("config").path
+    }
+
     static let logger: Logger = {
         var logger = Logger(label: "oms-tests")
         logger.logLevel = .warning

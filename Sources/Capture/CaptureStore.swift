@@ -1,0 +1,190 @@
+import Foundation
+import Shared
+
+/// Capture's tables, read and written set-based: a constant number of
+/// statements per batch, whatever its size.
+struct CaptureStore {
+    let database: PostgresConnection
+
+    struct NewOrder {
+        let order: OrderSubmission
+        let status: OrderStatus
+        let holds: Set<HoldReason>
+        let findings: [CheckFinding]
+        let contentHash: String
+        let sourceEventID: String
+        let correlationID: String
+        let holdExpiresInHours: Int?
+    }
+
+    /// Earlier orders per customer id and per e-mail (velocity window), for the fraud rules.
+    struct Histories {
+        var previousByCustomer: [String: Int] = [:]
+        var recentByEmail: [String: Int] = [:]
+
+        func history(for order: OrderSubmission, earlierInBatch: [OrderSubmission]) -> CustomerHistory {
+            let email = order.customer.email.lowercased()
+            return CustomerHistory(
+                previousOrders: (previousByCustomer[order.customer.id] ?? 0) + earlierInBatch.filter { $0.customer.id == order.customer.id }.count,
+                recentOrdersSameEmail: (recentByEmail[email] ?? 0) + earlierInBatch.filter { $0.customer.email.lowercased() == email }.count)
+        }
+    }
+
+    func recordPayments(_ payments: [(key: String, update: PaymentUpdate)]) throws {
+        guard !payments.isEmpty else { return }
+        try database.query("""
+            INSERT INTO capture.payments (event_id, order_id, kind, amount, currency, reference, reason)
+            SELECT * FROM unnest(\(payments.map(\.key))::text[], \(payments.map(\.update.orderID))::text[],
+                                 \(payments.map(\.update.kind.rawValue))::text[], \(payments.map(\.update.amount))::bigint[],
+                                 \(payments.map(\.update.currency))::text[], \(payments.map(\.update.reference))::text[],
+                                 \(payments.map(\.update.reason))::text[])
+            ON CONFLICT (event_id) DO NOTHING
+            """)
+    }
+
+    func existingOrders(_ orderIDs: [String]) throws -> [String: CaptureHandler.KnownOrder] {
+        var known: [String: CaptureHandler.KnownOrder] = [:]
+        for row in try database.query("""
+            SELECT order_id, status, array_to_string(hold_reasons, ',') AS holds, payment_amount, content_hash, source_event_id
+            FROM capture.orders WHERE order_id = ANY(\(orderIDs)::text[])
+            """) {
+            let holds = try row.decode("holds", as: String.self).split(separator: ",").compactMap { HoldReason(rawValue: String($0)) }
+            known[try row.decode("order_id")] = CaptureHandler.KnownOrder(
+                status: OrderStatus(rawValue: try row.decode("status")) ?? .accepted, holds: Set(holds),
+                paymentAmount: try row.decode("payment_amount"), contentHash: try row.decode("content_hash"),
+                sourceEventID: try row.decode("source_event_id"), isNew: false)
+        }
+        return known
+    }
+
+    func ledgers(_ orderIDs: [String]) throws -> [String: PaymentLedger] {
+        var ledgers: [String: PaymentLedger] = [:]
+        for row in try database.query("""
+            SELECT order_id, coalesce(sum(amount) FILTER (WHERE kind = 'captured'), 0) AS captured,
+                   max(reason) FILTER (WHERE kind = 'failed') AS failed
+            FROM capture.payments WHERE order_id = ANY(\(orderIDs)::text[]) GROUP BY order_id
+            """) {
+            ledgers[try row.decode("order_id")] = PaymentLedger(capturedAmount: try row.decode("captured"),
+                                                                failedReason: try row.decodeIfPresent("failed"))
+        }
+        return ledgers
+    }
+
+    func histories(_ orders: [OrderSubmission], velocityWindowMinutes: Int) throws -> Histories {
+        var histories = Histories()
+        guard !orders.isEmpty else { return histories }
+        for row in try database.query("""
+            SELECT customer_id, count(*) AS n FROM capture.orders
+            WHERE customer_id = ANY(\(orders.map(\.customer.id))::text[]) GROUP BY customer_id
+            """) {
+            histories.previousByCustomer[try row.decode("customer_id")] = try row.decode("n")
+        }
+        for row in try database.query("""
+            SELECT lower(p.email) AS email, count(*) AS n
+            FROM capture.order_parties p JOIN capture.orders o USING (order_id)
+            WHERE p.role = 'customer' AND lower(p.email) = ANY(\(orders.map { $0.customer.email.lowercased() })::text[])
+              AND o.placed_at > now() - make_interval(mins => \(velocityWindowMinutes))
+            GROUP BY lower(p.email)
+            """) {
+            histories.recentByEmail[try row.decode("email")] = try row.decode("n")
+        }
+        return histories
+    }
+
+    func update(_ changes: [(orderID: String, status: OrderStatus, holds: Set<HoldReason>)]) throws {
+        guard !changes.isEmpty else { return }
+        try database.query("""
+            UPDATE capture.orders o
+            SET status = c.status, hold_reasons = string_to_array(c.holds, ',')::text[], updated_at = now(),
+                hold_expires_at = CASE WHEN 'payment' = ANY(string_to_array(c.holds, ',')) THEN o.hold_expires_at END
+            FROM unnest(\(changes.map(\.orderID))::text[], \(changes.map(\.status.rawValue))::text[],
+                        \(changes.map { $0.holds.sorted().map(\.rawValue).joined(separator: ",") })::text[]) AS c(order_id, status, holds)
+            WHERE o.order_id = c.order_id
+            """)
+    }
+
+    func insert(_ orders: [NewOrder]) throws {
+        guard !orders.isEmpty else { return }
+        let submissions = orders.map(\.order)
+        try database.query("""
+            INSERT INTO capture.orders (order_id, status, customer_id, customer_type, customer_group, currency,
+                prices_include_tax, shipping_method, ship_complete, payment_method, payment_status, payment_reference,
+                payment_amount, shipping_charge, lines_total, placed_at, source_event_id, correlation_id, content_hash, data,
+                hold_reasons, fraud_score, hold_expires_at)
+            SELECT o, st, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl::timestamptz, se, co, ch, d::json,
+                   string_to_array(hr, ',')::text[], fs, CASE WHEN he IS NULL THEN NULL ELSE now() + make_interval(hours => he) END
+            FROM unnest(\(submissions.map(\.orderID))::text[], \(orders.map(\.status.rawValue))::text[],
+                        \(submissions.map(\.customer.id))::text[],
+                        \(submissions.map(\.customer.type))::text[], \(submissions.map(\.customer.group))::text[],
+                        \(submissions.map(\.currency))::text[], \(submissions.map(\.pricesIncludeTax))::boolean[],
+                        \(submissions.map(\.shippingMethod))::text[], \(submissions.map(\.shipComplete))::boolean[],
+                        \(submissions.map(\.paymentMethod))::text[], \(submissions.map(\.paymentStatus))::text[],
+                        \(submissions.map(\.paymentReference))::text[], \(submissions.map(\.paymentAmount))::bigint[],
+                        \(submissions.map(\.shippingCharge))::bigint[], \(submissions.map { $0.linesTotal ?? 0 })::bigint[],
+                        \(submissions.map(\.placedAt))::text[], \(orders.map(\.sourceEventID))::text[],
+                        \(orders.map(\.correlationID))::text[], \(orders.map(\.contentHash))::text[],
+                        \(submissions.map(\.recordData))::text[],
+                        \(orders.map { $0.holds.sorted().map(\.rawValue).joined(separator: ",") })::text[],
+                        \(orders.map { $0.findings.reduce(0) { $0 + $1.points } })::int[],
+                        \(orders.map(\.holdExpiresInHours))::int[])
+                 AS t(o, st, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl, se, co, ch, d, hr, fs, he)
+            """)
+        var lineOrder: [String] = [], lineID: [String] = [], position: [Int] = [], sku: [String] = []
+        var quantity: [Int64] = [], unitPrice: [Int64] = []
+        for order in submissions {
+            for (index, line) in order.lines.enumerated() {
+                lineOrder.append(order.orderID)
+                lineID.append(line.lineID)
+                position.append(index + 1)
+                sku.append(line.sku)
+                quantity.append(line.quantity)
+                unitPrice.append(line.unitPrice)
+            }
+        }
+        try database.query("""
+            INSERT INTO capture.order_lines (order_id, line_id, position, sku, quantity, unit_price)
+            SELECT * FROM unnest(\(lineOrder)::text[], \(lineID)::text[], \(position)::int[], \(sku)::text[],
+                                 \(quantity)::int[], \(unitPrice)::bigint[])
+            """)
+        var partyOrder: [String] = [], role: [String] = [], name: [String?] = [], street: [String?] = []
+        var postal: [String?] = [], city: [String?] = [], country: [String?] = [], email: [String?] = [], phone: [String?] = []
+        for order in submissions {
+            partyOrder.append(order.orderID); role.append("customer"); name.append(nil); street.append(nil)
+            postal.append(nil); city.append(nil); country.append(nil); email.append(order.customer.email); phone.append(order.customer.phone)
+            for (kind, address) in [("billing", order.billingAddress), ("shipping", order.shippingAddress)] {
+                partyOrder.append(order.orderID); role.append(kind); name.append(address.name); street.append(address.street)
+                postal.append(address.postalCode); city.append(address.city); country.append(address.country)
+                email.append(nil); phone.append(nil)
+            }
+        }
+        try database.query("""
+            INSERT INTO capture.order_parties (order_id, role, name, street, postal_code, city, country, email, phone)
+            SELECT * FROM unnest(\(partyOrder)::text[], \(role)::text[], \(name)::text[], \(street)::text[],
+                                 \(postal)::text[], \(city)::text[], \(country)::text[], \(email)::text[], \(phone)::text[])
+            """)
+        var checkOrder: [String] = [], checkPosition: [Int] = [], checkName: [String] = [], code: [String] = []
+        var effect: [String] = [], points: [Int] = [], message: [String] = []
+        for order in orders {
+            for (index, finding) in order.findings.enumerated() {
+                checkOrder.append(order.order.orderID)
+                checkPosition.append(index + 1)
+                checkName.append(finding.check)
+                code.append(finding.code)
+                switch finding.effect {
+                case .hold: effect.append("hold")
+                case .reject: effect.append("reject")
+                case .points: effect.append("points")
+                }
+                points.append(finding.points)
+                message.append(finding.message)
+            }
+        }
+        if !checkOrder.isEmpty {
+            try database.query("""
+                INSERT INTO capture.order_checks (order_id, position, check_name, code, effect, points, message)
+                SELECT * FROM unnest(\(checkOrder)::text[], \(checkPosition)::int[], \(checkName)::text[], \(code)::text[],
+                                     \(effect)::text[], \(points)::int[], \(message)::text[])
+                """)
+        }
+    }
+}

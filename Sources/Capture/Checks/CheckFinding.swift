@@ -1,0 +1,42 @@
+/// Why an order is held; stored with the order and named in `Order.OnHold`.
+enum HoldReason: String, Sendable, CaseIterable, Comparable {
+    /// The fraud score asks for a human look.
+    case review
+    /// Lines and shipping do not add up to the payment amount.
+    case total
+    /// A fixable address problem (postal code format, parcel locker number).
+    case address
+    /// Waiting for the money (prepayment) or for a payment state that lets us go on.
+    case payment
+
+    static func < (a: HoldReason, b: HoldReason) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// One result of one check: what it found and what that means for the order.
+struct CheckFinding: Sendable, Equatable {
+    enum Effect: Sendable, Equatable {
+        case hold(HoldReason)
+        case reject
+        /// Fraud points; the score decides.
+        case points(Int)
+    }
+
+    let check: String
+    let code: String
+    let effect: Effect
+    let message: String
+
+    var points: Int { if case .points(let p) = effect { return p } else { return 0 } }
+}
+
+/// What Capture knows about a customer's earlier orders, for the fraud rules.
+struct CustomerHistory: Sendable, Equatable {
+    /// Orders of the same customer id before this one.
+    var previousOrders: Int
+    /// Orders with the same e-mail address within the velocity window.
+    var recentOrdersSameEmail: Int
+
+    static let none = CustomerHistory(previousOrders: 0, recentOrdersSameEmail: 0)
+}

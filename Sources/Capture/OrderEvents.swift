@@ -1,0 +1,65 @@
+import Shared
+
+/// The events and audit texts Capture writes about an order.
+enum OrderEvents {
+    static func announce(_ type: String, order: OrderSubmission, holds: Set<HoldReason>, findings: [CheckFinding], at now: String) -> Emission {
+        var data: [String: JSONValue]
+        switch type {
+        case "Order.Rejected":
+            data = ["orderId": .string(order.orderID), "rejectedAt": .string(now),
+                    "reasons": .array(findings.filter { $0.effect == .reject }.map(json))]
+        default:
+            data = summary(order)
+            if type == "Order.OnHold" {
+                data["heldAt"] = .string(now)
+                data["holdReasons"] = .array(holds.sorted().map { .string($0.rawValue) })
+                data["findings"] = .array(findings.map(json))
+            } else {
+                data["acceptedAt"] = .string(now)
+            }
+        }
+        return Emission(topic: Topic.omsOrders, key: order.orderID, type: type, subject: order.orderID, data: .object(data))
+    }
+
+    static func statusChange(_ type: String, orderID: String, reason: String, at now: String) -> Emission {
+        Emission(topic: Topic.omsOrders, key: orderID, type: type, subject: orderID,
+                 data: ["orderId": .string(orderID), "reason": .string(reason), "at": .string(now)])
+    }
+
+    static func summary(_ order: OrderSubmission) -> [String: JSONValue] {
+        let lines: [JSONValue] = order.lines.map {
+            ["lineId": .string($0.lineID), "sku": .string($0.sku), "quantity": .integer($0.quantity), "unitPrice": .integer($0.unitPrice)]
+        }
+        return [
+            "orderId": .string(order.orderID), "customerId": .string(order.customer.id),
+            "customerType": .string(order.customer.type), "currency": .string(order.currency),
+            "total": .integer((order.linesTotal ?? 0) + order.shippingCharge), "shipComplete": .bool(order.shipComplete),
+            "shippingMethod": .string(order.shippingMethod), "shippingCountry": .string(order.shippingAddress.country),
+            "lines": .array(lines),
+        ]
+    }
+
+    static func json(_ finding: CheckFinding) -> JSONValue {
+        var value: [String: JSONValue] = ["check": .string(finding.check), "code": .string(finding.code), "message": .string(finding.message)]
+        if finding.points > 0 { value["points"] = .integer(Int64(finding.points)) }
+        return .object(value)
+    }
+
+    static func auditReason(status: OrderStatus, holds: Set<HoldReason>, findings: [CheckFinding], source: String) -> String {
+        switch status {
+        case .accepted: return "received from \(source); all intake checks passed"
+        case .onHold:
+            let why = findings.filter { if case .hold = $0.effect { return true } else { return false } }.map(\.message)
+            return "held for \(holds.sorted().map(\.rawValue).joined(separator: ", ")): \(why.joined(separator: "; "))"
+        case .rejected:
+            return "rejected: " + findings.filter { $0.effect == .reject }.map(\.message).joined(separator: "; ")
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    static func auditDetails(order: OrderSubmission, findings: [CheckFinding], eventID: String) -> JSONValue {
+        ["sourceEventId": .string(eventID), "total": .integer((order.linesTotal ?? 0) + order.shippingCharge),
+         "currency": .string(order.currency), "fraudScore": .integer(Int64(findings.reduce(0) { $0 + $1.points })),
+         "findings": .array(findings.map(json))]
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import Shared
+
+/// Capture's business constants, from `$OMS_CONFIG_DIR/capture.json`: served
+/// countries, postal-code formats, payment methods, fraud weights and
+/// thresholds. Never literals in the checks.
+struct CaptureRules: Sendable {
+    struct Payment: Sendable {
+        /// Method → statuses with which an order may go on.
+        let acceptedStatuses: [String: Set<String>]
+        /// Methods where the order waits for the money (hold `payment`).
+        let awaitingPaymentMethods: Set<String>
+        let businessOnlyMethods: Set<String>
+        let cashOnDeliveryCountries: Set<String>
+        let prepaymentTimeoutHours: Int
+    }
+
+    struct Fraud: Sendable {
+        let holdThreshold: Int
+        let rejectThreshold: Int
+        let countryMismatchPoints: Int
+        let firstOrderAboveAmount: Int64
+        let firstOrderAbovePoints: Int
+        let disposableEmailDomains: Set<String>
+        let disposableEmailPoints: Int
+        let highRiskSkus: Set<String>
+        let highRiskSkuPoints: Int
+        let nameMismatchPoints: Int
+        let velocityMaxOrders: Int
+        let velocityWindowMinutes: Int
+        let velocityPoints: Int
+    }
+
+    let validFrom: String
+    let servedCountries: Set<String>
+    let postalCodePatterns: [String: Pattern]
+    let parcelLockerPatterns: [Pattern]
+    let parcelLockerCustomerNumber: Pattern
+    let payment: Payment
+    let fraud: Fraud
+
+    /// A compiled regular expression with its source, for messages.
+    struct Pattern: Sendable {
+        let source: String
+        private let regex: NSRegularExpression
+
+        init(_ source: String) throws {
+            self.source = source
+            regex = try NSRegularExpression(pattern: source)
+        }
+
+        func matches(_ text: String) -> Bool {
+            regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        }
+    }
+
+    static let fileName = "capture.json"
+
+    /// Loads and checks the file; any problem names the file, the place and what is wrong.
+    static func load(directory: String) throws -> CaptureRules {
+        let path = (directory as NSString).appendingPathComponent(fileName)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationFileError(file: path, location: nil, problem: "cannot be read")
+        }
+        let bytes = Array(data)
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw ConfigurationFileError(file: path, location: ConfigurationFileError.lineAndColumn(of: error.offset, in: bytes),
+                                         problem: error.problem)
+        }
+        do {
+            return try CaptureRules(document)
+        } catch let error as RuleFileProblem {
+            throw ConfigurationFileError(file: path, location: ConfigurationFileError.line(ofKey: error.key, in: bytes),
+                                         problem: "\(error.path): \(error.problem)")
+        }
+    }
+
+    init(_ document: JSONValue) throws {
+        let reader = RuleReader(document, path: "")
+        validFrom = try reader.string("validFrom")
+        guard RFC3339.isValid(validFrom) else { throw RuleFileProblem(path: "validFrom", key: "validFrom", problem: "must be an RFC 3339 date-time") }
+        servedCountries = Set(try reader.strings("servedCountries"))
+        var patterns: [String: Pattern] = [:]
+        for (country, value) in try reader.object("postalCodePatterns") {
+            guard let source = value.stringValue else {
+                throw RuleFileProblem(path: "postalCodePatterns.\(country)", key: country, problem: "must be a string")
+            }
+            patterns[country] = try reader.pattern(source, at: "postalCodePatterns.\(country)", key: country)
+        }
+        postalCodePatterns = patterns
+        parcelLockerPatterns = try reader.strings("parcelLockerPatterns").map {
+            try reader.pattern($0, at: "parcelLockerPatterns", key: "parcelLockerPatterns")
+        }
+        parcelLockerCustomerNumber = try reader.pattern(try reader.string("parcelLockerCustomerNumberPattern"),
+                                                        at: "parcelLockerCustomerNumberPattern", key: "parcelLockerCustomerNumberPattern")
+        let payment = try reader.child("payment")
+        var statuses: [String: Set<String>] = [:]
+        for (method, value) in try payment.object("methods") {
+            guard let list = value.arrayValue?.compactMap(\.stringValue), list.count == value.arrayValue?.count else {
+                throw RuleFileProblem(path: "payment.methods.\(method)", key: method, problem: "must be a list of statuses")
+            }
+            statuses[method] = Set(list)
+        }
+        self.payment = Payment(
+            acceptedStatuses: statuses, awaitingPaymentMethods: Set(try payment.strings("awaitingPaymentMethods")),
+            businessOnlyMethods: Set(try payment.strings("businessOnlyMethods")),
+            cashOnDeliveryCountries: Set(try payment.strings("cashOnDeliveryCountries")),
+            prepaymentTimeoutHours: try payment.integer("prepaymentTimeoutHours", minimum: 1))
+        let fraud = try reader.child("fraud")
+        let firstOrder = try fraud.child("firstOrderAbove")
+        let disposable = try fraud.child("disposableEmailDomains")
+        let risky = try fraud.child("highRiskSkus")
+        let velocity = try fraud.child("velocity")
+        self.fraud = Fraud(
+            holdThreshold: try fraud.integer("holdThreshold", minimum: 1),
+            rejectThreshold: try fraud.integer("rejectThreshold", minimum: 1),
+            countryMismatchPoints: try fraud.integer("billingShippingCountryMismatchPoints", minimum: 0),
+            firstOrderAboveAmount: Int64(try firstOrder.integer("amount", minimum: 0)),
+            firstOrderAbovePoints: try firstOrder.integer("points", minimum: 0),
+            disposableEmailDomains: Set(try disposable.strings("domains").map { $0.lowercased() }),
+            disposableEmailPoints: try disposable.integer("points", minimum: 0),
+            highRiskSkus: Set(try risky.strings("skus")), highRiskSkuPoints: try risky.integer("points", minimum: 0),
+            nameMismatchPoints: try fraud.integer("nameMismatchPoints", minimum: 0),
+            velocityMaxOrders: try velocity.integer("maxOrders", minimum: 1),
+            velocityWindowMinutes: try velocity.integer("windowMinutes", minimum: 1),
+            velocityPoints: try velocity.integer("points", minimum: 0))
+        guard self.fraud.rejectThreshold > self.fraud.holdThreshold else {
+            throw RuleFileProblem(path: "fraud.rejectThreshold", key: "rejectThreshold", problem: "must be above fraud.holdThreshold")
+        }
+    }
+}
+
+/// A problem in a configuration file: stops the worker at start.
+struct ConfigurationFileError: Error, CustomStringConvertible {
+    let file: String
+    let location: (line: Int, column: Int)?
+    let problem: String
+
+    var description: String {
+        if let location { return "configuration error: \(file):\(location.line):\(location.column): \(problem)" }
+        return "configuration error: \(file): \(problem)"
+    }
+
+    static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for byte in bytes.prefix(offset) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+
+    /// The first line mentioning `"key"`, to point a reader at the place.
+    static func line(ofKey key: String, in bytes: [UInt8]) -> (line: Int, column: Int)? {
+        let needle = Array("\"\(key)\"".utf8)
+        guard needle.count <= bytes.count else { return nil }
+        for start in 0...(bytes.count - needle.count) where bytes[start..<start + needle.count].elementsEqual(needle) {
+            return lineAndColumn(of: start, in: bytes)
+        }
+        return nil
+    }
+}
+
+struct RuleFileProblem: Error {
+    let path: String
+    let key: String
+    let problem: String
+}
+
+/// Typed access to a configuration object with path-naming errors.
+struct RuleReader {
+    let value: JSONValue
+    let path: String
+
+    init(_ value: JSONValue, path: String) {
+        self.value = value
+        self.path = path
+    }
+
+    private func full(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    private func member(_ key: String) throws -> JSONValue {
+        guard case .object(let members) = value else { throw RuleFileProblem(path: path, key: key, problem: "must be an object") }
+        guard let member = members[key] else { throw RuleFileProblem(path: full(key), key: key, problem: "is missing") }
+        return member
+    }
+
+    func string(_ key: String) throws -> String {
+        guard let text = try member(key).stringValue else { throw RuleFileProblem(path: full(key), key: key, problem: "must be a string") }
+        return text
+    }
+
+    func strings(_ key: String) throws -> [String] {
+        let list = try member(key).arrayValue ?? []
+        let texts = list.compactMap(\.stringValue)
+        guard case .array = try member(key), texts.count == list.count else {
+            throw RuleFileProblem(path: full(key), key: key, problem: "must be a list of strings")
+        }
+        return texts
+    }
+
+    func integer(_ key: String, minimum: Int) throws -> Int {
+        guard let number = try member(key).int64Value else { throw RuleFileProblem(path: full(key), key: key, problem: "must be an integer") }
+        guard number >= minimum else { throw RuleFileProblem(path: full(key), key: key, problem: "must be at least \(minimum), found \(number)") }
+        return Int(number)
+    }
+
+    func object(_ key: String) throws -> [String: JSONValue] {
+        guard let members = try member(key).objectValue else { throw RuleFileProblem(path: full(key), key: key, problem: "must be an object") }
+        return members
+    }
+
+    func child(_ key: String) throws -> RuleReader {
+        _ = try object(key)
+        return RuleReader(try member(key), path: full(key))
+    }
+
+    func pattern(_ source: String, at path: String, key: String) throws -> CaptureRules.Pattern {
+        do {
+            return try CaptureRules.Pattern(source)
+        } catch {
+            throw RuleFileProblem(path: path, key: key, problem: "\"\(source)\" is not a valid regular expression")
+        }
+    }
+}
+

@@ -1,0 +1,83 @@
+extension EventContracts {
+    /// `Order.OnHold` on `oms.orders`: the order as in `Order.Accepted`, plus why it waits.
+    static let orderOnHoldSchemaText = #"""
+    {
+      "$schema": "https://json-schema.org/draft/2020-12/schema",
+      "$id": "https://oms.example/schemas/order.on-hold.v1.schema.json",
+      "title": "Order.OnHold data (v1)",
+      "type": "object",
+      "required": ["orderId", "customerId", "customerType", "currency", "total", "lines", "holdReasons", "findings", "heldAt"],
+      "properties": {
+        "orderId": { "type": "string", "minLength": 1 },
+        "customerId": { "type": "string", "minLength": 1 },
+        "customerType": { "enum": ["b2c", "b2b"] },
+        "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
+        "total": { "type": "integer", "minimum": 0 },
+        "shipComplete": { "type": "boolean" },
+        "shippingMethod": { "type": "string" },
+        "shippingCountry": { "type": "string", "pattern": "^[A-Z]{2}$" },
+        "heldAt": { "type": "string", "format": "date-time" },
+        "holdReasons": { "type": "array", "minItems": 1, "items": { "enum": ["review", "total", "address", "payment"] } },
+        "findings": { "type": "array", "items": { "$ref": "#/$defs/finding" } },
+        "lines": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/line" } }
+      },
+      "$defs": {
+        "finding": {
+          "type": "object",
+          "required": ["check", "code", "message"],
+          "properties": {
+            "check": { "type": "string" }, "code": { "type": "string" }, "message": { "type": "string" },
+            "points": { "type": "integer", "minimum": 0 }
+          }
+        },
+        "line": {
+          "type": "object",
+          "required": ["lineId", "sku", "quantity", "unitPrice"],
+          "properties": {
+            "lineId": { "type": "string" }, "sku": { "type": "string" },
+            "quantity": { "type": "integer", "minimum": 1 }, "unitPrice": { "type": "integer", "minimum": 0 }
+          }
+        }
+      }
+    }
+    """#
+
+    /// `Order.Rejected` on `oms.orders`.
+    static let orderRejectedSchemaText = #"""
+    {
+      "$schema": "https://json-schema.org/draft/2020-12/schema",
+      "$id": "https://oms.example/schemas/order.rejected.v1.schema.json",
+      "title": "Order.Rejected data (v1)",
+      "type": "object",
+      "required": ["orderId", "reasons", "rejectedAt"],
+      "properties": {
+        "orderId": { "type": "string", "minLength": 1 },
+        "rejectedAt": { "type": "string", "format": "date-time" },
+        "reasons": {
+          "type": "array", "minItems": 1,
+          "items": {
+            "type": "object", "required": ["check", "code", "message"],
+            "properties": { "check": { "type": "string" }, "code": { "type": "string" }, "message": { "type": "string" },
+                            "points": { "type": "integer", "minimum": 0 } }
+          }
+        }
+      }
+    }
+    """#
+
+    /// `Order.Released` and `Order.Cancelled` on `oms.orders`.
+    static let orderStatusChangeSchemaText = #"""
+    {
+      "$schema": "https://json-schema.org/draft/2020-12/schema",
+      "$id": "https://oms.example/schemas/order.status-change.v1.schema.json",
+      "title": "Order.Released / Order.Cancelled data (v1)",
+      "type": "object",
+      "required": ["orderId", "reason", "at"],
+      "properties": {
+        "orderId": { "type": "string", "minLength": 1 },
+        "reason": { "type": "string", "minLength": 1 },
+        "at": { "type": "string", "format": "date-time" }
+      }
+    }
+    """#
+}

@@ -1,0 +1,267 @@
+@testable import Capture
+import Foundation
+import Shared
+import Testing
+
+/// One row per rule: an order changed from a clean base, the expected outcome and reason codes.
+@Suite("Capture checks, table-driven")
+struct IntakeChecksTests {
+    enum Expected: Sendable, CustomStringConvertible {
+        case accept
+        case hold(HoldReason)
+        case reject
+        var description: String {
+            switch self {
+            case .accept: "accept"
+            case .hold(let reason): "hold(\(reason.rawValue))"
+            case .reject: "reject"
+            }
+        }
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let expected: Expected
+        let codes: [String]
+        var history: CustomerHistory = .none
+        var ledger: PaymentLedger = .empty
+        let change: @Sendable (inout [String: JSONValue]) -> Void
+        var testDescription: String { name }
+    }
+
+    /// A clean B2C order: one tent to Munich, PayPal authorized, amounts adding up.
+    static func base() -> [String: JSONValue] {
+        let address: JSONValue = ["name": "Anna Berg", "street": "Hauptstr. 5", "postalCode": "80331", "city": "München", "country": "DE"]
+        return [
+            "orderId": "BB-1", "placedAt": "2026-11-27T09:14:01Z", "currency": "EUR", "pricesIncludeTax": true,
+            "customer": ["id": "C-1", "type": "b2c", "email": "anna@example.org"],
+            "billingAddress": address, "shippingAddress": address, "shippingMethod": "standard",
+            "payment": ["method": "paypal", "status": "authorized", "amount": 20485],
+            "lines": [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 19990]], "shippingCharge": 495,
+        ]
+    }
+
+    static func set(_ path: [String], _ value: JSONValue) -> @Sendable (inout [String: JSONValue]) -> Void {
+        { data in
+            if path.count == 1 {
+                data[path[0]] = value
+            } else {
+                var inner = data[path[0]]?.objectValue ?? [:]
+                inner[path[1]] = value
+                data[path[0]] = .object(inner)
+            }
+        }
+    }
+
+    static func combine(_ changes: (@Sendable (inout [String: JSONValue]) -> Void)...) -> @Sendable (inout [String: JSONValue]) -> Void {
+        { data in for change in changes { change(&data) } }
+    }
+
+    static let highValue = combine(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 3, "unitPrice": 16667]]),
+                                   set(["payment", "amount"], 50496))  // 50001 + 495 shipping
+    static let atFirstOrderLimit = combine(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 49505]]),
+                                           set(["payment", "amount"], 50000))  // exactly 50000 with shipping
+
+    static let cases: [Case] = [
+        Case(name: "clean order", expected: .accept, codes: [], change: { _ in }),
+        // Totals
+        Case(name: "payment one cent short", expected: .hold(.total), codes: ["total.mismatch"], change: set(["payment", "amount"], 20484)),
+        Case(name: "payment one cent over", expected: .hold(.total), codes: ["total.mismatch"], change: set(["payment", "amount"], 20486)),
+        Case(name: "net prices, payment below net", expected: .hold(.total), codes: ["total.below-net"],
+             change: combine(set(["pricesIncludeTax"], false), set(["payment", "amount"], 20484))),
+        Case(name: "net prices, payment with tax on top", expected: .accept, codes: [],
+             change: combine(set(["pricesIncludeTax"], false), set(["payment", "amount"], 24377))),
+        // Payment
+        Case(name: "unknown payment method", expected: .reject, codes: ["payment.method-unknown"], change: set(["payment", "method"], "bitcoin")),
+        Case(name: "on account for a consumer", expected: .reject, codes: ["payment.business-only"],
+             change: combine(set(["payment", "method"], "on-account"), set(["payment", "status"], "pending"))),
+        Case(name: "on account for a business", expected: .accept, codes: [],
+             change: combine(set(["payment", "method"], "on-account"), set(["payment", "status"], "pending"),
+                             set(["customer", "type"], "b2b"))),
+        Case(name: "cash on delivery to France", expected: .reject, codes: ["payment.cod-country"],
+             change: combine(set(["payment", "method"], "cash-on-delivery"), set(["payment", "status"], "pending"),
+                             set(["shippingAddress", "country"], "FR"), set(["shippingAddress", "postalCode"], "75001"),
+                             set(["billingAddress", "country"], "FR"), set(["billingAddress", "postalCode"], "75001"))),
+        Case(name: "cash on delivery in Germany", expected: .accept, codes: [],
+             change: combine(set(["payment", "method"], "cash-on-delivery"), set(["payment", "status"], "pending"))),
+        Case(name: "prepayment not yet paid", expected: .hold(.payment), codes: ["payment.awaiting-funds"],
+             change: combine(set(["payment", "method"], "prepayment"), set(["payment", "status"], "pending"))),
+        Case(name: "prepayment captured before the order arrived", expected: .accept, codes: [],
+             ledger: PaymentLedger(capturedAmount: 20485),
+             change: combine(set(["payment", "method"], "prepayment"), set(["payment", "status"], "pending"))),
+        Case(name: "prepayment captured one cent short", expected: .hold(.payment), codes: ["payment.awaiting-funds"],
+             ledger: PaymentLedger(capturedAmount: 20484),
+             change: combine(set(["payment", "method"], "prepayment"), set(["payment", "status"], "pending"))),
+        Case(name: "card still pending", expected: .hold(.payment), codes: ["payment.not-authorized"],
+             change: combine(set(["payment", "method"], "card"), set(["payment", "status"], "pending"))),
+        Case(name: "card declined", expected: .reject, codes: ["payment.failed"],
+             change: combine(set(["payment", "method"], "card"), set(["payment", "status"], "declined"))),
+        Case(name: "shop reported the payment failed", expected: .reject, codes: ["payment.failed"],
+             ledger: PaymentLedger(failedReason: "insufficient funds"), change: { _ in }),
+        // Address
+        Case(name: "country not served", expected: .reject, codes: ["address.country-not-served", "fraud.country-mismatch"],
+             change: set(["shippingAddress", "country"], "JP")),
+        Case(name: "German postal code one digit short", expected: .hold(.address), codes: ["address.postal-code-invalid"],
+             change: set(["shippingAddress", "postalCode"], "8033")),
+        Case(name: "billing postal code with a letter", expected: .hold(.address), codes: ["address.postal-code-invalid"],
+             change: set(["billingAddress", "postalCode"], "8033A")),
+        Case(name: "Dutch postal code", expected: .accept, codes: ["fraud.country-mismatch"],
+             change: combine(set(["shippingAddress", "country"], "NL"), set(["shippingAddress", "postalCode"], "1012 AB"))),
+        Case(name: "Dutch postal code without letters", expected: .hold(.address), codes: ["address.postal-code-invalid"],
+             change: combine(set(["shippingAddress", "country"], "NL"), set(["shippingAddress", "postalCode"], "1012"),
+                             set(["billingAddress", "country"], "NL"), set(["billingAddress", "postalCode"], "1012 AB"))),
+        Case(name: "Packstation without locker number", expected: .hold(.address), codes: ["address.locker-customer-number-missing"],
+             change: set(["shippingAddress", "street"], "Packstation 123")),
+        Case(name: "Packstation with locker number", expected: .accept, codes: [],
+             change: combine(set(["shippingAddress", "street"], "Packstation 123"), set(["shippingAddress", "postNumber"], "12345678"))),
+        // Fraud
+        Case(name: "billing and shipping countries differ (20 points)", expected: .accept, codes: ["fraud.country-mismatch"],
+             change: combine(set(["billingAddress", "country"], "AT"), set(["billingAddress", "postalCode"], "6020"))),
+        Case(name: "first order above 50000 (25 points)", expected: .accept, codes: ["fraud.first-order-high-value"], change: highValue),
+        Case(name: "first order exactly 50000 (no points)", expected: .accept, codes: [], change: atFirstOrderLimit),
+        Case(name: "high value but a returning customer", expected: .accept, codes: [],
+             history: CustomerHistory(previousOrders: 3, recentOrdersSameEmail: 0), change: highValue),
+        Case(name: "disposable e-mail and name mismatch: 45, below 50", expected: .accept,
+             codes: ["fraud.disposable-email", "fraud.name-mismatch"],
+             change: combine(set(["customer", "email"], "x@mailinator.com"), set(["shippingAddress", "name"], "Max Muster"))),
+        Case(name: "disposable e-mail and high-risk item: exactly 50", expected: .hold(.review),
+             codes: ["fraud.disposable-email", "fraud.high-risk-sku", "fraud.score-review"],
+             change: combine(set(["customer", "email"], "x@MAILINATOR.com"),
+                             set(["lines"], [["lineId": "1", "sku": "GIFTCARD-100", "quantity": 1, "unitPrice": 19990]]))),
+        Case(name: "velocity at the limit (5 recent orders)", expected: .accept, codes: ["fraud.velocity"],
+             history: CustomerHistory(previousOrders: 5, recentOrdersSameEmail: 5), change: { _ in }),
+        Case(name: "velocity below the limit", expected: .accept, codes: [],
+             history: CustomerHistory(previousOrders: 4, recentOrdersSameEmail: 4), change: { _ in }),
+        Case(name: "disposable e-mail, velocity, country mismatch: 95", expected: .reject,
+             codes: ["fraud.country-mismatch", "fraud.disposable-email", "fraud.velocity", "fraud.score-reject"],
+             history: CustomerHistory(previousOrders: 9, recentOrdersSameEmail: 9),
+             change: combine(set(["customer", "email"], "x@trashmail.com"), set(["billingAddress", "country"], "AT"),
+                             set(["billingAddress", "postalCode"], "6020"))),
+    ]
+
+    @Test("each rule decides as written", arguments: cases)
+    func rule(_ testCase: Case) throws {
+        var data = Self.base()
+        testCase.change(&data)
+        let order = try OrderSubmission(data: .object(data))
+        let outcome = IntakeDecision.decide(order, existing: nil, history: testCase.history, ledger: testCase.ledger, rules: shippedRules)
+        let findings: [CheckFinding]
+        switch (outcome, testCase.expected) {
+        case (.accept(let f), .accept): findings = f
+        case (.hold(let reasons, let f), .hold(let reason)):
+            #expect(reasons == [reason])
+            findings = f
+        case (.reject(let f), .reject): findings = f
+        default:
+            Issue.record("\(testCase.name): expected \(testCase.expected), got \(outcome)")
+            return
+        }
+        #expect(findings.map(\.code).sorted() == testCase.codes.sorted(), "\(findings.map(\.message))")
+        #expect(findings.allSatisfy { !$0.message.isEmpty })
+    }
+
+    @Test("every reason code of the checks appears in the table")
+    func everyReasonCodeIsCovered() {
+        let covered = Set(Self.cases.flatMap(\.codes))
+        let all: Set<String> = [
+            "total.mismatch", "total.below-net", "payment.method-unknown", "payment.business-only", "payment.cod-country",
+            "payment.failed", "payment.awaiting-funds", "payment.not-authorized", "address.country-not-served",
+            "address.postal-code-invalid", "address.locker-customer-number-missing", "fraud.country-mismatch",
+            "fraud.first-order-high-value", "fraud.disposable-email", "fraud.high-risk-sku", "fraud.name-mismatch",
+            "fraud.velocity", "fraud.score-review", "fraud.score-reject",
+        ]
+        #expect(all.subtracting(covered).isEmpty, "not covered: \(all.subtracting(covered).sorted())")
+    }
+
+    @Test("postal-code formats of every served country accept a real code and refuse one digit short",
+          arguments: [("DE", "80331"), ("AT", "6020"), ("CH", "8002"), ("FR", "75001"), ("NL", "1012 AB"), ("BE", "1000"),
+                      ("LU", "L-1009"), ("IT", "00184"), ("ES", "28001"), ("PL", "00-950"), ("DK", "1050"), ("SE", "111 22"),
+                      ("CZ", "110 00"), ("GB", "SW1A 1AA"), ("US", "10001")])
+    func postalCodes(country: String, code: String) {
+        let pattern = shippedRules.postalCodePatterns[country]
+        #expect(pattern?.matches(code) == true)
+        #expect(pattern?.matches(String(code.dropLast())) == false)
+    }
+}
+
+@Suite("Order status transitions and payment reports")
+struct TransitionTests {
+    @Test("allowed transitions carry their event; forbidden ones are refused with the allowed list")
+    func transitions() throws {
+        #expect(try OrderStatus.transition(from: .onHold, to: .accepted, orderID: "BB-1").event == "Order.Released")
+        #expect(try OrderStatus.transition(from: nil, to: .onHold, orderID: "BB-1").event == "Order.OnHold")
+        let error = #expect(throws: PermanentFailure.self) { try OrderStatus.transition(from: .rejected, to: .accepted, orderID: "BB-1") }
+        #expect(error?.reason == "order BB-1: rejected → accepted is not an allowed transition (allowed: none)")
+        #expect(throws: PermanentFailure.self) { try OrderStatus.transition(from: .cancelled, to: .onHold, orderID: "BB-1") }
+    }
+
+    static func update(_ kind: String) throws -> PaymentUpdate {
+        try PaymentUpdate(type: kind, data: ["orderId": "BB-1", "amount": 100, "currency": "EUR", "reason": "card expired"])
+    }
+
+    @Test("Payment.Captured releases an order held only for payment, lifts the hold otherwise")
+    func captured() throws {
+        let captured = try Self.update("Payment.Captured")
+        #expect(PaymentDecision.decide(captured, status: .onHold, holds: [.payment], paymentAmount: 100, capturedSoFar: 100) == .release)
+        #expect(PaymentDecision.decide(captured, status: .onHold, holds: [.payment, .review], paymentAmount: 100, capturedSoFar: 100)
+            == .liftPaymentHold(remaining: [.review]))
+        guard case .recordOnly = PaymentDecision.decide(captured, status: .onHold, holds: [.payment], paymentAmount: 100, capturedSoFar: 99) else {
+            Issue.record("a partial payment must not release")
+            return
+        }
+        guard case .recordOnly = PaymentDecision.decide(captured, status: .accepted, holds: [], paymentAmount: 100, capturedSoFar: 100) else {
+            Issue.record("an accepted order only records the payment")
+            return
+        }
+    }
+
+    @Test("Payment.Failed cancels an order waiting for payment, and only that")
+    func failed() throws {
+        let failed = try Self.update("Payment.Failed")
+        #expect(PaymentDecision.decide(failed, status: .onHold, holds: [.payment], paymentAmount: 100, capturedSoFar: 0)
+            == .cancel("payment failed: card expired"))
+        guard case .recordOnly = PaymentDecision.decide(failed, status: .onHold, holds: [.review], paymentAmount: 100, capturedSoFar: 0) else {
+            Issue.record("a review hold is not a payment hold")
+            return
+        }
+    }
+}
+
+@Suite("Capture configuration file")
+struct CaptureRulesFileTests {
+    func write(_ text: String) throws -> String {
+        let directory = NSTemporaryDirectory() + "oms-rules-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try text.write(toFile: directory + "/capture.json", atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    @Test("broken JSON names file, line and column")
+    func brokenJSON() throws {
+        let directory = try write("{\n  \"validFrom\": \"2026-01-01T00:00:00Z\",\n  \"servedCountries\": [\"DE\" \"AT\"]\n}\n")
+        let error = #expect(throws: ConfigurationFileError.self) { try CaptureRules.load(directory: directory) }
+        #expect(error?.description.hasPrefix("configuration error: \(directory)/capture.json:3:") == true, "\(String(describing: error))")
+    }
+
+    @Test("a wrong value names file, line and the setting")
+    func wrongValue() throws {
+        var text = try String(contentsOfFile: repositoryConfig + "/capture.json", encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"holdThreshold\": 50", with: "\"holdThreshold\": \"fifty\"")
+        let directory = try write(text)
+        let error = #expect(throws: ConfigurationFileError.self) { try CaptureRules.load(directory: directory) }
+        #expect(error?.problem == "fraud.holdThreshold: must be an integer")
+        #expect(error?.location?.line == text.components(separatedBy: "\n").firstIndex { $0.contains("holdThreshold") }.map { $0 + 1 })
+    }
+
+    @Test("a missing file is named")
+    func missingFile() {
+        let error = #expect(throws: ConfigurationFileError.self) { try CaptureRules.load(directory: "/nonexistent") }
+        #expect(error?.description == "configuration error: /nonexistent/capture.json: cannot be read")
+    }
+
+    @Test("the shipped file loads with a validity date")
+    func shipped() {
+        #expect(shippedRules.validFrom == "2026-01-01T00:00:00Z")
+        #expect(shippedRules.fraud.rejectThreshold > shippedRules.fraud.holdThreshold)
+    }
+}
