@@ -31,6 +31,32 @@ struct CaptureHandler: StageHandler {
         return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
     }
 
+    /// Prepayment deadlines: an order still waiting for its money when its hold
+    /// expires is cancelled.
+    func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange] {
+        let expired = try database.query("""
+            SELECT order_id, correlation_id FROM capture.orders
+            WHERE status = 'on_hold' AND 'payment' = ANY(hold_reasons) AND hold_expires_at <= now()
+            ORDER BY hold_expires_at LIMIT 500 FOR UPDATE SKIP LOCKED
+            """)
+        guard expired.count > 0 else { return [] }
+        let orderIDs: [String] = try expired.map { try $0.decode("order_id") }
+        try database.query("""
+            UPDATE capture.orders SET status = 'cancelled', hold_reasons = '{}', hold_expires_at = NULL, updated_at = now()
+            WHERE order_id = ANY(\(orderIDs)::text[])
+            """)
+        let at = EventTime.format(now)
+        let reason = "prepayment not received within \(rules.payment.prepaymentTimeoutHours) h"
+        return try expired.map { row in
+            let orderID: String = try row.decode("order_id")
+            let transition = try OrderStatus.transition(from: .onHold, to: .cancelled, orderID: orderID)
+            return TimedChange(
+                key: "payment-timeout:\(orderID)", correlationID: try row.decode("correlation_id"),
+                emit: [OrderEvents.statusChange(transition.event, orderID: orderID, reason: reason, at: at)],
+                audit: [AuditRecord(subject: orderID, action: transition.event, actor: "oms-capture", reason: reason)])
+        }
+    }
+
     /// What this batch knows about one order id.
     struct KnownOrder {
         var status: OrderStatus
@@ -136,6 +162,7 @@ struct CaptureHandler: StageHandler {
                 case .cancel(let why):
                     let transition = try OrderStatus.transition(from: order.status, to: .cancelled, orderID: update.orderID)
                     order.status = .cancelled
+                    order.holds = []
                     order.changed = true
                     action = transition.event
                     reason = why

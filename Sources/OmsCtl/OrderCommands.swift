@@ -17,13 +17,19 @@ struct Order: ParsableCommand {
             guard let order = try database.query("""
                 SELECT order_id, status, customer_id, customer_type, currency, payment_method, payment_status,
                        payment_amount, shipping_charge, lines_total, shipping_method, ship_complete,
-                       to_json(placed_at)#>>'{}' AS placed_at, source_event_id, correlation_id
+                       to_json(placed_at)#>>'{}' AS placed_at, source_event_id, correlation_id,
+                       array_to_string(hold_reasons, ', ') AS hold_reasons, fraud_score,
+                       to_json(hold_expires_at)#>>'{}' AS hold_expires_at
                 FROM capture.orders WHERE order_id = \(orderID)
                 """).first else {
                 throw CLIError("no order with id \(orderID)")
             }
             let lines = try database.query("""
                 SELECT line_id, sku, quantity, unit_price FROM capture.order_lines
+                WHERE order_id = \(orderID) ORDER BY position
+                """)
+            let checks = try database.query("""
+                SELECT check_name, code, effect, points, message FROM capture.order_checks
                 WHERE order_id = \(orderID) ORDER BY position
                 """)
             let timeline = try database.query("""
@@ -39,6 +45,14 @@ struct Order: ParsableCommand {
                                 "amount": .integer(try order.decode("payment_amount"))],
                     "linesTotal": .integer(try order.decode("lines_total")), "shippingCharge": .integer(try order.decode("shipping_charge")),
                     "placedAt": .string(try order.decode("placed_at")), "correlationId": .string(try order.decode("correlation_id")),
+                    "holdReasons": .array(try order.decode("hold_reasons", as: String.self).split(separator: ",")
+                        .map { .string($0.trimmingCharacters(in: .whitespaces)) }),
+                    "fraudScore": .integer(try order.decode("fraud_score")),
+                    "checks": .array(try checks.map { row in
+                        ["check": .string(try row.decode("check_name")), "code": .string(try row.decode("code")),
+                         "effect": .string(try row.decode("effect")), "points": .integer(try row.decode("points")),
+                         "message": .string(try row.decode("message"))]
+                    }),
                     "lines": .array(try lines.map { ["lineId": .string(try $0.decode("line_id")), "sku": .string(try $0.decode("sku")),
                                                      "quantity": .integer(try $0.decode("quantity")), "unitPrice": .integer(try $0.decode("unit_price"))] }),
                     "timeline": .array(try timeline.map { row in
@@ -52,6 +66,11 @@ struct Order: ParsableCommand {
             }
             let currency: String = try order.decode("currency")
             print("Order \(try order.decode("order_id", as: String.self))  status: \(try order.decode("status", as: String.self))")
+            let holdReasons: String = try order.decode("hold_reasons")
+            if !holdReasons.isEmpty {
+                let expires = try order.decodeIfPresent("hold_expires_at", as: String.self).map { ", payment deadline \($0)" } ?? ""
+                print("  held for   \(holdReasons)\(expires)")
+            }
             print("  customer   \(try order.decode("customer_id", as: String.self)) (\(try order.decode("customer_type", as: String.self)))")
             print("  placed     \(try order.decode("placed_at", as: String.self))")
             print("  payment    \(try order.decode("payment_method", as: String.self)), \(try order.decode("payment_status", as: String.self)), \(Money.format(try order.decode("payment_amount"), currency))")
@@ -62,6 +81,12 @@ struct Order: ParsableCommand {
                 let quantity: Int64 = try line.decode("quantity")
                 let unitPrice: Int64 = try line.decode("unit_price")
                 print("  \(try line.decode("line_id", as: String.self))  \(try line.decode("sku", as: String.self))  \(quantity) × \(Money.format(unitPrice, currency)) = \(Money.format(quantity * unitPrice, currency))")
+            }
+            print("Checks (fraud score \(try order.decode("fraud_score", as: Int.self)))")
+            if checks.count == 0 { print("  all passed, no fraud indicators") }
+            for row in checks {
+                let points: Int = try row.decode("points")
+                print("  \(try row.decode("code", as: String.self))  [\(try row.decode("effect", as: String.self))\(points > 0 ? " +\(points)" : "")]  \(try row.decode("message", as: String.self))")
             }
             print("Timeline")
             for row in timeline {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who a stage is: its name, its PostgreSQL schema (which holds its
 /// processed-messages, outbox and audit tables) and what it consumes.
 public struct StageDefinition: Sendable {
@@ -88,4 +90,29 @@ public protocol StageHandler: Sendable {
     var definition: StageDefinition { get }
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<Input>
     func apply(_ batch: [DecodedMessage<Input>], database: PostgresConnection) throws -> [MessageOutcome]
+
+    /// State changes driven by time rather than by a message (e.g. a payment
+    /// deadline passing). Runs every `WorkerSettings.housekeepingSeconds` inside
+    /// a transaction; what it returns is audited and emitted like a message's outcome.
+    func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange]
+}
+
+extension StageHandler {
+    public func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange] { [] }
+}
+
+/// A change made by `housekeeping`. `key` names it uniquely and stably (e.g.
+/// "payment-timeout:BB-1"), so that a re-run emits the same event ids.
+public struct TimedChange: Sendable {
+    public let key: String
+    public let correlationID: String
+    public let emit: [Emission]
+    public let audit: [AuditRecord]
+
+    public init(key: String, correlationID: String, emit: [Emission], audit: [AuditRecord]) {
+        self.key = key
+        self.correlationID = correlationID
+        self.emit = emit
+        self.audit = audit
+    }
 }

@@ -26,6 +26,7 @@ public final class StageWorker<Handler: StageHandler> {
     /// Outbox rows published after their transaction; marked sent in the next one.
     private var publishedNotMarked: [Int64] = []
     private var lastRelay = Date.distantPast
+    private var lastHousekeeping = Date.distantPast
 
     public init(handler: Handler, settings: WorkerSettings, logger: Logger, health: WorkerHealth, stop: StopSignal) {
         self.handler = handler
@@ -58,6 +59,7 @@ public final class StageWorker<Handler: StageHandler> {
             }
             process(messages)
             updateLag()
+            if Date().timeIntervalSince(lastHousekeeping) >= Double(settings.housekeepingSeconds) { runHousekeeping() }
         }
         SystemdNotifier.notify("STOPPING=1")
         logger.info("stopping: marking published events and leaving the group")
@@ -230,15 +232,7 @@ public final class StageWorker<Handler: StageHandler> {
                 switch outcome {
                 case .processed(let emissions, let records):
                     let inputID = entry.decoded.idempotencyKey
-                    for (index, emission) in emissions.enumerated() {
-                        let event = CloudEvent(
-                            id: EventID.output(of: inputID, stage: definition.name, index: index),
-                            source: definition.eventSource, type: emission.type, subject: emission.subject, time: now,
-                            data: emission.data, correlationID: entry.decoded.correlationID, causationID: inputID)
-                        rows.append(OutboxRow(eventID: event.id, topic: emission.topic, key: Array(emission.key.utf8),
-                                              payload: event.serialized(),
-                                              headers: [("content-type", CloudEvent.contentType), ("ce_type", emission.type)]))
-                    }
+                    rows += outboxRows(emissions, causedBy: inputID, correlationID: entry.decoded.correlationID, time: now)
                     audit += records
                     auditEventIDs += Array(repeating: inputID, count: records.count)
                 case .deadLetter(let failure):
@@ -278,6 +272,40 @@ public final class StageWorker<Handler: StageHandler> {
             logger.warning("dead-lettered messages", metadata: ["count": "\(result.dead)"])
         }
         return result.rows
+    }
+
+    private func outboxRows(_ emissions: [Emission], causedBy inputID: String, correlationID: String, time: String) -> [OutboxRow] {
+        emissions.enumerated().map { index, emission in
+            let event = CloudEvent(
+                id: EventID.output(of: inputID, stage: definition.name, index: index),
+                source: definition.eventSource, type: emission.type, subject: emission.subject, time: time,
+                data: emission.data, correlationID: correlationID, causationID: inputID)
+            return OutboxRow(eventID: event.id, topic: emission.topic, key: Array(emission.key.utf8), payload: event.serialized(),
+                             headers: [("content-type", CloudEvent.contentType), ("ce_type", emission.type)])
+        }
+    }
+
+    /// Time-driven changes: one transaction, then publish like a batch.
+    private func runHousekeeping() {
+        lastHousekeeping = Date()
+        guard let database else { return }
+        do {
+            let rows: [OutboxRow] = try database.transaction { db in
+                let changes = try handler.housekeeping(database: db, now: Date())
+                guard !changes.isEmpty else { return [] }
+                let now = EventTime.format(Date())
+                var rows: [OutboxRow] = []
+                for change in changes {
+                    rows += outboxRows(change.emit, causedBy: change.key, correlationID: change.correlationID, time: now)
+                }
+                try insertAudit(changes.flatMap(\.audit), eventIDs: changes.flatMap { change in change.audit.map { _ in change.key } }, db: db)
+                logger.info("time-driven changes", metadata: ["count": "\(changes.count)"])
+                return try outbox.insert(rows, database: db)
+            }
+            try publish(rows)
+        } catch {
+            logger.warning("housekeeping failed; will try again", metadata: ["error": "\(Self.describe(error))"])
+        }
     }
 
     /// The fast path: the whole batch through the handler at once. If that
@@ -389,6 +417,7 @@ public final class StageWorker<Handler: StageHandler> {
         if Date().timeIntervalSince(lastRelay) > 15 {
             relayOutbox(minimumAgeSeconds: 30)
         }
+        if Date().timeIntervalSince(lastHousekeeping) >= Double(settings.housekeepingSeconds) { runHousekeeping() }
         updateLag()
     }
 

@@ -28,6 +28,8 @@ public struct WorkerSettings: Sendable {
     /// Attempts before a batch that keeps failing with a transient error is split
     /// per message; a message that still fails is dead-lettered. 0: retry forever.
     public var maximumAttempts: Int
+    /// How often time-driven changes (deadlines) are looked for.
+    public var housekeepingSeconds: Int
     public var environment: [String: String]
 
     public init(environment: [String: String]) throws(ConfigurationError) {
@@ -49,6 +51,7 @@ public struct WorkerSettings: Sendable {
         maximumEventBytes = try Self.integer("OMS_MAX_EVENT_BYTES", environment, range: 1_024...4_000_000, default: 262_144)!
         retryBaseMillis = try Self.integer("OMS_RETRY_BASE_MS", environment, range: 1...60_000, default: 100)!
         retryCapMillis = try Self.integer("OMS_RETRY_MAX_MS", environment, range: 1...600_000, default: 5_000)!
+        housekeepingSeconds = try Self.integer("OMS_HOUSEKEEPING_SECONDS", environment, range: 1...86_400, default: 30)!
         maximumAttempts = try Self.integer("OMS_RETRY_MAX_ATTEMPTS", environment, range: 0...1_000_000, default: 10)!
     }
 

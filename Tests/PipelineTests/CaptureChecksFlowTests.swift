@@ -1,0 +1,148 @@
+import Foundation
+import Shared
+import Testing
+
+/// The intake checks end to end: real processes, real PostgreSQL and broker.
+@Suite("Capture checks end to end", .serialized)
+struct CaptureChecksFlowTests {
+    static func order(_ id: String, _ index: Int, _ change: (inout [String: JSONValue]) -> Void = { _ in }) -> CloudEvent {
+        var event = BergUndBeutelOrders.orderCreated(index: index, orderID: id)
+        var data = event.data.objectValue!
+        change(&data)
+        event.data = .object(data)
+        return event
+    }
+
+    static func setting(_ data: inout [String: JSONValue], _ path: String, _ key: String, _ value: JSONValue) {
+        var inner = data[path]!.objectValue!
+        inner[key] = value
+        data[path] = .object(inner)
+    }
+
+    static func payment(_ type: String, orderID: String, amount: Int64 = 0, reason: String = "") -> OutgoingMessage {
+        var data: [String: JSONValue] = ["orderId": .string(orderID)]
+        if type == "Payment.Captured" {
+            data["amount"] = .integer(amount)
+            data["currency"] = "EUR"
+            data["reference"] = .string("BANK-\(orderID)")
+        } else {
+            data["reason"] = .string(reason)
+        }
+        let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "shop/berg-und-beutel", type: type, subject: orderID,
+                               time: EventTime.format(Date()), data: .object(data))
+        return OutgoingMessage(topic: Topic.shopPayments, key: orderID, value: event.serialized())
+    }
+
+    static func amount(_ event: CloudEvent) -> Int64 { event.data["payment"]!["amount"]!.int64Value! }
+
+    @Test("a mixed stream ends in exactly the expected states and events", arguments: [1, 2])
+    func mixedStream(workers: Int) throws {
+        let run = String(UUID().uuidString.prefix(6))
+        func id(_ name: String) -> String { "\(name)-\(run)" }
+        let broker = try TestBroker(partitions: 12)
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let environment = workerEnvironment(broker: broker, databaseURL: databaseURL,
+                                            extra: ["OMS_HOUSEKEEPING_SECONDS": "1", "OMS_BATCH_SIZE": "5"])
+        let captures = try (0..<workers).map { index in
+            try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture", environment: environment, name: "capture-mix-\(index)")
+        }
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        func status(_ orderID: String) throws -> String? {
+            try database.query("SELECT status FROM capture.orders WHERE order_id = \(orderID)").first?.decode("status")
+        }
+        let prepay: (inout [String: JSONValue]) -> Void = {
+            Self.setting(&$0, "payment", "method", "prepayment")
+            Self.setting(&$0, "payment", "status", "pending")
+        }
+
+        // G's payment arrives before G itself.
+        let g = Self.order(id("G"), 7, prepay)
+        try producer.publish([Self.payment("Payment.Captured", orderID: id("G"), amount: Self.amount(g))])
+        try eventually(timeout: 30, "G's early payment recorded") {
+            try database.query("SELECT count(*) AS n FROM capture.payments").first!.decode("n", as: Int.self) == 1
+        }
+
+        let orders: [CloudEvent] = [
+            Self.order(id("A"), 1),
+            Self.order(id("B"), 2, prepay),
+            Self.order(id("C"), 3, prepay),
+            Self.order(id("D"), 4, prepay),
+            Self.order(id("E"), 5) { data in
+                Self.setting(&data, "customer", "email", "someone@mailinator.com")
+                data["lines"] = [["lineId": "1", "sku": "GIFTCARD-100", "quantity": 1, "unitPrice": 10000]]
+                Self.setting(&data, "payment", "amount", .integer(10000 + (data["shippingCharge"]?.int64Value ?? 0)))
+            },
+            Self.order(id("F"), 6) { data in
+                Self.setting(&data, "customer", "email", "someone@trashmail.com")
+                Self.setting(&data, "billingAddress", "country", "AT")
+                Self.setting(&data, "billingAddress", "postalCode", "6020")
+                Self.setting(&data, "shippingAddress", "name", "Somebody Else")
+                data["lines"] = [["lineId": "1", "sku": "GPS-WATCH-PRO", "quantity": 2, "unitPrice": 40000]]
+                Self.setting(&data, "payment", "amount", .integer(80000 + (data["shippingCharge"]?.int64Value ?? 0)))
+            },
+            g,
+            Self.order(id("H"), 8) { data in
+                Self.setting(&data, "customer", "type", "b2b")
+                Self.setting(&data, "payment", "method", "on-account")
+                Self.setting(&data, "payment", "status", "pending")
+            },
+            Self.order(id("H2"), 9) { data in
+                Self.setting(&data, "payment", "method", "on-account")
+                Self.setting(&data, "payment", "status", "pending")
+            },
+            Self.order(id("I"), 10) { data in Self.setting(&data, "shippingAddress", "postalCode", "803") },
+        ]
+        try producer.publish(orders.map(BergUndBeutelOrders.message))
+        try eventually(timeout: 60, "all ten orders stored") {
+            try database.query("SELECT count(*) AS n FROM capture.orders").first!.decode("n", as: Int.self) == orders.count
+        }
+        let b = orders[1]
+        try producer.publish([
+            Self.payment("Payment.Captured", orderID: id("B"), amount: Self.amount(b)),
+            Self.payment("Payment.Failed", orderID: id("C"), reason: "bank transfer returned"),
+        ])
+        try database.query("UPDATE capture.orders SET hold_expires_at = now() - interval '1 second' WHERE order_id = \(id("D"))")
+
+        let expected: [String: String] = [
+            id("A"): "accepted", id("B"): "accepted", id("C"): "cancelled", id("D"): "cancelled", id("E"): "on_hold",
+            id("F"): "rejected", id("G"): "accepted", id("H"): "accepted", id("H2"): "rejected", id("I"): "on_hold",
+        ]
+        try eventually(timeout: 60, "every order in its final state") {
+            try expected.allSatisfy { try status($0.key) == $0.value }
+        }
+        let holds = try database.query("SELECT order_id, array_to_string(hold_reasons, ',') AS h FROM capture.orders WHERE status = 'on_hold' ORDER BY 1")
+        #expect(try holds.map { "\(try $0.decode("order_id", as: String.self))=\(try $0.decode("h", as: String.self))" }.sorted()
+            == ["\(id("E"))=review", "\(id("I"))=address"].sorted())
+
+        let expectedEvents: [String: [String]] = [
+            id("A"): ["Order.Accepted"], id("B"): ["Order.OnHold", "Order.Released"], id("C"): ["Order.OnHold", "Order.Cancelled"],
+            id("D"): ["Order.OnHold", "Order.Cancelled"], id("E"): ["Order.OnHold"], id("F"): ["Order.Rejected"],
+            id("G"): ["Order.Accepted"], id("H"): ["Order.Accepted"], id("H2"): ["Order.Rejected"], id("I"): ["Order.OnHold"],
+        ]
+        let reader = try TopicReader(broker: broker, topic: Topic.omsOrders)
+        reader.read(atLeast: expectedEvents.values.map(\.count).reduce(0, +), timeout: 30)
+        let all = try events(reader.drain(for: 2))
+        var byOrder: [String: [String]] = [:]
+        var seen = Set<String>()
+        for event in all where seen.insert(event.id).inserted { byOrder[event.subject!, default: []].append(event.type) }
+        #expect(byOrder == expectedEvents)
+        for event in all {
+            #expect(EventContracts.dataSchemas[event.type]?.validate(event.data).isEmpty == true, "\(event.type) matches its schema")
+        }
+        let rejectedF = all.first { $0.subject == id("F") }
+        #expect(rejectedF?.data["reasons"]?.arrayValue?.contains { $0["code"]?.stringValue == "fraud.score-reject" } == true)
+        let cancelledD = all.first { $0.subject == id("D") && $0.type == "Order.Cancelled" }
+        #expect(cancelledD?.data["reason"]?.stringValue?.contains("prepayment not received") == true)
+
+        let fraudHits = try database.query("""
+            SELECT code FROM capture.order_checks WHERE order_id = \(id("F")) AND effect = 'points' ORDER BY position
+            """).map { try $0.decode("code", as: String.self) }
+        #expect(Set(fraudHits) == ["fraud.country-mismatch", "fraud.first-order-high-value", "fraud.disposable-email",
+                                   "fraud.high-risk-sku", "fraud.name-mismatch"])
+        let timelineB = try database.query("SELECT action FROM capture.audit_trail WHERE subject = \(id("B")) ORDER BY id")
+            .map { try $0.decode("action", as: String.self) }
+        #expect(timelineB == ["Order.OnHold", "Order.Released"])
+        for capture in captures { #expect(capture.terminate(waitSeconds: 15) == 0) }
+    }
+}
