@@ -9,7 +9,9 @@ struct CaptureHandler: StageHandler {
     let maximumEventBytes: Int
     let rules: CaptureRules
 
-    static let handledTypes: Set<String> = ["Order.Created", "Payment.Captured", "Payment.Failed"]
+    static let handledTypes: Set<String> = [
+        "Order.Created", "Payment.Captured", "Payment.Failed", "Order.CancellationRequested", "Order.ApprovalGiven", "Order.ApprovalDenied",
+    ]
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<CaptureInput> {
         let event = try CloudEvent.decode(message.value, maximumBytes: maximumEventBytes)
@@ -20,10 +22,14 @@ struct CaptureHandler: StageHandler {
             let order = try OrderSubmission(data: event.data)
             input = .orderCreated(event, order)
             orderID = order.orderID
-        } else {
+        } else if event.type.hasPrefix("Payment.") {
             let update = try PaymentUpdate(type: event.type, data: event.data)
             input = .payment(event, update)
             orderID = update.orderID
+        } else {
+            let request = try OrderRequest(type: event.type, data: event.data)
+            input = .request(event, request)
+            orderID = request.orderID
         }
         if let subject = event.subject, subject != orderID {
             throw .schemaViolation("event.subject \"\(subject.prefix(64))\" does not match data.orderId \"\(orderID)\"")
@@ -78,6 +84,8 @@ struct CaptureHandler: StageHandler {
             case .payment(_, let update):
                 orderIDs.insert(update.orderID)
                 payments.append((message.idempotencyKey, update))
+            case .request(_, let request):
+                orderIDs.insert(request.orderID)
             }
         }
         try store.recordPayments(payments)
@@ -173,6 +181,51 @@ struct CaptureHandler: StageHandler {
                     AuditRecord(subject: update.orderID, action: action, actor: "shop:\(event.source)", reason: reason,
                                 details: ["eventId": .string(message.idempotencyKey), "payment": .string(update.kind.rawValue)])
                 ]))
+            case .request(let event, let request):
+                guard var order = known[request.orderID] else {
+                    outcomes.append(.deadLetter(.businessRule("order \(request.orderID) is unknown; \(request.kind.rawValue) cannot apply")))
+                    continue
+                }
+                let actor = "\(request.by) via \(event.source)"
+                switch RequestDecision.decide(request, status: order.status, holds: order.holds) {
+                case .refuse(let why):
+                    outcomes.append(.deadLetter(.businessRule(why)))
+                case .forwardToRouter:
+                    outcomes.append(.processed(
+                        emit: [Emission(topic: Topic.omsOrders, key: request.orderID, type: "Order.CancellationRequested",
+                                        subject: request.orderID,
+                                        data: ["orderId": .string(request.orderID), "reason": .string(request.reason),
+                                               "requestedBy": .string(request.by)])],
+                        audit: [AuditRecord(subject: request.orderID, action: "Order.CancellationRequested", actor: actor,
+                                            reason: "order already went on; forwarded to the Router: \(request.reason)")]))
+                case .liftReviewHold(let remaining):
+                    order.holds = remaining
+                    order.changed = true
+                    known[request.orderID] = order
+                    outcomes.append(.processed(emit: [], audit: [
+                        AuditRecord(subject: request.orderID, action: request.kind.rawValue, actor: actor,
+                                    reason: "review passed; still held for \(remaining.sorted().map(\.rawValue).joined(separator: ", "))")
+                    ]))
+                case .move(let target, let reason):
+                    do {
+                        let transition = try OrderStatus.transition(from: order.status, to: target, orderID: request.orderID)
+                        order.status = target
+                        order.holds = []
+                        order.changed = true
+                        known[request.orderID] = order
+                        let emission = target == .rejected
+                            ? Emission(topic: Topic.omsOrders, key: request.orderID, type: transition.event, subject: request.orderID,
+                                       data: ["orderId": .string(request.orderID), "rejectedAt": .string(now),
+                                              "reasons": [["check": "review", "code": "review.denied", "message": .string(reason)]]])
+                            : OrderEvents.statusChange(transition.event, orderID: request.orderID, reason: reason, at: now)
+                        outcomes.append(.processed(emit: [emission], audit: [
+                            AuditRecord(subject: request.orderID, action: transition.event, actor: actor, reason: reason,
+                                        details: ["eventId": .string(message.idempotencyKey), "request": .string(request.kind.rawValue)])
+                        ]))
+                    } catch {
+                        outcomes.append(.deadLetter(error))
+                    }
+                }
             }
         }
         try store.insert(inserts)

@@ -4,11 +4,35 @@ import Shared
 enum CaptureInput: Sendable {
     case orderCreated(CloudEvent, OrderSubmission)
     case payment(CloudEvent, PaymentUpdate)
+    /// Cancellation, approval or denial of an existing order.
+    case request(CloudEvent, OrderRequest)
 
     var event: CloudEvent {
         switch self {
-        case .orderCreated(let event, _), .payment(let event, _): return event
+        case .orderCreated(let event, _), .payment(let event, _), .request(let event, _): return event
         }
+    }
+}
+
+/// A request about an order Capture already has.
+struct OrderRequest: Sendable, Equatable {
+    enum Kind: String, Sendable {
+        case cancel = "Order.CancellationRequested"
+        case approve = "Order.ApprovalGiven"
+        case deny = "Order.ApprovalDenied"
+    }
+    let kind: Kind
+    let orderID: String
+    let by: String
+    let reason: String
+
+    init(type: String, data: JSONValue) throws(PermanentFailure) {
+        guard let kind = Kind(rawValue: type) else { throw .unknownEventType("\(type) is not an order request") }
+        guard let orderID = data["orderId"]?.stringValue else { throw .schemaViolation("data.orderId: required string is missing") }
+        self.kind = kind
+        self.orderID = orderID
+        by = data["by"]?.stringValue ?? data["requestedBy"]?.stringValue ?? "shop"
+        reason = data["reason"]?.stringValue ?? ""
     }
 }
 

@@ -85,3 +85,35 @@ enum PaymentDecision: Sendable, Equatable {
         }
     }
 }
+
+/// What a cancellation, approval or denial does to an order, by its status.
+enum RequestDecision: Sendable, Equatable {
+    /// Capture changes the status itself.
+    case move(to: OrderStatus, reason: String)
+    /// The review hold is lifted; other holds remain.
+    case liftReviewHold(remaining: Set<HoldReason>)
+    /// The order went on to the Router, which owns it now: pass the request on.
+    case forwardToRouter
+    /// Not possible in this status: a permanent error with this reason.
+    case refuse(String)
+
+    static func decide(_ request: OrderRequest, status: OrderStatus, holds: Set<HoldReason>) -> RequestDecision {
+        switch (request.kind, status) {
+        case (.cancel, .onHold):
+            return .move(to: .cancelled, reason: "cancelled by \(request.by): \(request.reason)")
+        case (.cancel, .accepted):
+            return .forwardToRouter
+        case (.approve, .onHold) where holds.contains(.review):
+            let remaining = holds.subtracting([.review])
+            return remaining.isEmpty
+                ? .move(to: .accepted, reason: "approved by \(request.by)\(request.reason.isEmpty ? "" : ": \(request.reason)")")
+                : .liftReviewHold(remaining: remaining)
+        case (.deny, .onHold) where holds.contains(.review):
+            return .move(to: .rejected, reason: "denied by \(request.by): \(request.reason.isEmpty ? "no reason given" : request.reason)")
+        case (.approve, _), (.deny, _):
+            return .refuse("order \(request.orderID) is \(status.rawValue)\(holds.isEmpty ? "" : " (held for \(holds.sorted().map(\.rawValue).joined(separator: ", ")))"), not waiting for a review; \(request.kind.rawValue) by \(request.by) refused")
+        case (.cancel, _):
+            return .refuse("order \(request.orderID) is already \(status.rawValue); cancellation by \(request.by) refused")
+        }
+    }
+}

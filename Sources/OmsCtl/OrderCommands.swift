@@ -3,7 +3,92 @@ import Foundation
 import Shared
 
 struct Order: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Look at orders.", subcommands: [Show.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Look at orders; approve, reject or cancel held orders.",
+        subcommands: [Show.self, Approve.self, Reject.self, Cancel.self])
+
+    /// Sends a request about an order through shop.orders, so that Capture applies
+    /// it exactly once like any other event; refuses early what Capture would refuse.
+    static func request(_ type: String, orderID: String, by: String, reason: String, allowed: (String, [String]) -> String?) throws {
+        let database = try CLIEnvironment.database()
+        guard let row = try database.query("""
+            SELECT status, array_to_string(hold_reasons, ',') AS holds FROM capture.orders WHERE order_id = \(orderID)
+            """).first else {
+            throw CLIError("no order with id \(orderID)")
+        }
+        let status: String = try row.decode("status")
+        let holds = try row.decode("holds", as: String.self).split(separator: ",").map(String.init)
+        if let refusal = allowed(status, holds) { throw CLIError(refusal) }
+        var data: [String: JSONValue] = ["orderId": .string(orderID), "by": .string(by)]
+        if !reason.isEmpty { data["reason"] = .string(reason) }
+        if type == "Order.CancellationRequested" {
+            data["requestedBy"] = .string(by)
+            data["by"] = nil
+            data["reason"] = .string(reason)
+        }
+        let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "omsctl", type: type, subject: orderID,
+                               time: EventTime.format(Date()), data: .object(data))
+        let configuration = try CLIEnvironment.kafka()
+        try CLIError.detailed {
+            try KafkaProducer(configuration: configuration, logger: CLIEnvironment.logger).publish([
+                OutgoingMessage(topic: Topic.shopOrders, key: orderID, value: event.serialized(),
+                                headers: [("content-type", CloudEvent.contentType)])
+            ])
+        }
+        print("\(type) for \(orderID) sent (event \(event.id)); waiting for Capture…")
+        for _ in 0..<60 {
+            let now: String = try database.query("SELECT status FROM capture.orders WHERE order_id = \(orderID)").first!.decode("status")
+            let nowHolds: String = try database.query("SELECT array_to_string(hold_reasons, ',') AS h FROM capture.orders WHERE order_id = \(orderID)").first!.decode("h")
+            if now != status || nowHolds != holds.joined(separator: ",") {
+                print("order \(orderID) is now \(now)\(nowHolds.isEmpty ? "" : " (held for \(nowHolds))")")
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        print("Capture has not applied it yet (is oms-capture running?); check with: omsctl order show \(orderID)")
+    }
+
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve an order held for review: it goes on unless other holds remain.")
+        @Argument(help: "The order id.") var orderID: String
+        @Option(help: "Who approves (recorded in the audit trail).") var by: String
+        @Option(help: "Optional comment.") var comment: String = ""
+
+        func run() throws {
+            try Order.request("Order.ApprovalGiven", orderID: orderID, by: by, reason: comment) { status, holds in
+                status == "on_hold" && holds.contains("review") ? nil
+                    : "order \(orderID) is \(status)\(holds.isEmpty ? "" : " (held for \(holds.joined(separator: ", ")))"), not waiting for a review; nothing to approve"
+            }
+        }
+    }
+
+    struct Reject: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reject an order held for review.")
+        @Argument(help: "The order id.") var orderID: String
+        @Option(help: "Who rejects (recorded in the audit trail).") var by: String
+        @Option(help: "Why (recorded and sent with Order.Rejected).") var reason: String
+
+        func run() throws {
+            try Order.request("Order.ApprovalDenied", orderID: orderID, by: by, reason: reason) { status, holds in
+                status == "on_hold" && holds.contains("review") ? nil
+                    : "order \(orderID) is \(status), not waiting for a review; nothing to reject"
+            }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel an order: held orders are cancelled by Capture, accepted ones are passed on to the Router.")
+        @Argument(help: "The order id.") var orderID: String
+        @Option(help: "Who cancels (recorded in the audit trail).") var by: String
+        @Option(help: "Why.") var reason: String
+
+        func run() throws {
+            try Order.request("Order.CancellationRequested", orderID: orderID, by: by, reason: reason) { status, _ in
+                status == "on_hold" || status == "accepted" ? nil : "order \(orderID) is already \(status); nothing to cancel"
+            }
+        }
+    }
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(

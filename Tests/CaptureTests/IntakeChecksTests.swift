@@ -265,3 +265,48 @@ struct CaptureRulesFileTests {
         #expect(shippedRules.fraud.rejectThreshold > shippedRules.fraud.holdThreshold)
     }
 }
+
+@Suite("Cancellation, approval and denial")
+struct RequestDecisionTests {
+    static func request(_ type: String) throws -> OrderRequest {
+        try OrderRequest(type: type, data: ["orderId": "BB-1", "by": "Lena (customer service)", "reason": "checked by phone"])
+    }
+
+    @Test("approval releases a review hold; other holds stay")
+    func approve() throws {
+        let approve = try Self.request("Order.ApprovalGiven")
+        #expect(RequestDecision.decide(approve, status: .onHold, holds: [.review])
+            == .move(to: .accepted, reason: "approved by Lena (customer service): checked by phone"))
+        #expect(RequestDecision.decide(approve, status: .onHold, holds: [.review, .payment]) == .liftReviewHold(remaining: [.payment]))
+    }
+
+    @Test("a second approval, or one for an order not under review, is refused with the reason")
+    func refusedApprovals() throws {
+        let approve = try Self.request("Order.ApprovalGiven")
+        guard case .refuse(let why) = RequestDecision.decide(approve, status: .accepted, holds: []) else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(why == "order BB-1 is accepted, not waiting for a review; Order.ApprovalGiven by Lena (customer service) refused")
+        guard case .refuse = RequestDecision.decide(approve, status: .onHold, holds: [.payment]) else {
+            Issue.record("a payment hold cannot be approved away")
+            return
+        }
+    }
+
+    @Test("denial rejects an order under review")
+    func deny() throws {
+        #expect(RequestDecision.decide(try Self.request("Order.ApprovalDenied"), status: .onHold, holds: [.review])
+            == .move(to: .rejected, reason: "denied by Lena (customer service): checked by phone"))
+    }
+
+    @Test("cancellation: held → cancelled, accepted → forwarded to the Router, finished → refused")
+    func cancel() throws {
+        let cancel = try Self.request("Order.CancellationRequested")
+        #expect(RequestDecision.decide(cancel, status: .onHold, holds: [.payment])
+            == .move(to: .cancelled, reason: "cancelled by Lena (customer service): checked by phone"))
+        #expect(RequestDecision.decide(cancel, status: .accepted, holds: []) == .forwardToRouter)
+        #expect(RequestDecision.decide(cancel, status: .rejected, holds: [])
+            == .refuse("order BB-1 is already rejected; cancellation by Lena (customer service) refused"))
+    }
+}

@@ -104,21 +104,59 @@ struct CaptureChecksFlowTests {
         ])
         try database.query("UPDATE capture.orders SET hold_expires_at = now() - interval '1 second' WHERE order_id = \(id("D"))")
 
-        let expected: [String: String] = [
+        var expected: [String: String] = [
             id("A"): "accepted", id("B"): "accepted", id("C"): "cancelled", id("D"): "cancelled", id("E"): "on_hold",
             id("F"): "rejected", id("G"): "accepted", id("H"): "accepted", id("H2"): "rejected", id("I"): "on_hold",
         ]
+        try eventually(timeout: 60, "every order in its intake state") {
+            try expected.allSatisfy { try status($0.key) == $0.value }
+        }
+
+        // Customer service and the shop act on held and accepted orders.
+        func request(_ type: String, _ orderID: String, _ data: [String: JSONValue]) -> OutgoingMessage {
+            var body = data
+            body["orderId"] = .string(orderID)
+            let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "omsctl", type: type, subject: orderID,
+                                   time: EventTime.format(Date()), data: .object(body))
+            return OutgoingMessage(topic: Topic.shopOrders, key: orderID, value: event.serialized())
+        }
+        let e2 = Self.order(id("E2"), 11) { data in
+            Self.setting(&data, "customer", "email", "other@mailinator.com")
+            data["lines"] = [["lineId": "1", "sku": "GIFTCARD-100", "quantity": 1, "unitPrice": 10000]]
+            Self.setting(&data, "payment", "amount", .integer(10000 + (data["shippingCharge"]?.int64Value ?? 0)))
+        }
+        try producer.publish([BergUndBeutelOrders.message(e2)])
+        try eventually(timeout: 30, "E2 held for review") { try status(id("E2")) == "on_hold" }
+        try producer.publish([
+            request("Order.ApprovalGiven", id("E"), ["by": "Lena"]),
+            request("Order.ApprovalGiven", id("E"), ["by": "Lena"]),        // second approval: refused
+            request("Order.ApprovalDenied", id("E2"), ["by": "Lena", "reason": "card testing pattern"]),
+            request("Order.CancellationRequested", id("I"), ["requestedBy": "shop", "reason": "customer changed their mind"]),
+            request("Order.CancellationRequested", id("A"), ["requestedBy": "shop", "reason": "customer changed their mind"]),
+            request("Order.ApprovalGiven", id("H"), ["by": "Lena"]),        // not held: refused
+        ])
+        expected[id("E")] = "accepted"
+        expected[id("E2")] = "rejected"
+        expected[id("I")] = "cancelled"
         try eventually(timeout: 60, "every order in its final state") {
             try expected.allSatisfy { try status($0.key) == $0.value }
         }
+        let refusals = try TopicReader(broker: broker, topic: Topic.omsDLQ)
+        let dead = refusals.read(atLeast: 2, timeout: 30)
+        _ = refusals.drain(for: 2)
+        #expect(refusals.messages.count == 2)
+        let reasons = dead.compactMap { $0.header(DeadLetterHeader.errorMessage) }.sorted()
+        #expect(reasons.contains { $0.contains("order \(id("E")) is accepted, not waiting for a review") })
+        #expect(reasons.contains { $0.contains("order \(id("H")) is accepted, not waiting for a review") })
         let holds = try database.query("SELECT order_id, array_to_string(hold_reasons, ',') AS h FROM capture.orders WHERE status = 'on_hold' ORDER BY 1")
-        #expect(try holds.map { "\(try $0.decode("order_id", as: String.self))=\(try $0.decode("h", as: String.self))" }.sorted()
-            == ["\(id("E"))=review", "\(id("I"))=address"].sorted())
+        #expect(holds.count == 0, "every held order was decided")
 
         let expectedEvents: [String: [String]] = [
-            id("A"): ["Order.Accepted"], id("B"): ["Order.OnHold", "Order.Released"], id("C"): ["Order.OnHold", "Order.Cancelled"],
-            id("D"): ["Order.OnHold", "Order.Cancelled"], id("E"): ["Order.OnHold"], id("F"): ["Order.Rejected"],
-            id("G"): ["Order.Accepted"], id("H"): ["Order.Accepted"], id("H2"): ["Order.Rejected"], id("I"): ["Order.OnHold"],
+            id("A"): ["Order.Accepted", "Order.CancellationRequested"], id("B"): ["Order.OnHold", "Order.Released"],
+            id("C"): ["Order.OnHold", "Order.Cancelled"], id("D"): ["Order.OnHold", "Order.Cancelled"],
+            id("E"): ["Order.OnHold", "Order.Released"], id("E2"): ["Order.OnHold", "Order.Rejected"], id("F"): ["Order.Rejected"],
+            id("G"): ["Order.Accepted"], id("H"): ["Order.Accepted"], id("H2"): ["Order.Rejected"],
+            id("I"): ["Order.OnHold", "Order.Cancelled"],
         ]
         let reader = try TopicReader(broker: broker, topic: Topic.omsOrders)
         reader.read(atLeast: expectedEvents.values.map(\.count).reduce(0, +), timeout: 30)

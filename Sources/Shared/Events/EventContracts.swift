@@ -10,6 +10,8 @@ public enum EventContracts {
         "order.status-change.v1.schema.json": orderStatusChangeSchemaText,
         "payment.captured.v1.schema.json": paymentCapturedSchemaText,
         "payment.failed.v1.schema.json": paymentFailedSchemaText,
+        "order.cancellation-requested.v1.schema.json": orderCancellationRequestedSchemaText,
+        "order.approval.v1.schema.json": orderApprovalSchemaText,
     ]
 
     // Schemas are compiled once; a broken schema is a programming error caught by the tests.
@@ -24,6 +26,9 @@ public enum EventContracts {
         "Order.Cancelled": try! JSONSchema(json: orderStatusChangeSchemaText),
         "Payment.Captured": try! JSONSchema(json: paymentCapturedSchemaText),
         "Payment.Failed": try! JSONSchema(json: paymentFailedSchemaText),
+        "Order.CancellationRequested": try! JSONSchema(json: orderCancellationRequestedSchemaText),
+        "Order.ApprovalGiven": try! JSONSchema(json: orderApprovalSchemaText),
+        "Order.ApprovalDenied": try! JSONSchema(json: orderApprovalSchemaText),
     ]
 
     /// Checks `event.data` against its type's schema; `accepted` limits which
