@@ -23,17 +23,21 @@ trap 'kill $capture_pid $alerting_pid 2>/dev/null || true' EXIT
 
 "$BIN/oms-bench" publish-demo --orders "$ORDERS" --start "$before_orders"
 
-expected_orders=$((before_orders + ORDERS))
+expected_orders=$((before_orders + ORDERS + 4))
 expected_dead=$((before_dead + 3))
 for _ in $(seq 1 120); do
     orders=$(psql_q "SELECT count(*) FROM capture.orders")
     dead=$(psql_q "SELECT count(*) FROM alerting.dead_letters")
-    if [ "$orders" -ge "$expected_orders" ] && [ "$dead" -ge "$expected_dead" ]; then break; fi
+    released=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Released'")
+    if [ "$orders" -ge "$expected_orders" ] && [ "$dead" -ge "$expected_dead" ] && [ "$released" -ge 1 ]; then break; fi
     sleep 0.5
 done
 metrics=$(curl -s "localhost:${DEMO_CAPTURE_PORT:-9401}/metrics" || true)
 duplicates=$(echo "$metrics" | awk '/^oms_messages_duplicate_total/ {print $2}')
-accepted_events=$(psql_q "SELECT count(*) FROM capture.outbox WHERE topic = 'oms.orders'")
+by_status=$(psql_q "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) FROM (SELECT status, count(*) n FROM capture.orders GROUP BY status) s")
+held=$(psql_q "SELECT coalesce(string_agg(order_id || ' (' || array_to_string(hold_reasons, ',') || ')', ', '), 'none') FROM capture.orders WHERE status = 'on_hold'")
+rejected=$(psql_q "SELECT coalesce(string_agg(o.order_id || ': ' || c.message, '; '), 'none') FROM capture.orders o JOIN capture.order_checks c USING (order_id) WHERE o.status = 'rejected' AND c.effect = 'reject'")
+events=$(psql_q "SELECT string_agg(t || ' ' || n, ', ' ORDER BY t) FROM (SELECT headers->>'ce_type' t, count(*) n FROM capture.outbox WHERE topic = 'oms.orders' GROUP BY 1) e")
 first_order=$(psql_q "SELECT 'BB-' || (100000 + $before_orders)")
 repeats=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Created.Repeated'")
 
@@ -43,8 +47,10 @@ trap - EXIT
 
 echo
 echo "=== Berg&Beutel demo: summary ==="
-echo "orders accepted (in PostgreSQL)    $((orders - before_orders)) this run, $orders in all"
-echo "Order.Accepted events (oms.orders) $accepted_events in all"
+echo "orders captured (PostgreSQL)       $((orders - before_orders)) this run, $orders in all: $by_status"
+echo "  held                             $held"
+echo "  rejected                         $rejected"
+echo "events on oms.orders               $events"
 echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
 echo "dead letters                       $((dead - before_dead)) this run, $dead in all"
 "$BIN/omsctl" dlq list --limit 10 | sed 's/^/  /'

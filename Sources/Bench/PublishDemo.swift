@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Shared
+import Foundation
 
 /// The demo's order stream: valid Berg&Beutel orders plus the usual accidents.
 struct PublishDemo: ParsableCommand {
@@ -31,7 +32,52 @@ struct PublishDemo: ParsableCommand {
         messages.append(BergUndBeutelOrders.message(negative))
         // The same order id with different content.
         messages.append(BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: start + 5, orderID: "BB-\(100_001 + start)")))
+        // Orders the intake checks stop: paid in advance (the money follows), a
+        // fraud suspect, a consumer asking to pay on account, a postal code typo.
+        let prepaid = Self.variant(start + orders, "PREPAID") { data in
+            Self.set(&data, "payment", "method", "prepayment")
+            Self.set(&data, "payment", "status", "pending")
+        }
+        let suspect = Self.variant(start + orders + 1, "SUSPECT") { data in
+            Self.set(&data, "customer", "email", "bargain@mailinator.com")
+            data["lines"] = [["lineId": "1", "sku": "GIFTCARD-100", "quantity": 1, "unitPrice": 10000]]
+            Self.set(&data, "payment", "amount", .integer(10000 + (data["shippingCharge"]?.int64Value ?? 0)))
+        }
+        let onAccount = Self.variant(start + orders + 2, "ONACCOUNT") { data in
+            Self.set(&data, "payment", "method", "on-account")
+            Self.set(&data, "payment", "status", "pending")
+        }
+        let typo = Self.variant(start + orders + 3, "TYPO") { data in Self.set(&data, "shippingAddress", "postalCode", "12") }
+        messages += [prepaid, suspect, onAccount, typo].map(BergUndBeutelOrders.message)
         try producer.publish(messages)
-        print("published \(messages.count) events to \(Topic.shopOrders): \(orders) valid orders, 1 duplicate, 1 malformed JSON, 1 schema violation, 1 conflicting order")
+        // The bank transfer for the prepaid order arrives once the order waits for it.
+        let database = try PostgresConnection(url: try BenchEnvironment.value("OMS_DATABASE_URL"), logger: BenchEnvironment.logger)
+        for _ in 0..<120 {
+            let status = try database.query("SELECT status FROM capture.orders WHERE order_id = \(prepaid.subject!)").first?
+                .decode("status", as: String.self)
+            if status == "on_hold" { break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        let payment = CloudEvent(
+            id: UUID().uuidString.lowercased(), source: "shop/berg-und-beutel", type: "Payment.Captured", subject: prepaid.subject,
+            time: EventTime.format(Date()),
+            data: ["orderId": .string(prepaid.subject!), "amount": prepaid.data["payment"]!["amount"]!, "currency": "EUR",
+                   "reference": "SEPA-4711"])
+        try producer.publish([OutgoingMessage(topic: Topic.shopPayments, key: prepaid.subject, value: payment.serialized())])
+        print("published \(messages.count + 1) events: \(orders) valid orders, 1 duplicate, 1 malformed JSON, 1 schema violation, 1 conflicting order, 4 orders the checks stop (prepayment + its Payment.Captured, fraud suspect, on-account consumer, postal-code typo)")
+    }
+
+    static func variant(_ index: Int, _ name: String, _ change: (inout [String: JSONValue]) -> Void) -> CloudEvent {
+        var event = BergUndBeutelOrders.orderCreated(index: index, orderID: "BB-\(name)-\(index)")
+        var data = event.data.objectValue!
+        change(&data)
+        event.data = .object(data)
+        return event
+    }
+
+    static func set(_ data: inout [String: JSONValue], _ object: String, _ key: String, _ value: JSONValue) {
+        var inner = data[object]?.objectValue ?? [:]
+        inner[key] = value
+        data[object] = .object(inner)
     }
 }
