@@ -17,12 +17,15 @@ struct CaptureThroughput: ParsableCommand {
     @Option(help: "Capture worker processes to run (one consumer group).") var workers: Int = 1
     @Option(help: "OMS_BATCH_SIZE for the workers.") var batchSize: Int = 1000
     @Option(help: "Give up after this many seconds.") var timeout: Int = 600
+    @Option(help: "Order mix: plain (all clean B2C) or realistic (20 % B2B on account, 5 % fraud-suspicious, 10 % prepayment).")
+    var mix: String = "plain"
 
     func validate() throws {
         guard orders >= 1 else { throw ValidationError("--orders must be at least 1") }
         guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
         guard (1...12).contains(workers) else { throw ValidationError("--workers must be between 1 and 12") }
         guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
+        guard ["plain", "realistic"].contains(mix) else { throw ValidationError("--mix must be plain or realistic, got \(mix)") }
     }
 
     func run() throws {
@@ -66,6 +69,7 @@ struct CaptureThroughput: ParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         BenchEnvironment.progress("publishing \(orders) orders (run \(runID))…")
+        let realistic = mix == "realistic"
         let publisher = Thread { [orders, rate, kafka] in
             do {
                 let producer = try KafkaProducer(configuration: kafka, logger: logger)
@@ -79,8 +83,9 @@ struct CaptureThroughput: ParsableCommand {
                     let offset = (clock.now - start).seconds
                     publishTimes.withLock { times in for i in index..<end { times[i] = offset } }
                     for i in index..<end {
-                        let event = BergUndBeutelOrders.orderCreated(index: i, orderID: "BENCH-\(runID)-\(i)",
+                        var event = BergUndBeutelOrders.orderCreated(index: i, orderID: "BENCH-\(runID)-\(i)",
                                                                      eventID: "bench-\(runID)-\(i)", placedAt: now)
+                        if realistic { event = Self.realistic(event, index: i) }
                         messages.append(BergUndBeutelOrders.message(event))
                     }
                     try producer.publish(messages)
@@ -130,7 +135,11 @@ struct CaptureThroughput: ParsableCommand {
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
         let synchronousCommit = try database.query("SHOW synchronous_commit").first!.decode("synchronous_commit", as: String.self)
         let fsync = try database.query("SHOW fsync").first!.decode("fsync", as: String.self)
-        print("oms-bench capture: \(orders) orders, \(workers) worker(s), batch size \(batchSize), fsync=\(fsync), synchronous_commit=\(synchronousCommit)")
+        print("oms-bench capture: \(orders) orders (\(mix) mix), \(workers) worker(s), batch size \(batchSize), fsync=\(fsync), synchronous_commit=\(synchronousCommit)")
+        let outcomes = try database.query("""
+            SELECT status, count(*) AS n FROM capture.orders WHERE order_id LIKE \("BENCH-\(runID)-%") GROUP BY status ORDER BY status
+            """).map { "\(try $0.decode("status", as: String.self)) \(try $0.decode("n", as: Int.self))" }
+        print("  outcomes        \(outcomes.joined(separator: ", "))")
         print(String(format: "  throughput      %.0f orders/s (%.2f s from first publish to the last decision event)", Double(orders) / elapsed, elapsed))
         print(String(format: "  latency (ms)    p50 %.1f  p95 %.1f  p99 %.1f  max %.1f   (event published → Order.Accepted/OnHold/Rejected consumed)",
                      percentile(0.50), percentile(0.95), percentile(0.99), latencies.last! * 1000))
@@ -138,6 +147,36 @@ struct CaptureThroughput: ParsableCommand {
         if rate == 0 {
             print("  note: all orders were published at once, so latency includes time spent queued behind earlier orders")
         }
+    }
+
+    /// Shapes order `index` of the realistic mix: every 5th a B2B order on
+    /// account with net prices, every 20th fraud-suspicious, every 10th prepaid.
+    static func realistic(_ event: CloudEvent, index: Int) -> CloudEvent {
+        var event = event
+        var data = event.data.objectValue!
+        func set(_ object: String, _ key: String, _ value: JSONValue) {
+            var inner = data[object]?.objectValue ?? [:]
+            inner[key] = value
+            data[object] = .object(inner)
+        }
+        if index % 5 == 0 {
+            set("customer", "type", "b2b")
+            set("customer", "vatId", "DE123456789")
+            set("payment", "method", "on-account")
+            set("payment", "status", "pending")
+            data["pricesIncludeTax"] = false
+            let net = data["payment"]?["amount"]?.int64Value ?? 0
+            set("payment", "amount", .integer(net + net * 19 / 100))
+        } else if index % 20 == 1 {
+            set("customer", "email", .string("deal\(index)@mailinator.com"))
+            set("billingAddress", "country", "AT")
+            set("billingAddress", "postalCode", "6020")
+        } else if index % 10 == 3 {
+            set("payment", "method", "prepayment")
+            set("payment", "status", "pending")
+        }
+        event.data = .object(data)
+        return event
     }
 
     /// Every first decision Capture can take on an order counts as "through Capture".
