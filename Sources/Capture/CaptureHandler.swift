@@ -95,7 +95,7 @@ struct CaptureHandler: StageHandler {
             if case .orderCreated(_, let order) = message.input, known[order.orderID] == nil { return order }
             return nil
         }
-        let histories = try store.histories(newOrders, velocityWindowMinutes: rules.fraud.velocityWindowMinutes)
+        var histories = try store.histories(newOrders, velocityWindowMinutes: rules.fraud.velocityWindowMinutes)
 
         var outcomes: [MessageOutcome] = []
         var inserts: [CaptureStore.NewOrder] = []
@@ -104,7 +104,7 @@ struct CaptureHandler: StageHandler {
             switch message.input {
             case .orderCreated(let event, let order):
                 let existing = known[order.orderID].map { ExistingOrder(contentHash: $0.contentHash, sourceEventID: $0.sourceEventID) }
-                let history = histories.history(for: order, earlierInBatch: inserts.map(\.order))
+                let history = histories.history(for: order)
                 let outcome = IntakeDecision.decide(order, existing: existing, history: history,
                                                     ledger: ledgers[order.orderID] ?? .empty, rules: rules)
                 let source = "shop:\(event.source)"
@@ -127,6 +127,7 @@ struct CaptureHandler: StageHandler {
                     let hash = OrderFingerprint.of(order)
                     known[order.orderID] = KnownOrder(status: status, holds: holds, paymentAmount: order.paymentAmount,
                                                       contentHash: hash, sourceEventID: message.idempotencyKey, isNew: true)
+                    histories.record(order)
                     let awaitingFunds = findings.contains { $0.code == "payment.awaiting-funds" }
                     inserts.append(CaptureStore.NewOrder(
                         order: order, status: status, holds: holds, findings: findings, contentHash: hash,

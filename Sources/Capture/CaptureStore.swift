@@ -22,11 +22,15 @@ struct CaptureStore {
         var previousByCustomer: [String: Int] = [:]
         var recentByEmail: [String: Int] = [:]
 
-        func history(for order: OrderSubmission, earlierInBatch: [OrderSubmission]) -> CustomerHistory {
-            let email = order.customer.email.lowercased()
-            return CustomerHistory(
-                previousOrders: (previousByCustomer[order.customer.id] ?? 0) + earlierInBatch.filter { $0.customer.id == order.customer.id }.count,
-                recentOrdersSameEmail: (recentByEmail[email] ?? 0) + earlierInBatch.filter { $0.customer.email.lowercased() == email }.count)
+        func history(for order: OrderSubmission) -> CustomerHistory {
+            CustomerHistory(previousOrders: previousByCustomer[order.customer.id] ?? 0,
+                            recentOrdersSameEmail: recentByEmail[order.customer.email.lowercased()] ?? 0)
+        }
+
+        /// Counts an order of this batch for the ones after it.
+        mutating func record(_ order: OrderSubmission) {
+            previousByCustomer[order.customer.id, default: 0] += 1
+            recentByEmail[order.customer.email.lowercased(), default: 0] += 1
         }
     }
 

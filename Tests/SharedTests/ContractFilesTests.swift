@@ -17,3 +17,21 @@ struct ContractFilesTests {
         }
     }
 }
+
+@Suite("AsyncAPI document")
+struct AsyncAPIDocumentTests {
+    @Test("every schema the AsyncAPI document references exists, and every topic it names is a known topic")
+    func references() throws {
+        let root = ContractFilesTests.directory.deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("asyncapi.yaml"), encoding: .utf8)
+        let referenced = text.components(separatedBy: "'./schemas/").dropFirst().map { String($0.prefix { $0 != "'" }) }
+        #expect(!referenced.isEmpty)
+        for name in referenced {
+            #expect(EventContracts.schemaFiles[name] != nil, "\(name) is referenced but not a contract schema")
+        }
+        let addresses = text.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("address:") }
+            .map { $0.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces) }
+        #expect(addresses.count >= 4)
+        for address in addresses { #expect(Topic.all.contains(address), "\(address) is not a topic of SPEC §8") }
+    }
+}
