@@ -41,8 +41,12 @@ struct CaptureHandler: StageHandler {
     /// expires is cancelled.
     func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange] {
         let expired = try database.query("""
-            SELECT order_id, correlation_id FROM capture.orders
+            SELECT order_id, correlation_id FROM capture.orders o
             WHERE status = 'on_hold' AND 'payment' = ANY(hold_reasons) AND hold_expires_at <= now()
+              -- Another copy may have committed but not yet published this order's
+              -- earlier events; emitting now could overtake them on the topic.
+              AND NOT EXISTS (SELECT 1 FROM capture.outbox b
+                              WHERE b.sent_at IS NULL AND b.message_key = convert_to(o.order_id, 'UTF8'))
             ORDER BY hold_expires_at LIMIT 500 FOR UPDATE SKIP LOCKED
             """)
         guard expired.count > 0 else { return [] }

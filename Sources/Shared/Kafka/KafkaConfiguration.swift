@@ -43,6 +43,9 @@ public struct KafkaConfiguration: Sendable {
             "auto.offset.reset": "earliest",
             "enable.partition.eof": "false",
             "fetch.wait.max.ms": "100",
+            // Range keeps co-partitioned topics together: partition p of shop.orders and
+            // of shop.payments go to the same member, so one order's events stay in one thread.
+            "partition.assignment.strategy": "range",
         ]
         for (key, value) in overrides where !Self.producerOnly.contains(key) { properties[key] = value }
         return properties
