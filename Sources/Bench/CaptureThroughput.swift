@@ -154,26 +154,21 @@ struct CaptureThroughput: ParsableCommand {
     static func realistic(_ event: CloudEvent, index: Int) -> CloudEvent {
         var event = event
         var data = event.data.objectValue!
-        func set(_ object: String, _ key: String, _ value: JSONValue) {
-            var inner = data[object]?.objectValue ?? [:]
-            inner[key] = value
-            data[object] = .object(inner)
-        }
         if index % 5 == 0 {
-            set("customer", "type", "b2b")
-            set("customer", "vatId", "DE123456789")
-            set("payment", "method", "on-account")
-            set("payment", "status", "pending")
+            data.set("customer", "type", "b2b")
+            data.set("customer", "vatId", "DE123456789")
+            data.set("payment", "method", "on-account")
+            data.set("payment", "status", "pending")
             data["pricesIncludeTax"] = false
             let net = data["payment"]?["amount"]?.int64Value ?? 0
-            set("payment", "amount", .integer(net + net * 19 / 100))
+            data.set("payment", "amount", .integer(net + net * 19 / 100))
         } else if index % 20 == 1 {
-            set("customer", "email", .string("deal\(index)@mailinator.com"))
-            set("billingAddress", "country", "AT")
-            set("billingAddress", "postalCode", "6020")
+            data.set("customer", "email", .string("deal\(index)@mailinator.com"))
+            data.set("billingAddress", "country", "AT")
+            data.set("billingAddress", "postalCode", "6020")
         } else if index % 10 == 3 {
-            set("payment", "method", "prepayment")
-            set("payment", "status", "pending")
+            data.set("payment", "method", "prepayment")
+            data.set("payment", "status", "pending")
         }
         event.data = .object(data)
         return event

@@ -35,19 +35,19 @@ struct PublishDemo: ParsableCommand {
         // Orders the intake checks stop: paid in advance (the money follows), a
         // fraud suspect, a consumer asking to pay on account, a postal code typo.
         let prepaid = Self.variant(start + orders, "PREPAID") { data in
-            Self.set(&data, "payment", "method", "prepayment")
-            Self.set(&data, "payment", "status", "pending")
+            data.set("payment", "method", "prepayment")
+            data.set("payment", "status", "pending")
         }
         let suspect = Self.variant(start + orders + 1, "SUSPECT") { data in
-            Self.set(&data, "customer", "email", "bargain@mailinator.com")
+            data.set("customer", "email", "bargain@mailinator.com")
             data["lines"] = [["lineId": "1", "sku": "GIFTCARD-100", "quantity": 1, "unitPrice": 10000]]
-            Self.set(&data, "payment", "amount", .integer(10000 + (data["shippingCharge"]?.int64Value ?? 0)))
+            data.set("payment", "amount", .integer(10000 + (data["shippingCharge"]?.int64Value ?? 0)))
         }
         let onAccount = Self.variant(start + orders + 2, "ONACCOUNT") { data in
-            Self.set(&data, "payment", "method", "on-account")
-            Self.set(&data, "payment", "status", "pending")
+            data.set("payment", "method", "on-account")
+            data.set("payment", "status", "pending")
         }
-        let typo = Self.variant(start + orders + 3, "TYPO") { data in Self.set(&data, "shippingAddress", "postalCode", "12") }
+        let typo = Self.variant(start + orders + 3, "TYPO") { data in data.set("shippingAddress", "postalCode", "12") }
         messages += [prepaid, suspect, onAccount, typo].map(BergUndBeutelOrders.message)
         try producer.publish(messages)
         // The bank transfer for the prepaid order arrives once the order waits for it.
@@ -73,11 +73,5 @@ struct PublishDemo: ParsableCommand {
         change(&data)
         event.data = .object(data)
         return event
-    }
-
-    static func set(_ data: inout [String: JSONValue], _ object: String, _ key: String, _ value: JSONValue) {
-        var inner = data[object]?.objectValue ?? [:]
-        inner[key] = value
-        data[object] = .object(inner)
     }
 }

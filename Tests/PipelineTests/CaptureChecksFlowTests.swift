@@ -13,12 +13,6 @@ struct CaptureChecksFlowTests {
         return event
     }
 
-    static func setting(_ data: inout [String: JSONValue], _ path: String, _ key: String, _ value: JSONValue) {
-        var inner = data[path]!.objectValue!
-        inner[key] = value
-        data[path] = .object(inner)
-    }
-
     static func payment(_ type: String, orderID: String, amount: Int64 = 0, reason: String = "") -> OutgoingMessage {
         var data: [String: JSONValue] = ["orderId": .string(orderID)]
         if type == "Payment.Captured" {
@@ -52,8 +46,8 @@ struct CaptureChecksFlowTests {
             try database.query("SELECT status FROM capture.orders WHERE order_id = \(orderID)").first?.decode("status")
         }
         let prepay: (inout [String: JSONValue]) -> Void = {
-            Self.setting(&$0, "payment", "method", "prepayment")
-            Self.setting(&$0, "payment", "status", "pending")
+            $0.set("payment", "method", "prepayment")
+            $0.set("payment", "status", "pending")
         }
 
         // G's payment arrives before G itself.
@@ -69,29 +63,29 @@ struct CaptureChecksFlowTests {
             Self.order(id("C"), 3, prepay),
             Self.order(id("D"), 4, prepay),
             Self.order(id("E"), 5) { data in
-                Self.setting(&data, "customer", "email", "someone@mailinator.com")
+                data.set("customer", "email", "someone@mailinator.com")
                 data["lines"] = [["lineId": "1", "sku": "GIFTCARD-100", "quantity": 1, "unitPrice": 10000]]
-                Self.setting(&data, "payment", "amount", .integer(10000 + (data["shippingCharge"]?.int64Value ?? 0)))
+                data.set("payment", "amount", .integer(10000 + (data["shippingCharge"]?.int64Value ?? 0)))
             },
             Self.order(id("F"), 6) { data in
-                Self.setting(&data, "customer", "email", "someone@trashmail.com")
-                Self.setting(&data, "billingAddress", "country", "AT")
-                Self.setting(&data, "billingAddress", "postalCode", "6020")
-                Self.setting(&data, "shippingAddress", "name", "Somebody Else")
+                data.set("customer", "email", "someone@trashmail.com")
+                data.set("billingAddress", "country", "AT")
+                data.set("billingAddress", "postalCode", "6020")
+                data.set("shippingAddress", "name", "Somebody Else")
                 data["lines"] = [["lineId": "1", "sku": "GPS-WATCH-PRO", "quantity": 2, "unitPrice": 40000]]
-                Self.setting(&data, "payment", "amount", .integer(80000 + (data["shippingCharge"]?.int64Value ?? 0)))
+                data.set("payment", "amount", .integer(80000 + (data["shippingCharge"]?.int64Value ?? 0)))
             },
             g,
             Self.order(id("H"), 8) { data in
-                Self.setting(&data, "customer", "type", "b2b")
-                Self.setting(&data, "payment", "method", "on-account")
-                Self.setting(&data, "payment", "status", "pending")
+                data.set("customer", "type", "b2b")
+                data.set("payment", "method", "on-account")
+                data.set("payment", "status", "pending")
             },
             Self.order(id("H2"), 9) { data in
-                Self.setting(&data, "payment", "method", "on-account")
-                Self.setting(&data, "payment", "status", "pending")
+                data.set("payment", "method", "on-account")
+                data.set("payment", "status", "pending")
             },
-            Self.order(id("I"), 10) { data in Self.setting(&data, "shippingAddress", "postalCode", "803") },
+            Self.order(id("I"), 10) { data in data.set("shippingAddress", "postalCode", "803") },
         ]
         try producer.publish(orders.map(BergUndBeutelOrders.message))
         try eventually(timeout: 60, "all ten orders stored") {
@@ -121,9 +115,9 @@ struct CaptureChecksFlowTests {
             return OutgoingMessage(topic: Topic.shopOrders, key: orderID, value: event.serialized())
         }
         let e2 = Self.order(id("E2"), 11) { data in
-            Self.setting(&data, "customer", "email", "other@mailinator.com")
+            data.set("customer", "email", "other@mailinator.com")
             data["lines"] = [["lineId": "1", "sku": "GIFTCARD-100", "quantity": 1, "unitPrice": 10000]]
-            Self.setting(&data, "payment", "amount", .integer(10000 + (data["shippingCharge"]?.int64Value ?? 0)))
+            data.set("payment", "amount", .integer(10000 + (data["shippingCharge"]?.int64Value ?? 0)))
         }
         try producer.publish([BergUndBeutelOrders.message(e2)])
         try eventually(timeout: 30, "E2 held for review") { try status(id("E2")) == "on_hold" }

@@ -116,3 +116,13 @@ extension JSONValue {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+extension Dictionary where Key == String, Value == JSONValue {
+    /// Sets `key` inside the nested object `object` (created if missing), e.g.
+    /// `data.set("payment", "status", "pending")`.
+    public mutating func set(_ object: String, _ key: String, _ value: JSONValue) {
+        var inner = self[object]?.objectValue ?? [:]
+        inner[key] = value
+        self[object] = .object(inner)
+    }
+}
