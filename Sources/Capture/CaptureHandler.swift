@@ -5,12 +5,13 @@ import Shared
 /// batch's orders, writes new and changed orders set-based, says what to emit.
 struct CaptureHandler: StageHandler {
     let definition = StageDefinition(name: "capture", schema: "capture", consumerGroup: "oms-capture",
-                                     topics: [Topic.shopOrders, Topic.shopPayments])
+                                     topics: [Topic.shopOrders, Topic.shopPayments, Topic.catalogProducts])
     let maximumEventBytes: Int
     let rules: CaptureRules
 
     static let handledTypes: Set<String> = [
         "Order.Created", "Payment.Captured", "Payment.Failed", "Order.CancellationRequested", "Order.ApprovalGiven", "Order.ApprovalDenied",
+        "Product.Changed",
     ]
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<CaptureInput> {
@@ -22,6 +23,13 @@ struct CaptureHandler: StageHandler {
             let order = try OrderSubmission(data: event.data)
             input = .orderCreated(event, order)
             orderID = order.orderID
+        } else if event.type == "Product.Changed" {
+            let update = try ProductUpdate(event: event)
+            if let subject = event.subject, subject != update.info.sku {
+                throw .schemaViolation("event.subject \"\(subject.prefix(64))\" does not match data.sku \"\(update.info.sku)\"")
+            }
+            return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id,
+                                  input: .product(event, update))
         } else if event.type.hasPrefix("Payment.") {
             let update = try PaymentUpdate(type: event.type, data: event.data)
             input = .payment(event, update)
@@ -81,6 +89,7 @@ struct CaptureHandler: StageHandler {
     func apply(_ batch: [DecodedMessage<CaptureInput>], database: PostgresConnection) throws -> [MessageOutcome] {
         let store = CaptureStore(database: database)
         var payments: [(key: String, update: PaymentUpdate)] = []
+        var productUpdates: [(key: String, update: ProductUpdate)] = []
         var orderIDs = Set<String>()
         for message in batch {
             switch message.input {
@@ -90,8 +99,11 @@ struct CaptureHandler: StageHandler {
                 payments.append((message.idempotencyKey, update))
             case .request(_, let request):
                 orderIDs.insert(request.orderID)
+            case .product(_, let update):
+                productUpdates.append((message.idempotencyKey, update))
             }
         }
+        try store.upsertProducts(productUpdates)
         try store.recordPayments(payments)
         var known = try store.existingOrders(Array(orderIDs))
         let ledgers = try store.ledgers(Array(orderIDs))
@@ -100,6 +112,7 @@ struct CaptureHandler: StageHandler {
             return nil
         }
         var histories = try store.histories(newOrders, velocityWindowMinutes: rules.fraud.velocityWindowMinutes)
+        let products = try store.products(Array(Set(newOrders.flatMap { $0.lines.map(\.sku) })))
 
         var outcomes: [MessageOutcome] = []
         var inserts: [CaptureStore.NewOrder] = []
@@ -110,7 +123,7 @@ struct CaptureHandler: StageHandler {
                 let existing = known[order.orderID].map { ExistingOrder(contentHash: $0.contentHash, sourceEventID: $0.sourceEventID) }
                 let history = histories.history(for: order)
                 let outcome = IntakeDecision.decide(order, existing: existing, history: history,
-                                                    ledger: ledgers[order.orderID] ?? .empty, rules: rules)
+                                                    ledger: ledgers[order.orderID] ?? .empty, products: products, rules: rules)
                 let source = "shop:\(event.source)"
                 switch outcome {
                 case .repeatOfExisting:
@@ -185,6 +198,11 @@ struct CaptureHandler: StageHandler {
                 outcomes.append(.processed(emit: emit, audit: [
                     AuditRecord(subject: update.orderID, action: action, actor: "shop:\(event.source)", reason: reason,
                                 details: ["eventId": .string(message.idempotencyKey), "payment": .string(update.kind.rawValue)])
+                ]))
+            case .product(let event, let update):
+                outcomes.append(.processed(emit: [], audit: [
+                    AuditRecord(subject: "sku:\(update.info.sku)", action: event.type, actor: "pim:\(event.source)",
+                                reason: "catalog replica updated (as of \(update.changedAt))")
                 ]))
             case .request(let event, let request):
                 guard var order = known[request.orderID] else {

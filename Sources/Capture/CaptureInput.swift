@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 
 /// What Capture consumes, decoded and validated.
@@ -6,10 +7,12 @@ enum CaptureInput: Sendable {
     case payment(CloudEvent, PaymentUpdate)
     /// Cancellation, approval or denial of an existing order.
     case request(CloudEvent, OrderRequest)
+    /// A catalog update for the replica.
+    case product(CloudEvent, ProductUpdate)
 
     var event: CloudEvent {
         switch self {
-        case .orderCreated(let event, _), .payment(let event, _), .request(let event, _): return event
+        case .orderCreated(let event, _), .payment(let event, _), .request(let event, _), .product(let event, _): return event
         }
     }
 }
@@ -63,4 +66,35 @@ struct PaymentLedger: Sendable, Equatable {
     var failedReason: String?
 
     static let empty = PaymentLedger()
+}
+
+/// `Product.Changed`: the product's full current state, as of `changedAt`.
+struct ProductUpdate: Sendable, Equatable {
+    let info: ProductInfo
+    let name: String
+    let taxClass: String
+    let minimumAge: Int64?
+    let changedAt: String
+    let data: String
+
+    /// `changedAt` as an instant, so that offsets and fractions compare correctly.
+    var changedInstant: Date {
+        (try? Date(changedAt, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? (try? Date(changedAt, strategy: Date.ISO8601FormatStyle())) ?? .distantPast
+    }
+
+    init(event: CloudEvent) throws(PermanentFailure) {
+        let data = event.data
+        guard let sku = data["sku"]?.stringValue, let name = data["name"]?.stringValue,
+              let sellable = data["sellable"]?.boolValue, let taxClass = data["taxClass"]?.stringValue else {
+            throw .schemaViolation("data: sku, name, sellable and taxClass are required")
+        }
+        info = ProductInfo(sku: sku, sellable: sellable, discontinued: data["discontinued"]?.boolValue ?? false,
+                           bulky: data["bulky"]?.boolValue ?? false, dangerousGoodsClass: data["dangerousGoodsClass"]?.stringValue)
+        self.name = name
+        self.taxClass = taxClass
+        minimumAge = data["minimumAge"]?.int64Value
+        changedAt = event.time ?? EventTime.format(Date())
+        self.data = data.serializedString
+    }
 }

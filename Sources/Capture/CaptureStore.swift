@@ -46,6 +46,48 @@ struct CaptureStore {
             """)
     }
 
+    /// Upserts the replica; per SKU only the newest update counts, in the batch and against the table.
+    func upsertProducts(_ updates: [(key: String, update: ProductUpdate)]) throws {
+        guard !updates.isEmpty else { return }
+        var newest: [String: (key: String, update: ProductUpdate)] = [:]
+        for entry in updates {
+            let sku = entry.update.info.sku
+            if let kept = newest[sku], kept.update.changedInstant > entry.update.changedInstant { continue }
+            newest[sku] = entry
+        }
+        let rows = newest.values.sorted { $0.update.info.sku < $1.update.info.sku }
+        try database.query("""
+            INSERT INTO capture.products (sku, name, sellable, discontinued, bulky, dangerous_goods_class, minimum_age,
+                                          tax_class, data, changed_at, source_event_id)
+            SELECT s, n, se, di, bu, dg, ma, tc, d::json, ca::timestamptz, ev
+            FROM unnest(\(rows.map(\.update.info.sku))::text[], \(rows.map(\.update.name))::text[],
+                        \(rows.map(\.update.info.sellable))::boolean[], \(rows.map(\.update.info.discontinued))::boolean[],
+                        \(rows.map(\.update.info.bulky))::boolean[], \(rows.map(\.update.info.dangerousGoodsClass))::text[],
+                        \(rows.map(\.update.minimumAge))::int[], \(rows.map(\.update.taxClass))::text[],
+                        \(rows.map(\.update.data))::text[], \(rows.map(\.update.changedAt))::text[], \(rows.map(\.key))::text[])
+                 AS u(s, n, se, di, bu, dg, ma, tc, d, ca, ev)
+            ON CONFLICT (sku) DO UPDATE SET
+                name = EXCLUDED.name, sellable = EXCLUDED.sellable, discontinued = EXCLUDED.discontinued,
+                bulky = EXCLUDED.bulky, dangerous_goods_class = EXCLUDED.dangerous_goods_class,
+                minimum_age = EXCLUDED.minimum_age, tax_class = EXCLUDED.tax_class, data = EXCLUDED.data,
+                changed_at = EXCLUDED.changed_at, source_event_id = EXCLUDED.source_event_id
+            WHERE capture.products.changed_at <= EXCLUDED.changed_at
+            """)
+    }
+
+    func products(_ skus: [String]) throws -> [String: ProductInfo] {
+        guard !skus.isEmpty else { return [:] }
+        var products: [String: ProductInfo] = [:]
+        for row in try database.query("""
+            SELECT sku, sellable, discontinued, bulky, dangerous_goods_class FROM capture.products WHERE sku = ANY(\(skus)::text[])
+            """) {
+            let sku: String = try row.decode("sku")
+            products[sku] = ProductInfo(sku: sku, sellable: try row.decode("sellable"), discontinued: try row.decode("discontinued"),
+                                        bulky: try row.decode("bulky"), dangerousGoodsClass: try row.decodeIfPresent("dangerous_goods_class"))
+        }
+        return products
+    }
+
     func existingOrders(_ orderIDs: [String]) throws -> [String: CaptureHandler.KnownOrder] {
         var known: [String: CaptureHandler.KnownOrder] = [:]
         for row in try database.query("""

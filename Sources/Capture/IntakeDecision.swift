@@ -4,7 +4,7 @@ import Shared
 enum IntakeDecision {
     /// Runs every check on a new order (or recognises a repeat or a conflict).
     static func decide(_ order: OrderSubmission, existing: ExistingOrder?, history: CustomerHistory,
-                       ledger: PaymentLedger = .empty, rules: CaptureRules) -> IntakeOutcome {
+                       ledger: PaymentLedger = .empty, products: [String: ProductInfo] = [:], rules: CaptureRules) -> IntakeOutcome {
         if let existing {
             guard existing.contentHash == OrderFingerprint.of(order) else {
                 return .conflict(.conflict(
@@ -18,6 +18,7 @@ enum IntakeDecision {
         let findings = TotalCheck.evaluate(order)
             + PaymentCheck.evaluate(order, ledger: ledger, rules: rules.payment)
             + AddressCheck.evaluate(order, rules: rules)
+            + CatalogCheck.evaluate(order, products: products, rules: rules)
             + FraudScore.evaluate(order, history: history, rules: rules.fraud)
         if findings.contains(where: { $0.effect == .reject }) { return .reject(findings) }
         let holds = findings.compactMap { finding -> HoldReason? in

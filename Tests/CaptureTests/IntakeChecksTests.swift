@@ -25,6 +25,7 @@ struct IntakeChecksTests {
         let codes: [String]
         var history: CustomerHistory = .none
         var ledger: PaymentLedger = .empty
+        var products: [String: ProductInfo] = [:]
         let change: @Sendable (inout [String: JSONValue]) -> Void
         var testDescription: String { name }
     }
@@ -55,6 +56,10 @@ struct IntakeChecksTests {
 
     static func combine(_ changes: (@Sendable (inout [String: JSONValue]) -> Void)...) -> @Sendable (inout [String: JSONValue]) -> Void {
         { data in for change in changes { change(&data) } }
+    }
+
+    static func tent(sellable: Bool = true, discontinued: Bool = false, bulky: Bool = false, dangerous: String? = nil) -> ProductInfo {
+        ProductInfo(sku: "TENT-2P", sellable: sellable, discontinued: discontinued, bulky: bulky, dangerousGoodsClass: dangerous)
     }
 
     static let highValue = combine(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 3, "unitPrice": 16667]]),
@@ -114,6 +119,19 @@ struct IntakeChecksTests {
              change: set(["shippingAddress", "street"], "Packstation 123")),
         Case(name: "Packstation with locker number", expected: .accept, codes: [],
              change: combine(set(["shippingAddress", "street"], "Packstation 123"), set(["shippingAddress", "postNumber"], "12345678"))),
+        // Catalog replica
+        Case(name: "known, sellable product", expected: .accept, codes: [],
+             products: ["TENT-2P": tent(sellable: true)], change: { _ in }),
+        Case(name: "discontinued product", expected: .reject, codes: ["sku.discontinued"],
+             products: ["TENT-2P": tent(discontinued: true)], change: { _ in }),
+        Case(name: "product not sellable", expected: .reject, codes: ["sku.not-sellable"],
+             products: ["TENT-2P": tent(sellable: false)], change: { _ in }),
+        Case(name: "bulky product to a Packstation", expected: .hold(.address), codes: ["address.locker-not-allowed"],
+             products: ["TENT-2P": tent(bulky: true)],
+             change: combine(set(["shippingAddress", "street"], "Packstation 123"), set(["shippingAddress", "postNumber"], "12345678"))),
+        Case(name: "gas cartridge (dangerous goods) to a Packstation", expected: .hold(.address), codes: ["address.locker-not-allowed"],
+             products: ["TENT-2P": tent(dangerous: "2.1")],
+             change: combine(set(["shippingAddress", "street"], "Packstation 123"), set(["shippingAddress", "postNumber"], "12345678"))),
         // Fraud
         Case(name: "billing and shipping countries differ (20 points)", expected: .accept, codes: ["fraud.country-mismatch"],
              change: combine(set(["billingAddress", "country"], "AT"), set(["billingAddress", "postalCode"], "6020"))),
@@ -144,7 +162,8 @@ struct IntakeChecksTests {
         var data = Self.base()
         testCase.change(&data)
         let order = try OrderSubmission(data: .object(data))
-        let outcome = IntakeDecision.decide(order, existing: nil, history: testCase.history, ledger: testCase.ledger, rules: shippedRules)
+        let outcome = IntakeDecision.decide(order, existing: nil, history: testCase.history, ledger: testCase.ledger,
+                                            products: testCase.products, rules: shippedRules)
         let findings: [CheckFinding]
         switch (outcome, testCase.expected) {
         case (.accept(let f), .accept): findings = f
@@ -168,7 +187,8 @@ struct IntakeChecksTests {
             "payment.failed", "payment.awaiting-funds", "payment.not-authorized", "address.country-not-served",
             "address.postal-code-invalid", "address.locker-customer-number-missing", "fraud.country-mismatch",
             "fraud.first-order-high-value", "fraud.disposable-email", "fraud.high-risk-sku", "fraud.name-mismatch",
-            "fraud.velocity", "fraud.score-review", "fraud.score-reject",
+            "fraud.velocity", "fraud.score-review", "fraud.score-reject", "sku.discontinued", "sku.not-sellable",
+            "address.locker-not-allowed",
         ]
         #expect(all.subtracting(covered).isEmpty, "not covered: \(all.subtracting(covered).sorted())")
     }

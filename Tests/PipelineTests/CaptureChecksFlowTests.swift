@@ -177,4 +177,53 @@ struct CaptureChecksFlowTests {
         #expect(timelineB == ["Order.OnHold", "Order.Released"])
         for capture in captures { #expect(capture.terminate(waitSeconds: 15) == 0) }
     }
+
+    @Test("the catalog replica keeps the newest product state and its rules apply to orders")
+    func catalogReplica() throws {
+        let broker = try TestBroker(partitions: 4)
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
+                                         environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture-catalog")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        func product(_ sku: String, time: String, discontinued: Bool) -> OutgoingMessage {
+            let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "pim/berg-und-beutel", type: "Product.Changed",
+                                   subject: sku, time: time,
+                                   data: ["sku": .string(sku), "name": "Gaskocher", "sellable": true, "discontinued": .bool(discontinued),
+                                          "taxClass": "standard", "dangerousGoodsClass": "2.1"])
+            return OutgoingMessage(topic: Topic.catalogProducts, key: sku, value: event.serialized())
+        }
+        // The newer state (still sold) arrives first; the stale one (discontinued) must not win.
+        try producer.publish([product("STOVE-GAS", time: "2026-11-29T10:00:00Z", discontinued: false),
+                              product("STOVE-GAS", time: "2026-11-29T09:00:00Z", discontinued: true),
+                              product("STOVE-OLD", time: "2026-11-29T09:00:00Z", discontinued: true)])
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        try eventually(timeout: 30, "both products in the replica") {
+            try database.query("SELECT count(*) AS n FROM capture.products").first!.decode("n", as: Int.self) == 2
+        }
+        try eventually(timeout: 10, "both updates of STOVE-GAS consumed") {
+            try database.query("SELECT count(*) AS n FROM capture.processed_messages").first!.decode("n", as: Int.self) == 3
+        }
+        #expect(try database.query("SELECT discontinued FROM capture.products WHERE sku = 'STOVE-GAS'").first!.decode("discontinued", as: Bool.self) == false)
+
+        func order(_ id: String, sku: String, street: String = "Hauptstr. 5") -> CloudEvent {
+            Self.order(id, 20) { data in
+                data["lines"] = [["lineId": "1", "sku": .string(sku), "quantity": 1, "unitPrice": 2995]]
+                data.set("payment", "amount", .integer(2995 + (data["shippingCharge"]?.int64Value ?? 0)))
+                data.set("shippingAddress", "street", .string(street))
+                data.set("shippingAddress", "postNumber", "12345678")
+            }
+        }
+        try producer.publish([order("CAT-1", sku: "STOVE-GAS"), order("CAT-2", sku: "STOVE-OLD"),
+                              order("CAT-3", sku: "STOVE-GAS", street: "Packstation 101")].map(BergUndBeutelOrders.message))
+        try eventually(timeout: 30, "three orders decided") {
+            try database.query("SELECT count(*) AS n FROM capture.orders").first!.decode("n", as: Int.self) == 3
+        }
+        let states = try database.query("SELECT order_id, status FROM capture.orders ORDER BY order_id")
+            .map { "\(try $0.decode("order_id", as: String.self))=\(try $0.decode("status", as: String.self))" }
+        #expect(states == ["CAT-1=accepted", "CAT-2=rejected", "CAT-3=on_hold"])
+        let codes = try database.query("SELECT order_id || ':' || code AS c FROM capture.order_checks WHERE effect <> 'points' ORDER BY 1")
+            .map { try $0.decode("c", as: String.self) }
+        #expect(codes == ["CAT-2:sku.discontinued", "CAT-3:address.locker-not-allowed"])
+        #expect(capture.terminate(waitSeconds: 10) == 0)
+    }
 }

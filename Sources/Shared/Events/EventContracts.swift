@@ -12,6 +12,7 @@ public enum EventContracts {
         "payment.failed.v1.schema.json": paymentFailedSchemaText,
         "order.cancellation-requested.v1.schema.json": orderCancellationRequestedSchemaText,
         "order.approval.v1.schema.json": orderApprovalSchemaText,
+        "product.changed.v1.schema.json": productChangedSchemaText,
     ]
 
     // Schemas are compiled once; a broken schema is a programming error caught by the tests.
@@ -29,6 +30,7 @@ public enum EventContracts {
         "Order.CancellationRequested": try! JSONSchema(json: orderCancellationRequestedSchemaText),
         "Order.ApprovalGiven": try! JSONSchema(json: orderApprovalSchemaText),
         "Order.ApprovalDenied": try! JSONSchema(json: orderApprovalSchemaText),
+        "Product.Changed": try! JSONSchema(json: productChangedSchemaText),
     ]
 
     /// Checks `event.data` against its type's schema; `accepted` limits which
