@@ -57,7 +57,8 @@ struct CaptureHandler: StageHandler {
                               WHERE b.sent_at IS NULL AND b.message_key = convert_to(o.order_id, 'UTF8'))
             ORDER BY hold_expires_at LIMIT 500 FOR UPDATE SKIP LOCKED
             """)
-        guard expired.count > 0 else { return [] }
+        var changes = try catalogDeadlines(database: database, now: now)
+        guard expired.count > 0 else { return changes }
         let orderIDs: [String] = try expired.map { try $0.decode("order_id") }
         try database.query("""
             UPDATE capture.orders SET status = 'cancelled', hold_reasons = '{}', hold_expires_at = NULL, updated_at = now()
@@ -65,7 +66,7 @@ struct CaptureHandler: StageHandler {
             """)
         let at = EventTime.format(now)
         let reason = "prepayment not received within \(rules.payment.prepaymentTimeoutHours) h"
-        return try expired.map { row in
+        changes += try expired.map { row in
             let orderID: String = try row.decode("order_id")
             let transition = try OrderStatus.transition(from: .onHold, to: .cancelled, orderID: orderID)
             return TimedChange(
@@ -73,6 +74,67 @@ struct CaptureHandler: StageHandler {
                 emit: [OrderEvents.statusChange(transition.event, orderID: orderID, reason: reason, at: at)],
                 audit: [AuditRecord(subject: orderID, action: transition.event, actor: "oms-capture", reason: reason)])
         }
+        return changes
+    }
+
+    /// Orders still waiting for unknown SKUs after the configured time are rejected with the SKUs named.
+    private func catalogDeadlines(database: PostgresConnection, now: Date) throws -> [TimedChange] {
+        let expired = try database.query("""
+            SELECT o.order_id, o.correlation_id,
+                   (SELECT string_agg(DISTINCT l.sku, ', ') FROM capture.order_lines l
+                    WHERE l.order_id = o.order_id AND NOT EXISTS (SELECT 1 FROM capture.products p WHERE p.sku = l.sku)) AS unknown
+            FROM capture.orders o
+            WHERE o.status = 'on_hold' AND 'catalog' = ANY(o.hold_reasons) AND o.catalog_deadline <= now()
+              AND NOT EXISTS (SELECT 1 FROM capture.outbox b
+                              WHERE b.sent_at IS NULL AND b.message_key = convert_to(o.order_id, 'UTF8'))
+            ORDER BY o.catalog_deadline LIMIT 500 FOR UPDATE OF o SKIP LOCKED
+            """)
+        guard expired.count > 0 else { return [] }
+        let orderIDs: [String] = try expired.map { try $0.decode("order_id") }
+        try database.query("""
+            UPDATE capture.orders SET status = 'rejected', hold_reasons = '{}', catalog_deadline = NULL, hold_expires_at = NULL,
+                   updated_at = now()
+            WHERE order_id = ANY(\(orderIDs)::text[])
+            """)
+        let at = EventTime.format(now)
+        return try expired.map { row in
+            let orderID: String = try row.decode("order_id")
+            let transition = try OrderStatus.transition(from: .onHold, to: .rejected, orderID: orderID)
+            let reason = "SKU(s) \(try row.decodeIfPresent("unknown", as: String.self) ?? "?") still unknown to the catalog after \(rules.unknownSkuWaitMinutes) min"
+            return TimedChange(
+                key: "catalog-timeout:\(orderID)", correlationID: try row.decode("correlation_id"),
+                emit: [Emission(topic: Topic.omsOrders, key: orderID, type: transition.event, subject: orderID,
+                                data: ["orderId": .string(orderID), "rejectedAt": .string(at),
+                                       "reasons": [["check": "catalog", "code": "sku.unknown", "message": .string(reason)]]])],
+                audit: [AuditRecord(subject: orderID, action: transition.event, actor: "oms-capture", reason: reason)])
+        }
+    }
+
+    /// Re-runs the catalog rules for an order that waited for the catalog.
+    private func recheckCatalog(_ held: CaptureStore.CatalogHeldOrder, store: CaptureStore, at now: String) throws
+        -> (status: OrderStatus, holds: Set<HoldReason>, emit: [Emission], audit: [AuditRecord])
+    {
+        let findings = CatalogCheck.evaluate(skus: held.skus, shippingStreet: held.shippingStreet,
+                                             products: try store.products(held.skus), rules: rules)
+        if findings.contains(where: { $0.effect == .reject }) {
+            let transition = try OrderStatus.transition(from: .onHold, to: .rejected, orderID: held.orderID)
+            let reasons = findings.filter { $0.effect == .reject }
+            return (.rejected, [], [Emission(topic: Topic.omsOrders, key: held.orderID, type: transition.event, subject: held.orderID,
+                                             data: ["orderId": .string(held.orderID), "rejectedAt": .string(now),
+                                                    "reasons": .array(reasons.map(OrderEvents.json))])],
+                    [AuditRecord(subject: held.orderID, action: transition.event, actor: "oms-capture",
+                                 reason: "catalog now known: " + reasons.map(\.message).joined(separator: "; "))])
+        }
+        var holds = held.holds.subtracting([.catalog])
+        for finding in findings { if case .hold(let reason) = finding.effect { holds.insert(reason) } }
+        if holds.isEmpty {
+            let transition = try OrderStatus.transition(from: .onHold, to: .accepted, orderID: held.orderID)
+            let reason = "all SKUs now in the catalog"
+            return (.accepted, [], [OrderEvents.statusChange(transition.event, orderID: held.orderID, reason: reason, at: now)],
+                    [AuditRecord(subject: held.orderID, action: transition.event, actor: "oms-capture", reason: reason)])
+        }
+        return (.onHold, holds, [], [AuditRecord(subject: held.orderID, action: "Order.HoldChanged", actor: "oms-capture",
+                                                 reason: "catalog re-checked; held for \(holds.sorted().map(\.rawValue).joined(separator: ", "))")])
     }
 
     /// What this batch knows about one order id.
@@ -116,6 +178,7 @@ struct CaptureHandler: StageHandler {
 
         var outcomes: [MessageOutcome] = []
         var inserts: [CaptureStore.NewOrder] = []
+        var catalogChanges: [(orderID: String, status: OrderStatus, holds: Set<HoldReason>)] = []
         let now = EventTime.format(Date())
         for message in batch {
             switch message.input {
@@ -149,7 +212,8 @@ struct CaptureHandler: StageHandler {
                     inserts.append(CaptureStore.NewOrder(
                         order: order, status: status, holds: holds, findings: findings, contentHash: hash,
                         sourceEventID: message.idempotencyKey, correlationID: message.correlationID,
-                        holdExpiresInHours: awaitingFunds ? rules.payment.prepaymentTimeoutHours : nil))
+                        holdExpiresInHours: awaitingFunds ? rules.payment.prepaymentTimeoutHours : nil,
+                        catalogWaitMinutes: holds.contains(.catalog) ? rules.unknownSkuWaitMinutes : nil))
                     outcomes.append(.processed(
                         emit: [OrderEvents.announce(transition.event, order: order, holds: holds, findings: findings, at: now)],
                         audit: [AuditRecord(subject: order.orderID, action: transition.event, actor: "oms-capture",
@@ -200,10 +264,16 @@ struct CaptureHandler: StageHandler {
                                 details: ["eventId": .string(message.idempotencyKey), "payment": .string(update.kind.rawValue)])
                 ]))
             case .product(let event, let update):
-                outcomes.append(.processed(emit: [], audit: [
-                    AuditRecord(subject: "sku:\(update.info.sku)", action: event.type, actor: "pim:\(event.source)",
-                                reason: "catalog replica updated (as of \(update.changedAt))")
-                ]))
+                var emit: [Emission] = []
+                var audit = [AuditRecord(subject: "sku:\(update.info.sku)", action: event.type, actor: "pim:\(event.source)",
+                                         reason: "catalog replica updated (as of \(update.changedAt))")]
+                for held in try store.ordersWaitingForCatalog(skus: [update.info.sku]) where known[held.orderID] == nil {
+                    let change = try recheckCatalog(held, store: store, at: now)
+                    emit += change.emit
+                    audit += change.audit
+                    catalogChanges.append((held.orderID, change.status, change.holds))
+                }
+                outcomes.append(.processed(emit: emit, audit: audit))
             case .request(let event, let request):
                 guard var order = known[request.orderID] else {
                     outcomes.append(.deadLetter(.businessRule("order \(request.orderID) is unknown; \(request.kind.rawValue) cannot apply")))
@@ -251,6 +321,7 @@ struct CaptureHandler: StageHandler {
                 }
             }
         }
+        try store.update(catalogChanges)
         try store.insert(inserts)
         try store.update(known.filter { !$0.value.isNew && $0.value.changed }.map { ($0.key, $0.value.status, $0.value.holds) })
         // A new order changed by a later payment in the same batch is written with its final state.

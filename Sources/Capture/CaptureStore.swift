@@ -15,6 +15,35 @@ struct CaptureStore {
         let sourceEventID: String
         let correlationID: String
         let holdExpiresInHours: Int?
+        let catalogWaitMinutes: Int?
+    }
+
+    /// An order held for the catalog, with what a catalog re-check needs.
+    struct CatalogHeldOrder {
+        let orderID: String
+        let holds: Set<HoldReason>
+        let skus: [String]
+        let shippingStreet: String
+    }
+
+    /// Held-for-catalog orders with a line of one of these SKUs.
+    func ordersWaitingForCatalog(skus: [String]) throws -> [CatalogHeldOrder] {
+        guard !skus.isEmpty else { return [] }
+        return try database.query("""
+            SELECT o.order_id, array_to_string(o.hold_reasons, ',') AS holds, p.street,
+                   (SELECT string_agg(l.sku, ',') FROM capture.order_lines l WHERE l.order_id = o.order_id) AS skus
+            FROM capture.orders o JOIN capture.order_parties p ON p.order_id = o.order_id AND p.role = 'shipping'
+            WHERE o.status = 'on_hold' AND 'catalog' = ANY(o.hold_reasons)
+              AND o.order_id IN (SELECT order_id FROM capture.order_lines WHERE sku = ANY(\(skus)::text[]))
+            ORDER BY o.order_id
+            FOR UPDATE OF o
+            """).map { row in
+            CatalogHeldOrder(
+                orderID: try row.decode("order_id"),
+                holds: Set(try row.decode("holds", as: String.self).split(separator: ",").compactMap { HoldReason(rawValue: String($0)) }),
+                skus: try row.decode("skus", as: String.self).split(separator: ",").map(String.init),
+                shippingStreet: try row.decodeIfPresent("street") ?? "")
+        }
     }
 
     /// Earlier orders per customer id and per e-mail (velocity window), for the fraud rules.
@@ -142,7 +171,8 @@ struct CaptureStore {
         try database.query("""
             UPDATE capture.orders o
             SET status = c.status, hold_reasons = string_to_array(c.holds, ',')::text[], updated_at = now(),
-                hold_expires_at = CASE WHEN 'payment' = ANY(string_to_array(c.holds, ',')) THEN o.hold_expires_at END
+                hold_expires_at = CASE WHEN 'payment' = ANY(string_to_array(c.holds, ',')) THEN o.hold_expires_at END,
+                catalog_deadline = CASE WHEN 'catalog' = ANY(string_to_array(c.holds, ',')) THEN o.catalog_deadline END
             FROM unnest(\(changes.map(\.orderID))::text[], \(changes.map(\.status.rawValue))::text[],
                         \(changes.map { $0.holds.sorted().map(\.rawValue).joined(separator: ",") })::text[]) AS c(order_id, status, holds)
             WHERE o.order_id = c.order_id
@@ -156,9 +186,10 @@ struct CaptureStore {
             INSERT INTO capture.orders (order_id, status, customer_id, customer_type, customer_group, currency,
                 prices_include_tax, shipping_method, ship_complete, payment_method, payment_status, payment_reference,
                 payment_amount, shipping_charge, lines_total, placed_at, source_event_id, correlation_id, content_hash, data,
-                hold_reasons, fraud_score, hold_expires_at)
+                hold_reasons, fraud_score, hold_expires_at, catalog_deadline)
             SELECT o, st, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl::timestamptz, se, co, ch, d::json,
-                   string_to_array(hr, ',')::text[], fs, CASE WHEN he IS NULL THEN NULL ELSE now() + make_interval(hours => he) END
+                   string_to_array(hr, ',')::text[], fs, CASE WHEN he IS NULL THEN NULL ELSE now() + make_interval(hours => he) END,
+                   CASE WHEN cw IS NULL THEN NULL ELSE now() + make_interval(mins => cw) END
             FROM unnest(\(submissions.map(\.orderID))::text[], \(orders.map(\.status.rawValue))::text[],
                         \(submissions.map(\.customer.id))::text[],
                         \(submissions.map(\.customer.type))::text[], \(submissions.map(\.customer.group))::text[],
@@ -172,8 +203,8 @@ struct CaptureStore {
                         \(submissions.map(\.recordData))::text[],
                         \(orders.map { $0.holds.sorted().map(\.rawValue).joined(separator: ",") })::text[],
                         \(orders.map { $0.findings.reduce(0) { $0 + $1.points } })::int[],
-                        \(orders.map(\.holdExpiresInHours))::int[])
-                 AS t(o, st, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl, se, co, ch, d, hr, fs, he)
+                        \(orders.map(\.holdExpiresInHours))::int[], \(orders.map(\.catalogWaitMinutes))::int[])
+                 AS t(o, st, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl, se, co, ch, d, hr, fs, he, cw)
             """)
         var lineOrder: [String] = [], lineID: [String] = [], position: [Int] = [], sku: [String] = []
         var quantity: [Int64] = [], unitPrice: [Int64] = []

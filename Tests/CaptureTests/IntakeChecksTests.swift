@@ -330,3 +330,36 @@ struct RequestDecisionTests {
             == .refuse("order BB-1 is already rejected; cancellation by Lena (customer service) refused"))
     }
 }
+
+@Suite("Waiting for the catalog")
+struct CatalogWaitTests {
+    static let waitingRules: CaptureRules = {
+        let text = try! String(contentsOfFile: repositoryConfig + "/capture.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"unknownSku\": \"accept\"", with: "\"unknownSku\": \"wait\"")
+        return try! CaptureRules(try! JSONParser.parse(text))
+    }()
+
+    @Test("with unknownSku=wait an unknown SKU holds the order (catalog); known SKUs do not")
+    func unknownHolds() {
+        let findings = CatalogCheck.evaluate(skus: ["NEW-1", "TENT-2P"], shippingStreet: "Hauptstr. 5",
+                                             products: ["TENT-2P": IntakeChecksTests.tent()], rules: Self.waitingRules)
+        #expect(findings.map(\.code) == ["sku.unknown"])
+        #expect(findings.first?.effect == .hold(.catalog))
+        #expect(findings.first?.message.contains("NEW-1") == true)
+        #expect(CatalogCheck.evaluate(skus: ["TENT-2P"], shippingStreet: "Hauptstr. 5",
+                                      products: ["TENT-2P": IntakeChecksTests.tent()], rules: Self.waitingRules).isEmpty)
+    }
+
+    @Test("with unknownSku=accept an unknown SKU passes")
+    func unknownAccepted() {
+        #expect(CatalogCheck.evaluate(skus: ["NEW-1"], shippingStreet: "Hauptstr. 5", products: [:], rules: shippedRules).isEmpty)
+    }
+
+    @Test("an unknown policy value is refused naming the setting")
+    func badPolicy() throws {
+        let text = try String(contentsOfFile: repositoryConfig + "/capture.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"unknownSku\": \"accept\"", with: "\"unknownSku\": \"maybe\"")
+        let error = #expect(throws: RuleFileProblem.self) { try CaptureRules(try JSONParser.parse(text)) }
+        #expect(error?.path == "catalog.unknownSku")
+    }
+}

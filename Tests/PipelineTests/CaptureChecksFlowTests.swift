@@ -226,4 +226,58 @@ struct CaptureChecksFlowTests {
         #expect(codes == ["CAT-2:sku.discontinued", "CAT-3:address.locker-not-allowed"])
         #expect(capture.terminate(waitSeconds: 10) == 0)
     }
+
+    @Test("with unknownSku=wait, orders wait for the catalog: released, rejected when discontinued, rejected at the deadline")
+    func waitingForCatalog() throws {
+        let directory = NSTemporaryDirectory() + "oms-config-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let config = try String(contentsOfFile: TestEnvironment.configDirectory + "/capture.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"unknownSku\": \"accept\"", with: "\"unknownSku\": \"wait\"")
+        try config.write(toFile: directory + "/capture.json", atomically: true, encoding: .utf8)
+        let broker = try TestBroker(partitions: 4)
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let capture = try ManagedProcess(
+            executable: try TestEnvironment.binDirectory + "/oms-capture",
+            environment: workerEnvironment(broker: broker, databaseURL: databaseURL,
+                                           extra: ["OMS_CONFIG_DIR": directory, "OMS_HOUSEKEEPING_SECONDS": "1"]),
+            name: "capture-catalog-wait")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        func order(_ id: String, sku: String) -> CloudEvent {
+            Self.order(id, 30) { data in
+                data["lines"] = [["lineId": "1", "sku": .string(sku), "quantity": 1, "unitPrice": 2995]]
+                data.set("payment", "amount", .integer(2995 + (data["shippingCharge"]?.int64Value ?? 0)))
+            }
+        }
+        try producer.publish([order("W-1", sku: "NEW-1"), order("W-2", sku: "NEW-2"), order("W-3", sku: "NEW-3")]
+            .map(BergUndBeutelOrders.message))
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        try eventually(timeout: 30, "three orders held for the catalog") {
+            try database.query("SELECT count(*) AS n FROM capture.orders WHERE 'catalog' = ANY(hold_reasons)").first!.decode("n", as: Int.self) == 3
+        }
+        func product(_ sku: String, discontinued: Bool) -> OutgoingMessage {
+            let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "pim/berg-und-beutel", type: "Product.Changed",
+                                   subject: sku, time: EventTime.format(Date()),
+                                   data: ["sku": .string(sku), "name": "Neu", "sellable": true, "discontinued": .bool(discontinued),
+                                          "taxClass": "standard"])
+            return OutgoingMessage(topic: Topic.catalogProducts, key: sku, value: event.serialized())
+        }
+        try producer.publish([product("NEW-1", discontinued: false), product("NEW-2", discontinued: true)])
+        try database.query("UPDATE capture.orders SET catalog_deadline = now() - interval '1 second' WHERE order_id = 'W-3'")
+        try eventually(timeout: 30, "all three decided") {
+            try database.query("SELECT count(*) AS n FROM capture.orders WHERE status <> 'on_hold'").first!.decode("n", as: Int.self) == 3
+        }
+        let states = try database.query("SELECT order_id || '=' || status AS s FROM capture.orders ORDER BY 1").map { try $0.decode("s", as: String.self) }
+        #expect(states == ["W-1=accepted", "W-2=rejected", "W-3=rejected"])
+        let reader = try TopicReader(broker: broker, topic: Topic.omsOrders)
+        reader.read(atLeast: 6, timeout: 30)
+        let all = try events(reader.drain(for: 2))
+        var byOrder: [String: [String]] = [:]
+        for event in all { byOrder[event.subject!, default: []].append(event.type) }
+        #expect(byOrder == ["W-1": ["Order.OnHold", "Order.Released"], "W-2": ["Order.OnHold", "Order.Rejected"],
+                            "W-3": ["Order.OnHold", "Order.Rejected"]])
+        let w3 = all.last { $0.subject == "W-3" }
+        #expect(w3?.data["reasons"]?.arrayValue?.first?["message"]?.stringValue?.contains("NEW-3 still unknown") == true)
+        for event in all { #expect(EventContracts.dataSchemas[event.type]?.validate(event.data).isEmpty == true) }
+        #expect(capture.terminate(waitSeconds: 10) == 0)
+    }
 }

@@ -8,6 +8,8 @@ enum HoldReason: String, Sendable, CaseIterable, Comparable {
     case address
     /// Waiting for the money (prepayment) or for a payment state that lets us go on.
     case payment
+    /// Waiting for the catalog to tell us about an SKU.
+    case catalog
 
     static func < (a: HoldReason, b: HoldReason) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!

@@ -31,6 +31,13 @@ struct CaptureRules: Sendable {
         let velocityPoints: Int
     }
 
+    /// What to do with an SKU the catalog replica does not know: accept it, or
+    /// hold the order (`catalog`) until Product.Changed arrives, rejecting it
+    /// after `unknownSkuWaitMinutes`.
+    enum UnknownSkuPolicy: String, Sendable { case accept, wait }
+
+    let unknownSku: UnknownSkuPolicy
+    let unknownSkuWaitMinutes: Int
     let validFrom: String
     let servedCountries: Set<String>
     let postalCodePatterns: [String: Pattern]
@@ -96,6 +103,13 @@ struct CaptureRules: Sendable {
         }
         parcelLockerCustomerNumber = try reader.pattern(try reader.string("parcelLockerCustomerNumberPattern"),
                                                         at: "parcelLockerCustomerNumberPattern", key: "parcelLockerCustomerNumberPattern")
+        let catalog = try reader.child("catalog")
+        let policy = try catalog.string("unknownSku")
+        guard let unknownSku = UnknownSkuPolicy(rawValue: policy) else {
+            throw RuleFileProblem(path: "catalog.unknownSku", key: "unknownSku", problem: "must be \"accept\" or \"wait\", found \"\(policy)\"")
+        }
+        self.unknownSku = unknownSku
+        unknownSkuWaitMinutes = try catalog.integer("unknownSkuWaitMinutes", minimum: 1)
         let payment = try reader.child("payment")
         var statuses: [String: Set<String>] = [:]
         for (method, value) in try payment.object("methods") {

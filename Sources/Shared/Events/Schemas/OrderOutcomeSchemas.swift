@@ -17,7 +17,7 @@ extension EventContracts {
         "shippingMethod": { "type": "string" },
         "shippingCountry": { "type": "string", "pattern": "^[A-Z]{2}$" },
         "heldAt": { "type": "string", "format": "date-time" },
-        "holdReasons": { "type": "array", "minItems": 1, "items": { "enum": ["review", "total", "address", "payment"] } },
+        "holdReasons": { "type": "array", "minItems": 1, "items": { "enum": ["review", "total", "address", "payment", "catalog"] } },
         "findings": { "type": "array", "items": { "$ref": "#/$defs/finding" } },
         "lines": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/line" } }
       },
