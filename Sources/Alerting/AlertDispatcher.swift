@@ -17,20 +17,8 @@ struct AlertDispatcher: Service {
     let maximumAttempts = 8
 
     func run() async throws {
-        let stop = StopSignal()
         let this = self
-        await withGracefulShutdownHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let thread = Thread {
-                    this.loop(stop: stop)
-                    continuation.resume()
-                }
-                thread.name = "oms-alerting-dispatcher"
-                thread.start()
-            }
-        } onGracefulShutdown: {
-            stop.request()
-        }
+        try await DedicatedThread.run(name: "oms-alerting-dispatcher") { stop in this.loop(stop: stop) }
     }
 
     private func loop(stop: StopSignal) {

@@ -45,83 +45,76 @@ struct CaptureHandler: StageHandler {
         return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
     }
 
-    /// Prepayment deadlines: an order still waiting for its money when its hold
-    /// expires is cancelled.
+    /// A hold that ends by time: when `column` has passed, the order moves to `target`.
+    private struct HoldDeadline {
+        let hold: HoldReason
+        let column: String
+        let target: OrderStatus
+        let key: String
+        /// SQL giving one text detail per order (e.g. its unknown SKUs), or NULL.
+        let detail: String
+        let finding: (_ detail: String?) -> CheckFinding
+    }
+
+    private var deadlines: [HoldDeadline] {
+        [
+            HoldDeadline(hold: .payment, column: "hold_expires_at", target: .cancelled, key: "payment-timeout", detail: "NULL") { _ in
+                CheckFinding(check: "payment", code: "payment.timeout", effect: .reject,
+                             message: "prepayment not received within \(rules.payment.prepaymentTimeoutHours) h")
+            },
+            HoldDeadline(hold: .catalog, column: "catalog_deadline", target: .rejected, key: "catalog-timeout", detail: """
+                (SELECT string_agg(DISTINCT l.sku, ', ') FROM capture.order_lines l
+                 WHERE l.order_id = o.order_id AND NOT EXISTS (SELECT 1 FROM capture.products p WHERE p.sku = l.sku))
+                """) { unknown in
+                CheckFinding(check: "catalog", code: "sku.unknown", effect: .reject,
+                             message: "SKU(s) \(unknown ?? "?") still unknown to the catalog after \(rules.unknownSkuWaitMinutes) min")
+            },
+        ]
+    }
+
+    /// Time-driven changes: prepayment deadlines cancel, catalog deadlines reject.
     func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange] {
+        try deadlines.flatMap { try expire($0, database: database, at: EventTime.format(now)) }
+    }
+
+    private func expire(_ deadline: HoldDeadline, database: PostgresConnection, at: String) throws -> [TimedChange] {
         let expired = try database.query("""
-            SELECT order_id, correlation_id FROM capture.orders o
-            WHERE status = 'on_hold' AND 'payment' = ANY(hold_reasons) AND hold_expires_at <= now()
+            SELECT o.order_id, o.correlation_id, \(unescaped: deadline.detail) AS detail
+            FROM capture.orders o
+            WHERE o.status = 'on_hold' AND \(deadline.hold.rawValue) = ANY(o.hold_reasons) AND o.\(unescaped: deadline.column) <= now()
               -- Another copy may have committed but not yet published this order's
               -- earlier events; emitting now could overtake them on the topic.
               AND NOT EXISTS (SELECT 1 FROM capture.outbox b
                               WHERE b.sent_at IS NULL AND b.message_key = convert_to(o.order_id, 'UTF8'))
-            ORDER BY hold_expires_at LIMIT 500 FOR UPDATE SKIP LOCKED
-            """)
-        var changes = try catalogDeadlines(database: database, now: now)
-        guard expired.count > 0 else { return changes }
-        let orderIDs: [String] = try expired.map { try $0.decode("order_id") }
-        try database.query("""
-            UPDATE capture.orders SET status = 'cancelled', hold_reasons = '{}', hold_expires_at = NULL, updated_at = now()
-            WHERE order_id = ANY(\(orderIDs)::text[])
-            """)
-        let at = EventTime.format(now)
-        let reason = "prepayment not received within \(rules.payment.prepaymentTimeoutHours) h"
-        changes += try expired.map { row in
-            let orderID: String = try row.decode("order_id")
-            let transition = try OrderStatus.transition(from: .onHold, to: .cancelled, orderID: orderID)
-            return TimedChange(
-                key: "payment-timeout:\(orderID)", correlationID: try row.decode("correlation_id"),
-                emit: [OrderEvents.statusChange(transition.event, orderID: orderID, reason: reason, at: at)],
-                audit: [AuditRecord(subject: orderID, action: transition.event, actor: "oms-capture", reason: reason)])
-        }
-        return changes
-    }
-
-    /// Orders still waiting for unknown SKUs after the configured time are rejected with the SKUs named.
-    private func catalogDeadlines(database: PostgresConnection, now: Date) throws -> [TimedChange] {
-        let expired = try database.query("""
-            SELECT o.order_id, o.correlation_id,
-                   (SELECT string_agg(DISTINCT l.sku, ', ') FROM capture.order_lines l
-                    WHERE l.order_id = o.order_id AND NOT EXISTS (SELECT 1 FROM capture.products p WHERE p.sku = l.sku)) AS unknown
-            FROM capture.orders o
-            WHERE o.status = 'on_hold' AND 'catalog' = ANY(o.hold_reasons) AND o.catalog_deadline <= now()
-              AND NOT EXISTS (SELECT 1 FROM capture.outbox b
-                              WHERE b.sent_at IS NULL AND b.message_key = convert_to(o.order_id, 'UTF8'))
-            ORDER BY o.catalog_deadline LIMIT 500 FOR UPDATE OF o SKIP LOCKED
+            ORDER BY o.\(unescaped: deadline.column) LIMIT 500 FOR UPDATE OF o SKIP LOCKED
             """)
         guard expired.count > 0 else { return [] }
         let orderIDs: [String] = try expired.map { try $0.decode("order_id") }
         try database.query("""
-            UPDATE capture.orders SET status = 'rejected', hold_reasons = '{}', catalog_deadline = NULL, hold_expires_at = NULL,
-                   updated_at = now()
+            UPDATE capture.orders SET status = \(deadline.target.rawValue), hold_reasons = '{}', hold_expires_at = NULL,
+                   catalog_deadline = NULL, updated_at = now()
             WHERE order_id = ANY(\(orderIDs)::text[])
             """)
-        let at = EventTime.format(now)
         return try expired.map { row in
             let orderID: String = try row.decode("order_id")
-            let transition = try OrderStatus.transition(from: .onHold, to: .rejected, orderID: orderID)
-            let reason = "SKU(s) \(try row.decodeIfPresent("unknown", as: String.self) ?? "?") still unknown to the catalog after \(rules.unknownSkuWaitMinutes) min"
+            let transition = try OrderStatus.transition(from: .onHold, to: deadline.target, orderID: orderID)
+            let finding = deadline.finding(try row.decodeIfPresent("detail"))
             return TimedChange(
-                key: "catalog-timeout:\(orderID)", correlationID: try row.decode("correlation_id"),
-                emit: [Emission(topic: Topic.omsOrders, key: orderID, type: transition.event, subject: orderID,
-                                data: ["orderId": .string(orderID), "rejectedAt": .string(at),
-                                       "reasons": [["check": "catalog", "code": "sku.unknown", "message": .string(reason)]]])],
-                audit: [AuditRecord(subject: orderID, action: transition.event, actor: "oms-capture", reason: reason)])
+                key: "\(deadline.key):\(orderID)", correlationID: try row.decode("correlation_id"),
+                emit: [OrderEvents.outcome(transition.event, orderID: orderID, findings: [finding], at: at)],
+                audit: [AuditRecord(subject: orderID, action: transition.event, actor: "oms-capture", reason: finding.message)])
         }
     }
 
     /// Re-runs the catalog rules for an order that waited for the catalog.
-    private func recheckCatalog(_ held: CaptureStore.CatalogHeldOrder, store: CaptureStore, at now: String) throws
+    private func recheckCatalog(_ held: CaptureStore.CatalogHeldOrder, products: [String: ProductInfo], at now: String) throws
         -> (status: OrderStatus, holds: Set<HoldReason>, emit: [Emission], audit: [AuditRecord])
     {
-        let findings = CatalogCheck.evaluate(skus: held.skus, shippingStreet: held.shippingStreet,
-                                             products: try store.products(held.skus), rules: rules)
+        let findings = CatalogCheck.evaluate(skus: held.skus, shippingStreet: held.shippingStreet, products: products, rules: rules)
         if findings.contains(where: { $0.effect == .reject }) {
             let transition = try OrderStatus.transition(from: .onHold, to: .rejected, orderID: held.orderID)
             let reasons = findings.filter { $0.effect == .reject }
-            return (.rejected, [], [Emission(topic: Topic.omsOrders, key: held.orderID, type: transition.event, subject: held.orderID,
-                                             data: ["orderId": .string(held.orderID), "rejectedAt": .string(now),
-                                                    "reasons": .array(reasons.map(OrderEvents.json))])],
+            return (.rejected, [], [OrderEvents.outcome(transition.event, orderID: held.orderID, findings: reasons, at: now)],
                     [AuditRecord(subject: held.orderID, action: transition.event, actor: "oms-capture",
                                  reason: "catalog now known: " + reasons.map(\.message).joined(separator: "; "))])
         }
@@ -134,7 +127,26 @@ struct CaptureHandler: StageHandler {
                     [AuditRecord(subject: held.orderID, action: transition.event, actor: "oms-capture", reason: reason)])
         }
         return (.onHold, holds, [], [AuditRecord(subject: held.orderID, action: "Order.HoldChanged", actor: "oms-capture",
-                                                 reason: "catalog re-checked; held for \(holds.sorted().map(\.rawValue).joined(separator: ", "))")])
+                                                 reason: "catalog re-checked; held for \(holds.listed)")])
+    }
+
+    /// Orders waiting for SKUs this batch brought into the catalog: re-checked with
+    /// two queries for the whole batch; each order's result goes with the first
+    /// message that updated one of its SKUs.
+    private func recheckWaitingOrders(_ productOutcomeBySku: [String: Int], known: [String: KnownOrder], store: CaptureStore,
+                                      at now: String, outcomes: inout [MessageOutcome],
+                                      changes: inout [(orderID: String, status: OrderStatus, holds: Set<HoldReason>)]) throws {
+        guard !productOutcomeBySku.isEmpty else { return }
+        let waiting = try store.ordersWaitingForCatalog(skus: Array(productOutcomeBySku.keys)).filter { known[$0.orderID] == nil }
+        guard !waiting.isEmpty else { return }
+        let products = try store.products(Array(Set(waiting.flatMap(\.skus))))
+        for held in waiting {
+            guard let index = held.skus.compactMap({ productOutcomeBySku[$0] }).min(),
+                  case .processed(let emit, let audit) = outcomes[index] else { continue }
+            let change = try recheckCatalog(held, products: products, at: now)
+            outcomes[index] = .processed(emit: emit + change.emit, audit: audit + change.audit)
+            changes.append((held.orderID, change.status, change.holds))
+        }
     }
 
     /// What this batch knows about one order id.
@@ -144,7 +156,6 @@ struct CaptureHandler: StageHandler {
         let paymentAmount: Int64
         let contentHash: String
         let sourceEventID: String
-        let isNew: Bool
         var changed = false
     }
 
@@ -179,6 +190,8 @@ struct CaptureHandler: StageHandler {
         var outcomes: [MessageOutcome] = []
         var inserts: [CaptureStore.NewOrder] = []
         var catalogChanges: [(orderID: String, status: OrderStatus, holds: Set<HoldReason>)] = []
+        /// For each SKU updated in this batch, the outcome of the first message that updated it.
+        var productOutcomeBySku: [String: Int] = [:]
         let now = EventTime.format(Date())
         for message in batch {
             switch message.input {
@@ -206,7 +219,7 @@ struct CaptureHandler: StageHandler {
                     let transition = try OrderStatus.transition(from: nil, to: status, orderID: order.orderID)
                     let hash = OrderFingerprint.of(order)
                     known[order.orderID] = KnownOrder(status: status, holds: holds, paymentAmount: order.paymentAmount,
-                                                      contentHash: hash, sourceEventID: message.idempotencyKey, isNew: true)
+                                                      contentHash: hash, sourceEventID: message.idempotencyKey)
                     histories.record(order)
                     let awaitingFunds = findings.contains { $0.code == "payment.awaiting-funds" }
                     inserts.append(CaptureStore.NewOrder(
@@ -264,16 +277,11 @@ struct CaptureHandler: StageHandler {
                                 details: ["eventId": .string(message.idempotencyKey), "payment": .string(update.kind.rawValue)])
                 ]))
             case .product(let event, let update):
-                var emit: [Emission] = []
-                var audit = [AuditRecord(subject: "sku:\(update.info.sku)", action: event.type, actor: "pim:\(event.source)",
-                                         reason: "catalog replica updated (as of \(update.changedAt))")]
-                for held in try store.ordersWaitingForCatalog(skus: [update.info.sku]) where known[held.orderID] == nil {
-                    let change = try recheckCatalog(held, store: store, at: now)
-                    emit += change.emit
-                    audit += change.audit
-                    catalogChanges.append((held.orderID, change.status, change.holds))
-                }
-                outcomes.append(.processed(emit: emit, audit: audit))
+                if productOutcomeBySku[update.info.sku] == nil { productOutcomeBySku[update.info.sku] = outcomes.count }
+                outcomes.append(.processed(emit: [], audit: [
+                    AuditRecord(subject: "sku:\(update.info.sku)", action: event.type, actor: "pim:\(event.source)",
+                                reason: "catalog replica updated (as of \(update.changedAt))")
+                ]))
             case .request(let event, let request):
                 guard var order = known[request.orderID] else {
                     outcomes.append(.deadLetter(.businessRule("order \(request.orderID) is unknown; \(request.kind.rawValue) cannot apply")))
@@ -297,7 +305,7 @@ struct CaptureHandler: StageHandler {
                     known[request.orderID] = order
                     outcomes.append(.processed(emit: [], audit: [
                         AuditRecord(subject: request.orderID, action: request.kind.rawValue, actor: actor,
-                                    reason: "review passed; still held for \(remaining.sorted().map(\.rawValue).joined(separator: ", "))")
+                                    reason: "review passed; still held for \(remaining.listed)")
                     ]))
                 case .move(let target, let reason):
                     do {
@@ -306,11 +314,9 @@ struct CaptureHandler: StageHandler {
                         order.holds = []
                         order.changed = true
                         known[request.orderID] = order
-                        let emission = target == .rejected
-                            ? Emission(topic: Topic.omsOrders, key: request.orderID, type: transition.event, subject: request.orderID,
-                                       data: ["orderId": .string(request.orderID), "rejectedAt": .string(now),
-                                              "reasons": [["check": "review", "code": "review.denied", "message": .string(reason)]]])
-                            : OrderEvents.statusChange(transition.event, orderID: request.orderID, reason: reason, at: now)
+                        let emission = OrderEvents.outcome(
+                            transition.event, orderID: request.orderID,
+                            findings: [CheckFinding(check: "review", code: "review.denied", effect: .reject, message: reason)], at: now)
                         outcomes.append(.processed(emit: [emission], audit: [
                             AuditRecord(subject: request.orderID, action: transition.event, actor: actor, reason: reason,
                                         details: ["eventId": .string(message.idempotencyKey), "request": .string(request.kind.rawValue)])
@@ -321,11 +327,10 @@ struct CaptureHandler: StageHandler {
                 }
             }
         }
-        try store.update(catalogChanges)
+        try recheckWaitingOrders(productOutcomeBySku, known: known, store: store, at: now, outcomes: &outcomes, changes: &catalogChanges)
         try store.insert(inserts)
-        try store.update(known.filter { !$0.value.isNew && $0.value.changed }.map { ($0.key, $0.value.status, $0.value.holds) })
-        // A new order changed by a later payment in the same batch is written with its final state.
-        try store.update(known.filter { $0.value.isNew && $0.value.changed }.map { ($0.key, $0.value.status, $0.value.holds) })
+        // After the insert: a new order changed by a later message of this batch is written with its final state.
+        try store.update(catalogChanges + known.filter(\.value.changed).map { ($0.key, $0.value.status, $0.value.holds) })
         return outcomes
     }
 }

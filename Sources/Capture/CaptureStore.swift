@@ -127,7 +127,7 @@ struct CaptureStore {
             known[try row.decode("order_id")] = CaptureHandler.KnownOrder(
                 status: OrderStatus(rawValue: try row.decode("status")) ?? .accepted, holds: Set(holds),
                 paymentAmount: try row.decode("payment_amount"), contentHash: try row.decode("content_hash"),
-                sourceEventID: try row.decode("source_event_id"), isNew: false)
+                sourceEventID: try row.decode("source_event_id"))
         }
         return known
     }
@@ -174,7 +174,7 @@ struct CaptureStore {
                 hold_expires_at = CASE WHEN 'payment' = ANY(string_to_array(c.holds, ',')) THEN o.hold_expires_at END,
                 catalog_deadline = CASE WHEN 'catalog' = ANY(string_to_array(c.holds, ',')) THEN o.catalog_deadline END
             FROM unnest(\(changes.map(\.orderID))::text[], \(changes.map(\.status.rawValue))::text[],
-                        \(changes.map { $0.holds.sorted().map(\.rawValue).joined(separator: ",") })::text[]) AS c(order_id, status, holds)
+                        \(changes.map(\.holds.csv))::text[]) AS c(order_id, status, holds)
             WHERE o.order_id = c.order_id
             """)
     }
@@ -201,7 +201,7 @@ struct CaptureStore {
                         \(submissions.map(\.placedAt))::text[], \(orders.map(\.sourceEventID))::text[],
                         \(orders.map(\.correlationID))::text[], \(orders.map(\.contentHash))::text[],
                         \(submissions.map(\.recordData))::text[],
-                        \(orders.map { $0.holds.sorted().map(\.rawValue).joined(separator: ",") })::text[],
+                        \(orders.map(\.holds.csv))::text[],
                         \(orders.map { $0.findings.reduce(0) { $0 + $1.points } })::int[],
                         \(orders.map(\.holdExpiresInHours))::int[], \(orders.map(\.catalogWaitMinutes))::int[])
                  AS t(o, st, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl, se, co, ch, d, hr, fs, he, cw)

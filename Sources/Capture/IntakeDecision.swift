@@ -112,7 +112,7 @@ enum RequestDecision: Sendable, Equatable {
         case (.deny, .onHold) where holds.contains(.review):
             return .move(to: .rejected, reason: "denied by \(request.by): \(request.reason.isEmpty ? "no reason given" : request.reason)")
         case (.approve, _), (.deny, _):
-            return .refuse("order \(request.orderID) is \(status.rawValue)\(holds.isEmpty ? "" : " (held for \(holds.sorted().map(\.rawValue).joined(separator: ", ")))"), not waiting for a review; \(request.kind.rawValue) by \(request.by) refused")
+            return .refuse("order \(request.orderID) is \(status.rawValue)\(holds.isEmpty ? "" : " (held for \(holds.listed))"), not waiting for a review; \(request.kind.rawValue) by \(request.by) refused")
         case (.cancel, _):
             return .refuse("order \(request.orderID) is already \(status.rawValue); cancellation by \(request.by) refused")
         }

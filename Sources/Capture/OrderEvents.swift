@@ -3,22 +3,28 @@ import Shared
 /// The events and audit texts Capture writes about an order.
 enum OrderEvents {
     static func announce(_ type: String, order: OrderSubmission, holds: Set<HoldReason>, findings: [CheckFinding], at now: String) -> Emission {
-        var data: [String: JSONValue]
-        switch type {
-        case "Order.Rejected":
-            data = ["orderId": .string(order.orderID), "rejectedAt": .string(now),
-                    "reasons": .array(findings.filter { $0.effect == .reject }.map(json))]
-        default:
-            data = summary(order)
-            if type == "Order.OnHold" {
-                data["heldAt"] = .string(now)
-                data["holdReasons"] = .array(holds.sorted().map { .string($0.rawValue) })
-                data["findings"] = .array(findings.map(json))
-            } else {
-                data["acceptedAt"] = .string(now)
-            }
+        if type == "Order.Rejected" {
+            return outcome(type, orderID: order.orderID, findings: findings.filter { $0.effect == .reject }, at: now)
+        }
+        var data = summary(order)
+        if type == "Order.OnHold" {
+            data["heldAt"] = .string(now)
+            data["holdReasons"] = .array(holds.sorted().map { .string($0.rawValue) })
+            data["findings"] = .array(findings.map(json))
+        } else {
+            data["acceptedAt"] = .string(now)
         }
         return Emission(topic: Topic.omsOrders, key: order.orderID, type: type, subject: order.orderID, data: .object(data))
+    }
+
+    /// A later status change of an order: `Order.Rejected` carries its reasons,
+    /// `Order.Released` / `Order.Cancelled` one reason sentence.
+    static func outcome(_ type: String, orderID: String, findings: [CheckFinding], at now: String) -> Emission {
+        guard type == "Order.Rejected" else {
+            return statusChange(type, orderID: orderID, reason: findings.map(\.message).joined(separator: "; "), at: now)
+        }
+        return Emission(topic: Topic.omsOrders, key: orderID, type: type, subject: orderID,
+                        data: ["orderId": .string(orderID), "rejectedAt": .string(now), "reasons": .array(findings.map(json))])
     }
 
     static func statusChange(_ type: String, orderID: String, reason: String, at now: String) -> Emission {
@@ -50,7 +56,7 @@ enum OrderEvents {
         case .accepted: return "received from \(source); all intake checks passed"
         case .onHold:
             let why = findings.filter { if case .hold = $0.effect { return true } else { return false } }.map(\.message)
-            return "held for \(holds.sorted().map(\.rawValue).joined(separator: ", ")): \(why.joined(separator: "; "))"
+            return "held for \(holds.listed): \(why.joined(separator: "; "))"
         case .rejected:
             return "rejected: " + findings.filter { $0.effect == .reject }.map(\.message).joined(separator: "; ")
         case .cancelled: return "cancelled"

@@ -9,25 +9,22 @@ struct Order: ParsableCommand {
 
     /// Sends a request about an order through shop.orders, so that Capture applies
     /// it exactly once like any other event; refuses early what Capture would refuse.
-    static func request(_ type: String, orderID: String, by: String, reason: String, allowed: (String, [String]) -> String?) throws {
+    static func request(_ type: String, orderID: String, data: [String: JSONValue], allowed: (String, [String]) -> String?) throws {
         let database = try CLIEnvironment.database()
-        guard let row = try database.query("""
-            SELECT status, array_to_string(hold_reasons, ',') AS holds FROM capture.orders WHERE order_id = \(orderID)
-            """).first else {
-            throw CLIError("no order with id \(orderID)")
+        func state() throws -> (status: String, holds: String) {
+            guard let row = try database.query("""
+                SELECT status, array_to_string(hold_reasons, ',') AS holds FROM capture.orders WHERE order_id = \(orderID)
+                """).first else {
+                throw CLIError("no order with id \(orderID)")
+            }
+            return (try row.decode("status"), try row.decode("holds"))
         }
-        let status: String = try row.decode("status")
-        let holds = try row.decode("holds", as: String.self).split(separator: ",").map(String.init)
-        if let refusal = allowed(status, holds) { throw CLIError(refusal) }
-        var data: [String: JSONValue] = ["orderId": .string(orderID), "by": .string(by)]
-        if !reason.isEmpty { data["reason"] = .string(reason) }
-        if type == "Order.CancellationRequested" {
-            data["requestedBy"] = .string(by)
-            data["by"] = nil
-            data["reason"] = .string(reason)
-        }
+        let before = try state()
+        if let refusal = allowed(before.status, before.holds.split(separator: ",").map(String.init)) { throw CLIError(refusal) }
+        var body = data
+        body["orderId"] = .string(orderID)
         let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "omsctl", type: type, subject: orderID,
-                               time: EventTime.format(Date()), data: .object(data))
+                               time: EventTime.format(Date()), data: .object(body))
         let configuration = try CLIEnvironment.kafka()
         try CLIError.detailed {
             try KafkaProducer(configuration: configuration, logger: CLIEnvironment.logger).publish([
@@ -37,10 +34,9 @@ struct Order: ParsableCommand {
         }
         print("\(type) for \(orderID) sent (event \(event.id)); waiting for Capture…")
         for _ in 0..<60 {
-            let now: String = try database.query("SELECT status FROM capture.orders WHERE order_id = \(orderID)").first!.decode("status")
-            let nowHolds: String = try database.query("SELECT array_to_string(hold_reasons, ',') AS h FROM capture.orders WHERE order_id = \(orderID)").first!.decode("h")
-            if now != status || nowHolds != holds.joined(separator: ",") {
-                print("order \(orderID) is now \(now)\(nowHolds.isEmpty ? "" : " (held for \(nowHolds))")")
+            let now = try state()
+            if now != before {
+                print("order \(orderID) is now \(now.status)\(now.holds.isEmpty ? "" : " (held for \(now.holds))")")
                 return
             }
             Thread.sleep(forTimeInterval: 0.25)
@@ -55,7 +51,9 @@ struct Order: ParsableCommand {
         @Option(help: "Optional comment.") var comment: String = ""
 
         func run() throws {
-            try Order.request("Order.ApprovalGiven", orderID: orderID, by: by, reason: comment) { status, holds in
+            var data: [String: JSONValue] = ["by": .string(by)]
+            if !comment.isEmpty { data["reason"] = .string(comment) }
+            try Order.request("Order.ApprovalGiven", orderID: orderID, data: data) { status, holds in
                 status == "on_hold" && holds.contains("review") ? nil
                     : "order \(orderID) is \(status)\(holds.isEmpty ? "" : " (held for \(holds.joined(separator: ", ")))"), not waiting for a review; nothing to approve"
             }
@@ -69,7 +67,7 @@ struct Order: ParsableCommand {
         @Option(help: "Why (recorded and sent with Order.Rejected).") var reason: String
 
         func run() throws {
-            try Order.request("Order.ApprovalDenied", orderID: orderID, by: by, reason: reason) { status, holds in
+            try Order.request("Order.ApprovalDenied", orderID: orderID, data: ["by": .string(by), "reason": .string(reason)]) { status, holds in
                 status == "on_hold" && holds.contains("review") ? nil
                     : "order \(orderID) is \(status), not waiting for a review; nothing to reject"
             }
@@ -84,7 +82,8 @@ struct Order: ParsableCommand {
         @Option(help: "Why.") var reason: String
 
         func run() throws {
-            try Order.request("Order.CancellationRequested", orderID: orderID, by: by, reason: reason) { status, _ in
+            try Order.request("Order.CancellationRequested", orderID: orderID,
+                              data: ["requestedBy": .string(by), "reason": .string(reason)]) { status, _ in
                 status == "on_hold" || status == "accepted" ? nil : "order \(orderID) is already \(status); nothing to cancel"
             }
         }

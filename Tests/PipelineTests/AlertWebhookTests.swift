@@ -20,8 +20,8 @@ struct AlertWebhookTests {
         let databaseURL = try TestEnvironment.makeDatabase()
         let environment = workerEnvironment(broker: broker, databaseURL: databaseURL,
                                             extra: ["OMS_ALERT_WEBHOOK_URL": "http://127.0.0.1:\(port)/alerts"])
-        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture", environment: environment, name: "capture")
-        let alerting = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-alerting", environment: environment, name: "alerting")
+        let capture = try ManagedProcess.worker("oms-capture", environment: environment, name: "capture")
+        let alerting = try ManagedProcess.worker("oms-alerting", environment: environment, name: "alerting")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
         // Three broken JSON documents and one schema violation: two (stage, class) pairs.
         var negative = BergUndBeutelOrders.orderCreated(index: 1)

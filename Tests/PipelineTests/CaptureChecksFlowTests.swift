@@ -38,7 +38,7 @@ struct CaptureChecksFlowTests {
         let environment = workerEnvironment(broker: broker, databaseURL: databaseURL,
                                             extra: ["OMS_HOUSEKEEPING_SECONDS": "1", "OMS_BATCH_SIZE": "5"])
         let captures = try (0..<workers).map { index in
-            try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture", environment: environment, name: "capture-mix-\(index)")
+            try ManagedProcess.worker("oms-capture", environment: environment, name: "capture-mix-\(index)")
         }
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
         let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
@@ -182,8 +182,7 @@ struct CaptureChecksFlowTests {
     func catalogReplica() throws {
         let broker = try TestBroker(partitions: 4)
         let databaseURL = try TestEnvironment.makeDatabase()
-        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
-                                         environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture-catalog")
+        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture-catalog")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
         func product(_ sku: String, time: String, discontinued: Bool) -> OutgoingMessage {
             let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "pim/berg-und-beutel", type: "Product.Changed",
@@ -236,9 +235,7 @@ struct CaptureChecksFlowTests {
         try config.write(toFile: directory + "/capture.json", atomically: true, encoding: .utf8)
         let broker = try TestBroker(partitions: 4)
         let databaseURL = try TestEnvironment.makeDatabase()
-        let capture = try ManagedProcess(
-            executable: try TestEnvironment.binDirectory + "/oms-capture",
-            environment: workerEnvironment(broker: broker, databaseURL: databaseURL,
+        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL,
                                            extra: ["OMS_CONFIG_DIR": directory, "OMS_HOUSEKEEPING_SECONDS": "1"]),
             name: "capture-catalog-wait")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)

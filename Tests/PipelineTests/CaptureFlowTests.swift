@@ -9,8 +9,7 @@ struct CaptureFlowTests {
     func orderAcceptedOnceForDuplicateEvent() throws {
         let broker = try TestBroker()
         let databaseURL = try TestEnvironment.makeDatabase()
-        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
-                                         environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture")
+        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
         let event = BergUndBeutelOrders.orderCreated(index: 42)
         try producer.publish([BergUndBeutelOrders.message(event), BergUndBeutelOrders.message(event)])
@@ -59,8 +58,7 @@ struct CaptureFlowTests {
     func conflictingOrderGoesToDeadLetters() throws {
         let broker = try TestBroker()
         let databaseURL = try TestEnvironment.makeDatabase()
-        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
-                                         environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture")
+        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
         let original = BergUndBeutelOrders.orderCreated(index: 7, placedAt: Date(timeIntervalSince1970: 1_800_000_000))
         var sameContent = original
@@ -88,16 +86,14 @@ struct CaptureFlowTests {
     func missingSettingIsNamed() throws {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMS_") }
         environment["OMS_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
-        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
-                                         environment: environment, name: "capture-misconfigured")
+        let capture = try ManagedProcess.worker("oms-capture", environment: environment, name: "capture-misconfigured")
         capture.process.waitUntilExit()
         #expect(capture.process.terminationStatus == 2)
         #expect(capture.log.contains("OMS_KAFKA_BROKERS: is not set"))
 
         environment["OMS_KAFKA_BROKERS"] = "127.0.0.1:1"
         environment["OMS_HTTP_PORT"] = "eighty"
-        let second = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
-                                        environment: environment, name: "capture-bad-port")
+        let second = try ManagedProcess.worker("oms-capture", environment: environment, name: "capture-bad-port")
         second.process.waitUntilExit()
         #expect(second.process.terminationStatus == 2)
         #expect(second.log.contains("OMS_HTTP_PORT: \"eighty\" is not an integer"))

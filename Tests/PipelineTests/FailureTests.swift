@@ -29,8 +29,7 @@ struct FailureTests {
         _ = try Migrator(directory: TestEnvironment.migrationsDirectory)
             .apply(on: try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger), logger: TestEnvironment.logger)
         let broker = try TestBroker()
-        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
-                                         environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture-outage")
+        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture-outage")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
         let orders = (0..<300).map { BergUndBeutelOrders.orderCreated(index: $0) }
 
@@ -115,8 +114,7 @@ struct BrokerOutageTests {
     func brokerOutage() throws {
         let broker = try TestBroker()
         let databaseURL = try TestEnvironment.makeDatabase()
-        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture",
-                                         environment: workerEnvironment(broker: broker, databaseURL: databaseURL,
+        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL,
                                                                         extra: ["OMS_BATCH_SIZE": "20"]),
                                          name: "capture-broker-outage")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)

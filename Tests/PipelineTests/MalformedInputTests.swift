@@ -56,8 +56,8 @@ struct MalformedInputTests {
         let broker = try TestBroker(partitions: 2)
         let databaseURL = try TestEnvironment.makeDatabase()
         let environment = workerEnvironment(broker: broker, databaseURL: databaseURL, extra: ["OMS_BATCH_SIZE": "7"])
-        let capture = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-capture", environment: environment, name: "capture")
-        let alerting = try ManagedProcess(executable: try TestEnvironment.binDirectory + "/oms-alerting", environment: environment, name: "alerting")
+        let capture = try ManagedProcess.worker("oms-capture", environment: environment, name: "capture")
+        let alerting = try ManagedProcess.worker("oms-alerting", environment: environment, name: "alerting")
 
         let malformed = Self.malformedEvents()
         #expect(malformed.count == 20)

@@ -16,6 +16,13 @@ enum HoldReason: String, Sendable, CaseIterable, Comparable {
     }
 }
 
+extension Set where Element == HoldReason {
+    /// "review, payment", for people.
+    var listed: String { sorted().map(\.rawValue).joined(separator: ", ") }
+    /// "review,payment", as stored (`string_to_array(…, ',')`).
+    var csv: String { sorted().map(\.rawValue).joined(separator: ",") }
+}
+
 /// One result of one check: what it found and what that means for the order.
 struct CheckFinding: Sendable, Equatable {
     enum Effect: Sendable, Equatable {

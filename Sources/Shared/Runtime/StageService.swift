@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -18,33 +17,12 @@ public struct StageService<Handler: StageHandler>: Service {
     }
 
     public func run() async throws {
-        let stop = StopSignal()
         let handler = self.handler
         let settings = self.settings
         let logger = self.logger
         let health = self.health
-        try await withTaskCancellationHandler {
-            try await withGracefulShutdownHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let thread = Thread {
-                        do {
-                            let worker = StageWorker(handler: handler, settings: settings, logger: logger, health: health, stop: stop)
-                            try worker.run()
-                            continuation.resume()
-                        } catch is CancellationError {
-                            continuation.resume()
-                        } catch {
-                            continuation.resume(throwing: error)
-                        }
-                    }
-                    thread.name = "oms-\(handler.definition.name)-worker"
-                    thread.start()
-                }
-            } onGracefulShutdown: {
-                stop.request()
-            }
-        } onCancel: {
-            stop.request()
+        try await DedicatedThread.run(name: "oms-\(handler.definition.name)-worker") { stop in
+            try StageWorker(handler: handler, settings: settings, logger: logger, health: health, stop: stop).run()
         }
     }
 }

@@ -83,3 +83,10 @@ func workerEnvironment(broker: TestBroker, databaseURL: String, extra: [String: 
     for (key, value) in extra { environment[key] = value }
     return environment
 }
+
+extension ManagedProcess {
+    /// One of our executables (`oms-capture`, `oms-alerting`) built by `make test`.
+    static func worker(_ executable: String, environment: [String: String], name: String) throws -> ManagedProcess {
+        try ManagedProcess(executable: try TestEnvironment.binDirectory + "/" + executable, environment: environment, name: name)
+    }
+}
