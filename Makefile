@@ -45,7 +45,7 @@ test: deps
 	swift build --build-tests
 	@OMS_DIR=$(CURDIR)/.oms-test OMS_BIN=$(BIN_DEBUG) ./scripts/dev-up.sh
 	@set -a; source $(CURDIR)/.oms-test/dev.env; set +a; \
-	  OMS_TEST_DATABASE_URL="$$OMS_DATABASE_URL" OMS_TEST_BIN_DIR=$(BIN_DEBUG) OMS_TEST_PGDATA=$(CURDIR)/.oms-test/pgdata \
+	  OMS_TEST_DATABASE_URL="$$OMS_DATABASE_URL" OMS_TEST_BIN_DIR=$(BIN_DEBUG) \
 	  swift test --skip-build; status=$$?; \
 	  OMS_DIR=$(CURDIR)/.oms-test ./scripts/dev-down.sh; exit $$status
 

@@ -13,12 +13,14 @@ if [ -f "$OMS_DIR/devkafka.pid" ]; then
         kill -9 "$pid" 2>/dev/null || true
     fi
 fi
-if [ -s "$OMS_DIR/pgdata/PG_VERSION" ]; then
+PGROOT=$(cat "$OMS_DIR/pgroot" 2>/dev/null || echo "$OMS_DIR")
+if [ -s "$PGROOT/pgdata/PG_VERSION" ]; then
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$OMS_DIR/pgdata" -m fast -w stop >/dev/null 2>&1 || true
+        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/pgdata" -m fast -w stop >/dev/null 2>&1 || true
     else
-        "$PGBIN/pg_ctl" -D "$OMS_DIR/pgdata" -m fast -w stop >/dev/null 2>&1 || true
+        "$PGBIN/pg_ctl" -D "$PGROOT/pgdata" -m fast -w stop >/dev/null 2>&1 || true
     fi
 fi
+[ "$PGROOT" != "$OMS_DIR" ] && rm -rf "$PGROOT"
 rm -rf "$OMS_DIR"
 echo "dev environment down"

@@ -10,8 +10,22 @@ PARTITIONS=${OMS_DEV_PARTITIONS:-12}
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v initdb)")}
 mkdir -p "$OMS_DIR"
 OMS_DIR=$(cd "$OMS_DIR" && pwd)
-PGDATA=$OMS_DIR/pgdata
-SOCKDIR=$OMS_DIR/pgsock
+
+# The server runs as `postgres` when we are root; if that user cannot reach
+# $OMS_DIR (e.g. a checkout in a private directory), its files live in a
+# directory of its own, recorded in $OMS_DIR/pgroot so dev-down finds it.
+if [ ! -f "$OMS_DIR/pgroot" ]; then
+    if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$OMS_DIR"; then
+        PGROOT=$(mktemp -d /tmp/oms-pg.XXXXXX)
+        chmod 755 "$PGROOT"
+    else
+        PGROOT=$OMS_DIR
+    fi
+    echo "$PGROOT" >"$OMS_DIR/pgroot"
+fi
+PGROOT=$(cat "$OMS_DIR/pgroot")
+PGDATA=$PGROOT/pgdata
+SOCKDIR=$PGROOT/pgsock
 
 as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
