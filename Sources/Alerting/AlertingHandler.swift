@@ -17,14 +17,15 @@ struct AlertingHandler: StageHandler {
         guard !letters.isEmpty else { return [] }
         let inserted = try database.query("""
             INSERT INTO alerting.dead_letters (dlq_id, stage, error_class, reason, attempts, original_topic,
-                original_partition, original_offset, original_event_id, message_key, payload, failed_at)
-            SELECT d, s, c, r, a, t, p, o, e, k, v, f::timestamptz
+                original_partition, original_offset, original_event_id, message_key, payload, failed_at, replayable)
+            SELECT d, s, c, r, a, t, p, o, e, k, v, f::timestamptz, rp
             FROM unnest(\(letters.map(\.dlqID))::text[], \(letters.map(\.stage))::text[], \(letters.map(\.errorClass))::text[],
                         \(letters.map(\.reason))::text[], \(letters.map(\.attempts))::int[], \(letters.map(\.originalTopic))::text[],
                         \(letters.map(\.originalPartition))::int[], \(letters.map(\.originalOffset))::bigint[],
                         \(letters.map(\.originalEventID))::text[], \(letters.map { $0.key.map { Data($0) } })::bytea[],
-                        \(letters.map { Data($0.payload) })::bytea[], \(letters.map(\.failedAt))::text[])
-                 AS u(d, s, c, r, a, t, p, o, e, k, v, f)
+                        \(letters.map { Data($0.payload) })::bytea[], \(letters.map(\.failedAt))::text[],
+                        \(letters.map(\.replayable))::boolean[])
+                 AS u(d, s, c, r, a, t, p, o, e, k, v, f, rp)
             ON CONFLICT (dlq_id) DO NOTHING
             RETURNING id, dlq_id
             """)

@@ -16,6 +16,8 @@ struct DeadLetter: Sendable, Equatable {
     let failedAt: String?
     let key: [UInt8]?
     let payload: [UInt8]
+    /// False when the payload is a record, not an original message (a dead letter raised by a deadline).
+    let replayable: Bool
 
     init(_ message: ConsumedMessage) {
         dlqID = message.header(DeadLetterHeader.id)
@@ -25,8 +27,10 @@ struct DeadLetter: Sendable, Equatable {
         reason = message.header(DeadLetterHeader.errorMessage) ?? "message on \(message.topic) without dead-letter headers"
         attempts = message.header(DeadLetterHeader.attempts).flatMap(Int.init) ?? 1
         originalTopic = message.header(DeadLetterHeader.originalTopic) ?? message.topic
-        originalPartition = message.header(DeadLetterHeader.originalPartition).flatMap(Int32.init) ?? message.partition
-        originalOffset = message.header(DeadLetterHeader.originalOffset).flatMap(Int64.init) ?? message.offset
+        replayable = message.header(DeadLetterHeader.replayable) != "false"
+        // A deadline's dead letter has no original position; -1 says so rather than pointing at the DLQ message.
+        originalPartition = message.header(DeadLetterHeader.originalPartition).flatMap(Int32.init) ?? (replayable ? message.partition : -1)
+        originalOffset = message.header(DeadLetterHeader.originalOffset).flatMap(Int64.init) ?? (replayable ? message.offset : -1)
         originalEventID = message.header(DeadLetterHeader.originalEventID)
         failedAt = message.header(DeadLetterHeader.failedAt).flatMap { RFC3339.isValid($0) ? $0 : nil }
         key = message.key

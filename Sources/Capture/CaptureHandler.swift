@@ -5,13 +5,13 @@ import Shared
 /// batch's orders, writes new and changed orders set-based, says what to emit.
 struct CaptureHandler: StageHandler {
     let definition = StageDefinition(name: "capture", schema: "capture", consumerGroup: "oms-capture",
-                                     topics: [Topic.shopOrders, Topic.shopPayments, Topic.catalogProducts])
+                                     topics: [Topic.shopOrders, Topic.shopPayments, Topic.catalogProducts, Topic.crmCustomers, Topic.omsStock])
     let maximumEventBytes: Int
     let rules: CaptureRules
 
     static let handledTypes: Set<String> = [
         "Order.Created", "Payment.Captured", "Payment.Failed", "Order.CancellationRequested", "Order.ApprovalGiven", "Order.ApprovalDenied",
-        "Product.Changed",
+        "Product.Changed", "Customer.Changed", "Receivables.Changed", "Availability.Changed",
     ]
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<CaptureInput> {
@@ -30,6 +30,23 @@ struct CaptureHandler: StageHandler {
             }
             return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id,
                                   input: .product(event, update))
+        } else if event.type == "Customer.Changed" || event.type == "Receivables.Changed" {
+            let input: CaptureInput
+            let customerID: String
+            if event.type == "Customer.Changed" {
+                let update = try CustomerUpdate(event: event)
+                (input, customerID) = (.customer(event, update), update.account.customerID)
+            } else {
+                let update = try ReceivablesUpdate(event: event)
+                (input, customerID) = (.receivables(event, update), update.customerID)
+            }
+            if let subject = event.subject, subject != customerID {
+                throw .schemaViolation("event.subject \"\(subject.prefix(64))\" does not match data.customerId \"\(customerID)\"")
+            }
+            return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
+        } else if event.type == "Availability.Changed" {
+            return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id,
+                                  input: .availability(event, try AvailabilityUpdate(event: event)))
         } else if event.type.hasPrefix("Payment.") {
             let update = try PaymentUpdate(type: event.type, data: event.data)
             input = .payment(event, update)
@@ -54,6 +71,14 @@ struct CaptureHandler: StageHandler {
         /// SQL giving one text detail per order (e.g. its unknown SKUs), or NULL.
         let detail: String
         let finding: (_ detail: String?) -> CheckFinding
+        /// Also raise a dead letter, so that operators are alerted (the cause is missing master data).
+        var deadLetterClass: String?
+
+        func alerting(as errorClass: String) -> HoldDeadline {
+            var copy = self
+            copy.deadLetterClass = errorClass
+            return copy
+        }
     }
 
     private var deadlines: [HoldDeadline] {
@@ -68,7 +93,7 @@ struct CaptureHandler: StageHandler {
                 """) { unknown in
                 CheckFinding(check: "catalog", code: "sku.unknown", effect: .reject,
                              message: "SKU(s) \(unknown ?? "?") still unknown to the catalog after \(rules.unknownSkuWaitMinutes) min")
-            },
+            }.alerting(as: "catalog-timeout"),
         ]
     }
 
@@ -79,7 +104,7 @@ struct CaptureHandler: StageHandler {
 
     private func expire(_ deadline: HoldDeadline, database: PostgresConnection, at: String) throws -> [TimedChange] {
         let expired = try database.query("""
-            SELECT o.order_id, o.correlation_id, \(unescaped: deadline.detail) AS detail
+            SELECT o.order_id, o.correlation_id, o.source_event_id, o.data::text AS record, \(unescaped: deadline.detail) AS detail
             FROM capture.orders o
             WHERE o.status = 'on_hold' AND \(deadline.hold.rawValue) = ANY(o.hold_reasons) AND o.\(unescaped: deadline.column) <= now()
               -- Another copy may have committed but not yet published this order's
@@ -99,51 +124,63 @@ struct CaptureHandler: StageHandler {
             let orderID: String = try row.decode("order_id")
             let transition = try OrderStatus.transition(from: .onHold, to: deadline.target, orderID: orderID)
             let finding = deadline.finding(try row.decodeIfPresent("detail"))
+            let deadLetters = try deadline.deadLetterClass.map { errorClass in
+                [TimedDeadLetter(failure: PermanentFailure(errorClass, "order \(orderID) rejected: \(finding.message)"),
+                                 originalTopic: Topic.shopOrders, originalEventID: try row.decode("source_event_id"), key: orderID,
+                                 payload: (try? JSONParser.parse(Array(try row.decode("record", as: String.self).utf8))) ?? .null)]
+            } ?? []
             return TimedChange(
                 key: "\(deadline.key):\(orderID)", correlationID: try row.decode("correlation_id"),
                 emit: [OrderEvents.outcome(transition.event, orderID: orderID, findings: [finding], at: at)],
-                audit: [AuditRecord(subject: orderID, action: transition.event, actor: "oms-capture", reason: finding.message)])
+                audit: [AuditRecord(subject: orderID, action: transition.event, actor: "oms-capture", reason: finding.message)],
+                deadLetters: deadLetters)
         }
     }
 
-    /// Re-runs the catalog rules for an order that waited for the catalog.
-    private func recheckCatalog(_ held: CaptureStore.CatalogHeldOrder, products: [String: ProductInfo], at now: String) throws
-        -> (status: OrderStatus, holds: Set<HoldReason>, emit: [Emission], audit: [AuditRecord])
-    {
+    /// Re-runs the catalog and availability rules for an order that waited for master data.
+    private func recheckWaiting(_ held: CaptureStore.WaitingOrder, products: [String: ProductInfo], availability: [String: Int64],
+                                at now: String) throws -> (status: OrderStatus, holds: Set<HoldReason>, emit: [Emission], audit: [AuditRecord]) {
         let findings = CatalogCheck.evaluate(skus: held.skus, shippingStreet: held.shippingStreet, products: products, rules: rules)
+            + AvailabilityCheck.evaluate(lines: held.lines, shipComplete: held.shipComplete, availability: availability,
+                                         policy: rules.shipCompleteShortfall)
         if findings.contains(where: { $0.effect == .reject }) {
             let transition = try OrderStatus.transition(from: .onHold, to: .rejected, orderID: held.orderID)
             let reasons = findings.filter { $0.effect == .reject }
             return (.rejected, [], [OrderEvents.outcome(transition.event, orderID: held.orderID, findings: reasons, at: now)],
                     [AuditRecord(subject: held.orderID, action: transition.event, actor: "oms-capture",
-                                 reason: "catalog now known: " + reasons.map(\.message).joined(separator: "; "))])
+                                 reason: "master data now known: " + reasons.map(\.message).joined(separator: "; "))])
         }
-        var holds = held.holds.subtracting([.catalog])
+        var holds = held.holds.subtracting([.catalog, .stock])
         for finding in findings { if case .hold(let reason) = finding.effect { holds.insert(reason) } }
         if holds.isEmpty {
             let transition = try OrderStatus.transition(from: .onHold, to: .accepted, orderID: held.orderID)
-            let reason = "all SKUs now in the catalog"
+            let notes = findings.filter { $0.effect == .note }.map(\.message)
+            let reason = (["all SKUs known to the catalog and available as required"] + notes).joined(separator: "; ")
             return (.accepted, [], [OrderEvents.statusChange(transition.event, orderID: held.orderID, reason: reason, at: now)],
                     [AuditRecord(subject: held.orderID, action: transition.event, actor: "oms-capture", reason: reason)])
         }
+        guard holds != held.holds else { return (.onHold, holds, [], []) }
         return (.onHold, holds, [], [AuditRecord(subject: held.orderID, action: "Order.HoldChanged", actor: "oms-capture",
-                                                 reason: "catalog re-checked; held for \(holds.listed)")])
+                                                 reason: "catalog and availability re-checked; held for \(holds.listed)")])
     }
 
-    /// Orders waiting for SKUs this batch brought into the catalog: re-checked with
-    /// two queries for the whole batch; each order's result goes with the first
-    /// message that updated one of its SKUs.
-    private func recheckWaitingOrders(_ productOutcomeBySku: [String: Int], known: [String: KnownOrder], store: CaptureStore,
-                                      at now: String, outcomes: inout [MessageOutcome],
+    /// Orders waiting for SKUs this batch brought into the catalog or whose
+    /// availability changed: re-checked with three queries for the whole batch;
+    /// each order's result goes with the first message that updated one of its SKUs.
+    private func recheckWaitingOrders(_ outcomeBySku: [String: Int], known: [String: KnownOrder], store: CaptureStore,
+                                      master: MasterDataStore, at now: String, outcomes: inout [MessageOutcome],
                                       changes: inout [(orderID: String, status: OrderStatus, holds: Set<HoldReason>)]) throws {
-        guard !productOutcomeBySku.isEmpty else { return }
-        let waiting = try store.ordersWaitingForCatalog(skus: Array(productOutcomeBySku.keys)).filter { known[$0.orderID] == nil }
+        guard !outcomeBySku.isEmpty else { return }
+        let waiting = try store.ordersWaitingForMasterData(skus: Array(outcomeBySku.keys)).filter { known[$0.orderID] == nil }
         guard !waiting.isEmpty else { return }
-        let products = try store.products(Array(Set(waiting.flatMap(\.skus))))
+        let skus = Array(Set(waiting.flatMap(\.skus)))
+        let products = try store.products(skus)
+        let availability = try master.availability(skus)
         for held in waiting {
-            guard let index = held.skus.compactMap({ productOutcomeBySku[$0] }).min(),
+            guard let index = held.skus.compactMap({ outcomeBySku[$0] }).min(),
                   case .processed(let emit, let audit) = outcomes[index] else { continue }
-            let change = try recheckCatalog(held, products: products, at: now)
+            let change = try recheckWaiting(held, products: products, availability: availability, at: now)
+            guard change.status != .onHold || change.holds != held.holds else { continue }
             outcomes[index] = .processed(emit: emit + change.emit, audit: audit + change.audit)
             changes.append((held.orderID, change.status, change.holds))
         }
@@ -156,13 +193,19 @@ struct CaptureHandler: StageHandler {
         let paymentAmount: Int64
         let contentHash: String
         let sourceEventID: String
+        /// Who may decide the order's approval hold.
+        var approvers: [String] = []
         var changed = false
     }
 
     func apply(_ batch: [DecodedMessage<CaptureInput>], database: PostgresConnection) throws -> [MessageOutcome] {
         let store = CaptureStore(database: database)
+        let master = MasterDataStore(database: database)
         var payments: [(key: String, update: PaymentUpdate)] = []
         var productUpdates: [(key: String, update: ProductUpdate)] = []
+        var customerUpdates: [(key: String, update: CustomerUpdate)] = []
+        var receivablesUpdates: [(key: String, update: ReceivablesUpdate)] = []
+        var availabilityUpdates: [AvailabilityUpdate] = []
         var orderIDs = Set<String>()
         for message in batch {
             switch message.input {
@@ -174,9 +217,18 @@ struct CaptureHandler: StageHandler {
                 orderIDs.insert(request.orderID)
             case .product(_, let update):
                 productUpdates.append((message.idempotencyKey, update))
+            case .customer(_, let update):
+                customerUpdates.append((message.idempotencyKey, update))
+            case .receivables(_, let update):
+                receivablesUpdates.append((message.idempotencyKey, update))
+            case .availability(_, let update):
+                availabilityUpdates.append(update)
             }
         }
         try store.upsertProducts(productUpdates)
+        try master.upsertCustomers(customerUpdates)
+        try master.upsertReceivables(receivablesUpdates)
+        let availabilityChanged = Set(try master.upsertAvailability(availabilityUpdates))
         try store.recordPayments(payments)
         var known = try store.existingOrders(Array(orderIDs))
         let ledgers = try store.ledgers(Array(orderIDs))
@@ -184,22 +236,32 @@ struct CaptureHandler: StageHandler {
             if case .orderCreated(_, let order) = message.input, known[order.orderID] == nil { return order }
             return nil
         }
-        var histories = try store.histories(newOrders, velocityWindowMinutes: rules.fraud.velocityWindowMinutes)
-        let products = try store.products(Array(Set(newOrders.flatMap { $0.lines.map(\.sku) })))
+        var histories = try store.histories(newOrders, velocity: rules.fraud)
+        let newSkus = Array(Set(newOrders.flatMap { $0.lines.map(\.sku) }))
+        let products = try store.products(newSkus)
+        let availability = try master.availability(newSkus)
+        let businessOrders = newOrders.filter { $0.customer.type == "b2b" }
+        let accounts = try master.accounts(Array(Set(businessOrders.map(\.customer.id))))
+        var exposures = try master.exposures(Array(accounts.keys))
+        let groupPrices = try master.groupPrices(skus: Array(Set(businessOrders.flatMap { $0.lines.map(\.sku) })),
+                                                 groups: Array(Set(accounts.values.compactMap(\.group) + businessOrders.compactMap(\.customer.group))))
 
         var outcomes: [MessageOutcome] = []
         var inserts: [CaptureStore.NewOrder] = []
-        var catalogChanges: [(orderID: String, status: OrderStatus, holds: Set<HoldReason>)] = []
-        /// For each SKU updated in this batch, the outcome of the first message that updated it.
-        var productOutcomeBySku: [String: Int] = [:]
+        var masterDataChanges: [(orderID: String, status: OrderStatus, holds: Set<HoldReason>)] = []
+        /// For each SKU whose product or availability changed in this batch, the outcome of the first message that changed it.
+        var outcomeBySku: [String: Int] = [:]
         let now = EventTime.format(Date())
         for message in batch {
             switch message.input {
             case .orderCreated(let event, let order):
                 let existing = known[order.orderID].map { ExistingOrder(contentHash: $0.contentHash, sourceEventID: $0.sourceEventID) }
-                let history = histories.history(for: order)
-                let outcome = IntakeDecision.decide(order, existing: existing, history: history,
-                                                    ledger: ledgers[order.orderID] ?? .empty, products: products, rules: rules)
+                let account = accounts[order.customer.id]
+                let context = IntakeContext(
+                    history: histories.history(for: order), ledger: ledgers[order.orderID] ?? .empty, products: products,
+                    account: account, exposure: exposures[order.customer.id] ?? .none, groupPrices: groupPrices,
+                    availability: availability)
+                let outcome = IntakeDecision.decide(order, existing: existing, context: context, rules: rules)
                 let source = "shop:\(event.source)"
                 switch outcome {
                 case .repeatOfExisting:
@@ -218,17 +280,26 @@ struct CaptureHandler: StageHandler {
                     }
                     let transition = try OrderStatus.transition(from: nil, to: status, orderID: order.orderID)
                     let hash = OrderFingerprint.of(order)
+                    let approvers = B2BCheck.approvers(of: order, account: account)
+                    let terms = order.customer.type == "b2b" ? account?.paymentTerms : nil
                     known[order.orderID] = KnownOrder(status: status, holds: holds, paymentAmount: order.paymentAmount,
-                                                      contentHash: hash, sourceEventID: message.idempotencyKey)
+                                                      contentHash: hash, sourceEventID: message.idempotencyKey, approvers: approvers)
                     histories.record(order)
+                    if status != .rejected, account != nil { exposures[order.customer.id, default: .none].openOrders += order.paymentAmount }
+                    var emit = [OrderEvents.announce(transition.event, order: order, holds: holds, findings: findings, terms: terms, at: now)]
+                    if holds.contains(.approval) {
+                        let limit = account?.buyers.first { $0.buyerID == order.buyerID }?.approvalLimit
+                        emit.append(OrderEvents.approvalRequested(order, approvers: approvers, approvalLimit: limit, findings: findings, at: now))
+                    }
                     let awaitingFunds = findings.contains { $0.code == "payment.awaiting-funds" }
                     inserts.append(CaptureStore.NewOrder(
                         order: order, status: status, holds: holds, findings: findings, contentHash: hash,
                         sourceEventID: message.idempotencyKey, correlationID: message.correlationID,
                         holdExpiresInHours: awaitingFunds ? rules.payment.prepaymentTimeoutHours : nil,
-                        catalogWaitMinutes: holds.contains(.catalog) ? rules.unknownSkuWaitMinutes : nil))
+                        catalogWaitMinutes: holds.contains(.catalog) ? rules.unknownSkuWaitMinutes : nil,
+                        approvers: approvers, paymentTerms: terms))
                     outcomes.append(.processed(
-                        emit: [OrderEvents.announce(transition.event, order: order, holds: holds, findings: findings, at: now)],
+                        emit: emit,
                         audit: [AuditRecord(subject: order.orderID, action: transition.event, actor: "oms-capture",
                                             reason: OrderEvents.auditReason(status: status, holds: holds, findings: findings, source: event.source),
                                             details: OrderEvents.auditDetails(order: order, findings: findings, eventID: message.idempotencyKey))]))
@@ -277,10 +348,29 @@ struct CaptureHandler: StageHandler {
                                 details: ["eventId": .string(message.idempotencyKey), "payment": .string(update.kind.rawValue)])
                 ]))
             case .product(let event, let update):
-                if productOutcomeBySku[update.info.sku] == nil { productOutcomeBySku[update.info.sku] = outcomes.count }
+                if outcomeBySku[update.info.sku] == nil { outcomeBySku[update.info.sku] = outcomes.count }
                 outcomes.append(.processed(emit: [], audit: [
                     AuditRecord(subject: "sku:\(update.info.sku)", action: event.type, actor: "pim:\(event.source)",
                                 reason: "catalog replica updated (as of \(update.changedAt))")
+                ]))
+            case .customer(let event, let update):
+                outcomes.append(.processed(emit: [], audit: [
+                    AuditRecord(subject: "customer:\(update.account.customerID)", action: event.type, actor: "crm:\(event.source)",
+                                reason: "customer replica updated (as of \(update.changedAt))")
+                ]))
+            case .receivables(let event, let update):
+                outcomes.append(.processed(emit: [], audit: [
+                    AuditRecord(subject: "customer:\(update.customerID)", action: event.type, actor: "ledger:\(event.source)",
+                                reason: "unpaid invoices now \(update.unpaidAmount) \(update.currency) (as of \(update.changedAt))")
+                ]))
+            case .availability(let event, let update):
+                // Availability arrives often and in bulk: audited once per event, not per SKU.
+                for item in update.items where availabilityChanged.contains(item.sku) && outcomeBySku[item.sku] == nil {
+                    outcomeBySku[item.sku] = outcomes.count
+                }
+                outcomes.append(.processed(emit: [], audit: [
+                    AuditRecord(subject: "availability", action: event.type, actor: "router:\(event.source)",
+                                reason: "availability of \(update.items.count) SKU(s) as of \(update.asOf)")
                 ]))
             case .request(let event, let request):
                 guard var order = known[request.orderID] else {
@@ -288,7 +378,7 @@ struct CaptureHandler: StageHandler {
                     continue
                 }
                 let actor = "\(request.by) via \(event.source)"
-                switch RequestDecision.decide(request, status: order.status, holds: order.holds) {
+                switch RequestDecision.decide(request, status: order.status, holds: order.holds, approvers: order.approvers) {
                 case .refuse(let why):
                     outcomes.append(.deadLetter(.businessRule(why)))
                 case .forwardToRouter:
@@ -299,13 +389,13 @@ struct CaptureHandler: StageHandler {
                                                "requestedBy": .string(request.by)])],
                         audit: [AuditRecord(subject: request.orderID, action: "Order.CancellationRequested", actor: actor,
                                             reason: "order already went on; forwarded to the Router: \(request.reason)")]))
-                case .liftReviewHold(let remaining):
+                case .liftHolds(let lifted, let remaining):
                     order.holds = remaining
                     order.changed = true
                     known[request.orderID] = order
                     outcomes.append(.processed(emit: [], audit: [
                         AuditRecord(subject: request.orderID, action: request.kind.rawValue, actor: actor,
-                                    reason: "review passed; still held for \(remaining.listed)")
+                                    reason: "\(lifted.listed) hold lifted; still held for \(remaining.listed)")
                     ]))
                 case .move(let target, let reason):
                     do {
@@ -316,7 +406,8 @@ struct CaptureHandler: StageHandler {
                         known[request.orderID] = order
                         let emission = OrderEvents.outcome(
                             transition.event, orderID: request.orderID,
-                            findings: [CheckFinding(check: "review", code: "review.denied", effect: .reject, message: reason)], at: now)
+                            findings: [CheckFinding(check: "review", code: order.approvers.contains(request.by) ? "approval.denied" : "review.denied",
+                                                    effect: .reject, message: reason)], at: now)
                         outcomes.append(.processed(emit: [emission], audit: [
                             AuditRecord(subject: request.orderID, action: transition.event, actor: actor, reason: reason,
                                         details: ["eventId": .string(message.idempotencyKey), "request": .string(request.kind.rawValue)])
@@ -327,10 +418,11 @@ struct CaptureHandler: StageHandler {
                 }
             }
         }
-        try recheckWaitingOrders(productOutcomeBySku, known: known, store: store, at: now, outcomes: &outcomes, changes: &catalogChanges)
+        try recheckWaitingOrders(outcomeBySku, known: known, store: store, master: master, at: now, outcomes: &outcomes,
+                                 changes: &masterDataChanges)
         try store.insert(inserts)
         // After the insert: a new order changed by a later message of this batch is written with its final state.
-        try store.update(catalogChanges + known.filter(\.value.changed).map { ($0.key, $0.value.status, $0.value.holds) })
+        try store.update(masterDataChanges + known.filter(\.value.changed).map { ($0.key, $0.value.status, $0.value.holds) })
         return outcomes
     }
 }

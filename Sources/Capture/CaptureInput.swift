@@ -9,12 +9,12 @@ enum CaptureInput: Sendable {
     case request(CloudEvent, OrderRequest)
     /// A catalog update for the replica.
     case product(CloudEvent, ProductUpdate)
-
-    var event: CloudEvent {
-        switch self {
-        case .orderCreated(let event, _), .payment(let event, _), .request(let event, _), .product(let event, _): return event
-        }
-    }
+    /// A CRM update for the customer replica.
+    case customer(CloudEvent, CustomerUpdate)
+    /// Unpaid invoices of a customer, for the credit limit.
+    case receivables(CloudEvent, ReceivablesUpdate)
+    /// Availability the Router published.
+    case availability(CloudEvent, AvailabilityUpdate)
 }
 
 /// A request about an order Capture already has.
@@ -77,11 +77,12 @@ struct ProductUpdate: Sendable, Equatable {
     let changedAt: String
     let data: String
 
-    /// `changedAt` as an instant, so that offsets and fractions compare correctly.
-    var changedInstant: Date {
-        (try? Date(changedAt, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-            ?? (try? Date(changedAt, strategy: Date.ISO8601FormatStyle())) ?? .distantPast
-    }
+    /// Net unit prices per customer group and currency (B2B price lists).
+    let groupPrices: [(group: String, currency: String, unitPrice: Int64)]
+
+    static func == (a: ProductUpdate, b: ProductUpdate) -> Bool { a.info == b.info && a.data == b.data && a.changedAt == b.changedAt }
+
+    var changedInstant: Date { EventInstant.parse(changedAt) }
 
     init(event: CloudEvent) throws(PermanentFailure) {
         let data = event.data
@@ -96,5 +97,17 @@ struct ProductUpdate: Sendable, Equatable {
         minimumAge = data["minimumAge"]?.int64Value
         changedAt = event.time ?? EventTime.format(Date())
         self.data = data.serializedString
+        var prices: [(group: String, currency: String, unitPrice: Int64)] = []
+        for (index, entry) in (data["groupPrices"]?.arrayValue ?? []).enumerated() {
+            guard let group = entry["group"]?.stringValue, let currency = entry["currency"]?.stringValue,
+                  let price = entry["unitPrice"]?.int64Value else {
+                throw .schemaViolation("data.groupPrices[\(index)]: group, currency and unitPrice are required")
+            }
+            prices.append((group, currency, price))
+        }
+        if Set(prices.map { "\($0.group)|\($0.currency)" }).count != prices.count {
+            throw .schemaViolation("data.groupPrices: one price per group and currency")
+        }
+        groupPrices = prices
     }
 }

@@ -16,50 +16,71 @@ struct CaptureStore {
         let correlationID: String
         let holdExpiresInHours: Int?
         let catalogWaitMinutes: Int?
+        let approvers: [String]
+        let paymentTerms: PaymentTerms?
     }
 
-    /// An order held for the catalog, with what a catalog re-check needs.
-    struct CatalogHeldOrder {
+    /// An order held for the catalog or for stock, with what a re-check needs.
+    struct WaitingOrder {
         let orderID: String
         let holds: Set<HoldReason>
-        let skus: [String]
+        let lines: [(sku: String, quantity: Int64)]
+        let shipComplete: Bool
         let shippingStreet: String
+        var skus: [String] { lines.map(\.sku) }
     }
 
-    /// Held-for-catalog orders with a line of one of these SKUs.
-    func ordersWaitingForCatalog(skus: [String]) throws -> [CatalogHeldOrder] {
+    /// Orders held for the catalog or for stock with a line of one of these SKUs.
+    func ordersWaitingForMasterData(skus: [String]) throws -> [WaitingOrder] {
         guard !skus.isEmpty else { return [] }
         return try database.query("""
-            SELECT o.order_id, array_to_string(o.hold_reasons, ',') AS holds, p.street,
-                   (SELECT string_agg(l.sku, ',') FROM capture.order_lines l WHERE l.order_id = o.order_id) AS skus
+            SELECT o.order_id, array_to_string(o.hold_reasons, ',') AS holds, o.ship_complete, p.street,
+                   (SELECT string_agg(l.sku || E'\\x1f' || l.quantity, E'\\x1e' ORDER BY l.position)
+                    FROM capture.order_lines l WHERE l.order_id = o.order_id) AS lines
             FROM capture.orders o JOIN capture.order_parties p ON p.order_id = o.order_id AND p.role = 'shipping'
-            WHERE o.status = 'on_hold' AND 'catalog' = ANY(o.hold_reasons)
+            WHERE o.status = 'on_hold' AND o.hold_reasons && ARRAY['catalog', 'stock']::text[]
               AND o.order_id IN (SELECT order_id FROM capture.order_lines WHERE sku = ANY(\(skus)::text[]))
             ORDER BY o.order_id
             FOR UPDATE OF o
             """).map { row in
-            CatalogHeldOrder(
+            WaitingOrder(
                 orderID: try row.decode("order_id"),
                 holds: Set(try row.decode("holds", as: String.self).split(separator: ",").compactMap { HoldReason(rawValue: String($0)) }),
-                skus: try row.decode("skus", as: String.self).split(separator: ",").map(String.init),
+                lines: try row.decode("lines", as: String.self).split(separator: "\u{1E}").map { entry in
+                    let parts = entry.split(separator: "\u{1F}", omittingEmptySubsequences: false)
+                    return (String(parts[0]), Int64(parts.last ?? "") ?? 0)
+                },
+                shipComplete: try row.decode("ship_complete"),
                 shippingStreet: try row.decodeIfPresent("street") ?? "")
         }
     }
 
-    /// Earlier orders per customer id and per e-mail (velocity window), for the fraud rules.
+    /// Earlier orders per customer id, and per e-mail, shipping address, client IP and
+    /// payment reference within the velocity window, for the fraud rules.
     struct Histories {
         var previousByCustomer: [String: Int] = [:]
-        var recentByEmail: [String: Int] = [:]
+        /// Velocity dimension → key → recent orders.
+        var recent: [CaptureRules.VelocityDimension: [String: Int]] = [:]
+
+        static func keys(of order: OrderSubmission) -> [CaptureRules.VelocityDimension: String] {
+            var keys: [CaptureRules.VelocityDimension: String] = [.email: order.customer.email.lowercased(), .address: order.shippingAddressKey]
+            if let ip = order.clientIP { keys[.ip] = ip }
+            if let reference = order.paymentReference { keys[.paymentReference] = reference }
+            return keys
+        }
 
         func history(for order: OrderSubmission) -> CustomerHistory {
-            CustomerHistory(previousOrders: previousByCustomer[order.customer.id] ?? 0,
-                            recentOrdersSameEmail: recentByEmail[order.customer.email.lowercased()] ?? 0)
+            let keys = Self.keys(of: order)
+            func count(_ dimension: CaptureRules.VelocityDimension) -> Int { keys[dimension].flatMap { recent[dimension]?[$0] } ?? 0 }
+            return CustomerHistory(previousOrders: previousByCustomer[order.customer.id] ?? 0, recentOrdersSameEmail: count(.email),
+                                   recentOrdersSameAddress: count(.address), recentOrdersSameIP: count(.ip),
+                                   recentOrdersSamePaymentReference: count(.paymentReference))
         }
 
         /// Counts an order of this batch for the ones after it.
         mutating func record(_ order: OrderSubmission) {
             previousByCustomer[order.customer.id, default: 0] += 1
-            recentByEmail[order.customer.email.lowercased(), default: 0] += 1
+            for (dimension, key) in Self.keys(of: order) { recent[dimension, default: [:]][key, default: 0] += 1 }
         }
     }
 
@@ -76,16 +97,11 @@ struct CaptureStore {
     }
 
     /// Upserts the replica; per SKU only the newest update counts, in the batch and against the table.
+    /// Group prices follow the product record they came with.
     func upsertProducts(_ updates: [(key: String, update: ProductUpdate)]) throws {
         guard !updates.isEmpty else { return }
-        var newest: [String: (key: String, update: ProductUpdate)] = [:]
-        for entry in updates {
-            let sku = entry.update.info.sku
-            if let kept = newest[sku], kept.update.changedInstant > entry.update.changedInstant { continue }
-            newest[sku] = entry
-        }
-        let rows = newest.values.sorted { $0.update.info.sku < $1.update.info.sku }
-        try database.query("""
+        let rows = MasterDataStore.newest(updates, key: { $0.update.info.sku }, time: { $0.update.changedInstant })
+        let written: [String] = try database.query("""
             INSERT INTO capture.products (sku, name, sellable, discontinued, bulky, dangerous_goods_class, minimum_age,
                                           tax_class, data, changed_at, source_event_id)
             SELECT s, n, se, di, bu, dg, ma, tc, d::json, ca::timestamptz, ev
@@ -101,7 +117,10 @@ struct CaptureStore {
                 minimum_age = EXCLUDED.minimum_age, tax_class = EXCLUDED.tax_class, data = EXCLUDED.data,
                 changed_at = EXCLUDED.changed_at, source_event_id = EXCLUDED.source_event_id
             WHERE capture.products.changed_at <= EXCLUDED.changed_at
-            """)
+            RETURNING sku
+            """).map { try $0.decode("sku") }
+        let winners = Set(written)
+        try MasterDataStore(database: database).replaceGroupPrices(rows.map(\.update).filter { winners.contains($0.info.sku) })
     }
 
     func products(_ skus: [String]) throws -> [String: ProductInfo] {
@@ -120,14 +139,16 @@ struct CaptureStore {
     func existingOrders(_ orderIDs: [String]) throws -> [String: CaptureHandler.KnownOrder] {
         var known: [String: CaptureHandler.KnownOrder] = [:]
         for row in try database.query("""
-            SELECT order_id, status, array_to_string(hold_reasons, ',') AS holds, payment_amount, content_hash, source_event_id
+            SELECT order_id, status, array_to_string(hold_reasons, ',') AS holds, payment_amount, content_hash, source_event_id,
+                   array_to_string(approvers, E'\\x1f') AS approvers
             FROM capture.orders WHERE order_id = ANY(\(orderIDs)::text[])
             """) {
             let holds = try row.decode("holds", as: String.self).split(separator: ",").compactMap { HoldReason(rawValue: String($0)) }
             known[try row.decode("order_id")] = CaptureHandler.KnownOrder(
                 status: OrderStatus(rawValue: try row.decode("status")) ?? .accepted, holds: Set(holds),
                 paymentAmount: try row.decode("payment_amount"), contentHash: try row.decode("content_hash"),
-                sourceEventID: try row.decode("source_event_id"))
+                sourceEventID: try row.decode("source_event_id"),
+                approvers: try row.decode("approvers", as: String.self).split(separator: "\u{1F}").map(String.init))
         }
         return known
     }
@@ -145,7 +166,7 @@ struct CaptureStore {
         return ledgers
     }
 
-    func histories(_ orders: [OrderSubmission], velocityWindowMinutes: Int) throws -> Histories {
+    func histories(_ orders: [OrderSubmission], velocity: CaptureRules.Fraud) throws -> Histories {
         var histories = Histories()
         guard !orders.isEmpty else { return histories }
         for row in try database.query("""
@@ -154,14 +175,34 @@ struct CaptureStore {
             """) {
             histories.previousByCustomer[try row.decode("customer_id")] = try row.decode("n")
         }
+        func keys(_ dimension: CaptureRules.VelocityDimension) -> [String] {
+            velocity.velocityDimensions.contains(dimension) ? Array(Set(orders.compactMap { Histories.keys(of: $0)[dimension] })) : []
+        }
+        // One round trip for all dimensions; each branch uses its own index.
         for row in try database.query("""
-            SELECT lower(p.email) AS email, count(*) AS n
-            FROM capture.order_parties p JOIN capture.orders o USING (order_id)
-            WHERE p.role = 'customer' AND lower(p.email) = ANY(\(orders.map { $0.customer.email.lowercased() })::text[])
-              AND o.placed_at > now() - make_interval(mins => \(velocityWindowMinutes))
+            WITH recent AS (SELECT now() - make_interval(mins => \(velocity.velocityWindowMinutes)) AS since)
+            SELECT 'email' AS dimension, lower(p.email) AS key, count(*) AS n
+            FROM capture.order_parties p JOIN capture.orders o USING (order_id), recent
+            WHERE p.role = 'customer' AND lower(p.email) = ANY(\(keys(.email))::text[]) AND o.placed_at > recent.since
             GROUP BY lower(p.email)
+            UNION ALL
+            SELECT 'address', p.address_key, count(*)
+            FROM capture.order_parties p JOIN capture.orders o USING (order_id), recent
+            WHERE p.role = 'shipping' AND p.address_key = ANY(\(keys(.address))::text[]) AND o.placed_at > recent.since
+            GROUP BY p.address_key
+            UNION ALL
+            SELECT 'ip', p.client_ip, count(*)
+            FROM capture.order_parties p JOIN capture.orders o USING (order_id), recent
+            WHERE p.role = 'customer' AND p.client_ip = ANY(\(keys(.ip))::text[]) AND o.placed_at > recent.since
+            GROUP BY p.client_ip
+            UNION ALL
+            SELECT 'paymentReference', o.payment_reference, count(*)
+            FROM capture.orders o, recent
+            WHERE o.payment_reference = ANY(\(keys(.paymentReference))::text[]) AND o.placed_at > recent.since
+            GROUP BY o.payment_reference
             """) {
-            histories.recentByEmail[try row.decode("email")] = try row.decode("n")
+            guard let dimension = CaptureRules.VelocityDimension(rawValue: try row.decode("dimension")) else { continue }
+            histories.recent[dimension, default: [:]][try row.decode("key")] = try row.decode("n")
         }
         return histories
     }
@@ -186,10 +227,11 @@ struct CaptureStore {
             INSERT INTO capture.orders (order_id, status, customer_id, customer_type, customer_group, currency,
                 prices_include_tax, shipping_method, ship_complete, payment_method, payment_status, payment_reference,
                 payment_amount, shipping_charge, lines_total, placed_at, source_event_id, correlation_id, content_hash, data,
-                hold_reasons, fraud_score, hold_expires_at, catalog_deadline)
+                hold_reasons, fraud_score, hold_expires_at, catalog_deadline, buyer_id, approvers, payment_terms)
             SELECT o, st, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl::timestamptz, se, co, ch, d::json,
                    string_to_array(hr, ',')::text[], fs, CASE WHEN he IS NULL THEN NULL ELSE now() + make_interval(hours => he) END,
-                   CASE WHEN cw IS NULL THEN NULL ELSE now() + make_interval(mins => cw) END
+                   CASE WHEN cw IS NULL THEN NULL ELSE now() + make_interval(mins => cw) END,
+                   bi, CASE WHEN ap = '' THEN '{}' ELSE string_to_array(ap, E'\\x1f')::text[] END, pt::json
             FROM unnest(\(submissions.map(\.orderID))::text[], \(orders.map(\.status.rawValue))::text[],
                         \(submissions.map(\.customer.id))::text[],
                         \(submissions.map(\.customer.type))::text[], \(submissions.map(\.customer.group))::text[],
@@ -203,8 +245,10 @@ struct CaptureStore {
                         \(submissions.map(\.recordData))::text[],
                         \(orders.map(\.holds.csv))::text[],
                         \(orders.map { $0.findings.reduce(0) { $0 + $1.points } })::int[],
-                        \(orders.map(\.holdExpiresInHours))::int[], \(orders.map(\.catalogWaitMinutes))::int[])
-                 AS t(o, st, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl, se, co, ch, d, hr, fs, he, cw)
+                        \(orders.map(\.holdExpiresInHours))::int[], \(orders.map(\.catalogWaitMinutes))::int[],
+                        \(submissions.map(\.buyerID))::text[], \(orders.map { $0.approvers.joined(separator: "\u{1F}") })::text[],
+                        \(orders.map { $0.paymentTerms?.json.serializedString })::text[])
+                 AS t(o, st, ci, ct, cg, cu, pit, sm, sc, pm, ps, pr, pa, sh, lt, pl, se, co, ch, d, hr, fs, he, cw, bi, ap, pt)
             """)
         var lineOrder: [String] = [], lineID: [String] = [], position: [Int] = [], sku: [String] = []
         var quantity: [Int64] = [], unitPrice: [Int64] = []
@@ -225,19 +269,23 @@ struct CaptureStore {
             """)
         var partyOrder: [String] = [], role: [String] = [], name: [String?] = [], street: [String?] = []
         var postal: [String?] = [], city: [String?] = [], country: [String?] = [], email: [String?] = [], phone: [String?] = []
+        var addressKey: [String?] = [], clientIP: [String?] = []
         for order in submissions {
             partyOrder.append(order.orderID); role.append("customer"); name.append(nil); street.append(nil)
             postal.append(nil); city.append(nil); country.append(nil); email.append(order.customer.email); phone.append(order.customer.phone)
+            addressKey.append(nil); clientIP.append(order.clientIP)
             for (kind, address) in [("billing", order.billingAddress), ("shipping", order.shippingAddress)] {
                 partyOrder.append(order.orderID); role.append(kind); name.append(address.name); street.append(address.street)
                 postal.append(address.postalCode); city.append(address.city); country.append(address.country)
                 email.append(nil); phone.append(nil)
+                addressKey.append(kind == "shipping" ? order.shippingAddressKey : nil); clientIP.append(nil)
             }
         }
         try database.query("""
-            INSERT INTO capture.order_parties (order_id, role, name, street, postal_code, city, country, email, phone)
+            INSERT INTO capture.order_parties (order_id, role, name, street, postal_code, city, country, email, phone, address_key, client_ip)
             SELECT * FROM unnest(\(partyOrder)::text[], \(role)::text[], \(name)::text[], \(street)::text[],
-                                 \(postal)::text[], \(city)::text[], \(country)::text[], \(email)::text[], \(phone)::text[])
+                                 \(postal)::text[], \(city)::text[], \(country)::text[], \(email)::text[], \(phone)::text[],
+                                 \(addressKey)::text[], \(clientIP)::text[])
             """)
         var checkOrder: [String] = [], checkPosition: [Int] = [], checkName: [String] = [], code: [String] = []
         var effect: [String] = [], points: [Int] = [], message: [String] = []
@@ -251,6 +299,7 @@ struct CaptureStore {
                 case .hold: effect.append("hold")
                 case .reject: effect.append("reject")
                 case .points: effect.append("points")
+                case .note: effect.append("note")
                 }
                 points.append(finding.points)
                 message.append(finding.message)

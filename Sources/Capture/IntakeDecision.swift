@@ -2,9 +2,13 @@ import Shared
 
 /// The pure core of Capture: values in, a decision with reasons out.
 enum IntakeDecision {
-    /// Runs every check on a new order (or recognises a repeat or a conflict).
     static func decide(_ order: OrderSubmission, existing: ExistingOrder?, history: CustomerHistory,
                        ledger: PaymentLedger = .empty, products: [String: ProductInfo] = [:], rules: CaptureRules) -> IntakeOutcome {
+        decide(order, existing: existing, context: IntakeContext(history: history, ledger: ledger, products: products), rules: rules)
+    }
+
+    /// Runs every check on a new order (or recognises a repeat or a conflict).
+    static func decide(_ order: OrderSubmission, existing: ExistingOrder?, context: IntakeContext, rules: CaptureRules) -> IntakeOutcome {
         if let existing {
             guard existing.contentHash == OrderFingerprint.of(order) else {
                 return .conflict(.conflict(
@@ -16,10 +20,13 @@ enum IntakeDecision {
             return .conflict(.businessRule("order \(order.orderID): line totals overflow 64-bit minor units"))
         }
         let findings = TotalCheck.evaluate(order)
-            + PaymentCheck.evaluate(order, ledger: ledger, rules: rules.payment)
+            + PaymentCheck.evaluate(order, ledger: context.ledger, rules: rules.payment)
             + AddressCheck.evaluate(order, rules: rules)
-            + CatalogCheck.evaluate(order, products: products, rules: rules)
-            + FraudScore.evaluate(order, history: history, rules: rules.fraud)
+            + CatalogCheck.evaluate(order, products: context.products, rules: rules)
+            + AvailabilityCheck.evaluate(lines: order.lines.map { ($0.sku, $0.quantity) }, shipComplete: order.shipComplete,
+                                         availability: context.availability, policy: rules.shipCompleteShortfall)
+            + B2BCheck.evaluate(order, account: context.account, exposure: context.exposure, groupPrices: context.groupPrices)
+            + FraudScore.evaluate(order, history: context.history, rules: rules.fraud)
         if findings.contains(where: { $0.effect == .reject }) { return .reject(findings) }
         let holds = findings.compactMap { finding -> HoldReason? in
             if case .hold(let reason) = finding.effect { return reason } else { return nil }
@@ -27,6 +34,19 @@ enum IntakeDecision {
         if !holds.isEmpty { return .hold(Set(holds), findings) }
         return .accept(findings)
     }
+}
+
+/// Everything besides the order that the checks look at, read by the worker.
+struct IntakeContext: Sendable {
+    var history: CustomerHistory = .none
+    var ledger: PaymentLedger = .empty
+    var products: [String: ProductInfo] = [:]
+    /// The CRM replica's record of the customer (B2B checks).
+    var account: CustomerAccount?
+    var exposure: CreditExposure = .none
+    var groupPrices: [GroupPriceKey: Int64] = [:]
+    /// Network-wide available quantity per SKU, as the Router last published it.
+    var availability: [String: Int64] = [:]
 }
 
 /// What Capture already knows about an order id.
@@ -91,30 +111,39 @@ enum PaymentDecision: Sendable, Equatable {
 enum RequestDecision: Sendable, Equatable {
     /// Capture changes the status itself.
     case move(to: OrderStatus, reason: String)
-    /// The review hold is lifted; other holds remain.
-    case liftReviewHold(remaining: Set<HoldReason>)
+    /// These holds are lifted; others remain.
+    case liftHolds(lifted: Set<HoldReason>, remaining: Set<HoldReason>)
     /// The order went on to the Router, which owns it now: pass the request on.
     case forwardToRouter
     /// Not possible in this status: a permanent error with this reason.
     case refuse(String)
 
-    static func decide(_ request: OrderRequest, status: OrderStatus, holds: Set<HoldReason>) -> RequestDecision {
+    /// `approvers`: who may decide the order's `approval` hold (see `ApprovalAuthority`).
+    static func decide(_ request: OrderRequest, status: OrderStatus, holds: Set<HoldReason>, approvers: [String] = []) -> RequestDecision {
         switch (request.kind, status) {
         case (.cancel, .onHold):
             return .move(to: .cancelled, reason: "cancelled by \(request.by): \(request.reason)")
         case (.cancel, .accepted):
             return .forwardToRouter
-        case (.approve, .onHold) where holds.contains(.review):
-            let remaining = holds.subtracting([.review])
-            return remaining.isEmpty
-                ? .move(to: .accepted, reason: "approved by \(request.by)\(request.reason.isEmpty ? "" : ": \(request.reason)")")
-                : .liftReviewHold(remaining: remaining)
-        case (.deny, .onHold) where holds.contains(.review):
-            return .move(to: .rejected, reason: "denied by \(request.by): \(request.reason.isEmpty ? "no reason given" : request.reason)")
-        case (.approve, _), (.deny, _):
-            return .refuse("order \(request.orderID) is \(status.rawValue)\(holds.isEmpty ? "" : " (held for \(holds.listed))"), not waiting for a review; \(request.kind.rawValue) by \(request.by) refused")
         case (.cancel, _):
             return .refuse("order \(request.orderID) is already \(status.rawValue); cancellation by \(request.by) refused")
+        case (.approve, _), (.deny, _):
+            let names = Set(holds.map(\.rawValue))
+            let decidable = status == .onHold
+                ? Set(ApprovalAuthority.decidableHolds(names, actor: request.by, approvers: approvers).compactMap(HoldReason.init(rawValue:)))
+                : []
+            guard !decidable.isEmpty else {
+                return .refuse(ApprovalAuthority.refusal(orderID: request.orderID, status: status.rawValue, holds: names, actor: request.by,
+                                                         approvers: approvers, action: request.kind.rawValue))
+            }
+            let comment = request.reason.isEmpty ? "" : ": \(request.reason)"
+            if request.kind == .deny {
+                return .move(to: .rejected, reason: "denied by \(request.by) (held for \(decidable.listed))\(request.reason.isEmpty ? ": no reason given" : comment)")
+            }
+            let remaining = holds.subtracting(decidable)
+            return remaining.isEmpty
+                ? .move(to: .accepted, reason: "approved by \(request.by) (held for \(decidable.listed))\(comment)")
+                : .liftHolds(lifted: decidable, remaining: remaining)
         }
     }
 }

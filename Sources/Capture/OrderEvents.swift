@@ -2,11 +2,14 @@ import Shared
 
 /// The events and audit texts Capture writes about an order.
 enum OrderEvents {
-    static func announce(_ type: String, order: OrderSubmission, holds: Set<HoldReason>, findings: [CheckFinding], at now: String) -> Emission {
+    static func announce(_ type: String, order: OrderSubmission, holds: Set<HoldReason>, findings: [CheckFinding],
+                         terms: PaymentTerms? = nil, at now: String) -> Emission {
         if type == "Order.Rejected" {
             return outcome(type, orderID: order.orderID, findings: findings.filter { $0.effect == .reject }, at: now)
         }
         var data = summary(order)
+        if let terms { data["paymentTerms"] = terms.json }
+        if let buyer = order.buyerID { data["buyerId"] = .string(buyer) }
         if type == "Order.OnHold" {
             data["heldAt"] = .string(now)
             data["holdReasons"] = .array(holds.sorted().map { .string($0.rawValue) })
@@ -25,6 +28,20 @@ enum OrderEvents {
         }
         return Emission(topic: Topic.omsOrders, key: orderID, type: type, subject: orderID,
                         data: ["orderId": .string(orderID), "rejectedAt": .string(now), "reasons": .array(findings.map(json))])
+    }
+
+    /// `Order.ApprovalRequested` on `oms.notifications`: the notifier tells the approvers.
+    static func approvalRequested(_ order: OrderSubmission, approvers: [String], approvalLimit: Int64?, findings: [CheckFinding],
+                                  at now: String) -> Emission {
+        var data: [String: JSONValue] = [
+            "orderId": .string(order.orderID), "customerId": .string(order.customer.id), "buyerId": .string(order.buyerID ?? order.customer.id),
+            "approvers": .array(approvers.map { .string($0) }), "total": .integer(order.paymentAmount),
+            "currency": .string(order.currency), "requestedAt": .string(now),
+            "reason": .string(findings.filter { $0.effect == .hold(.approval) }.map(\.message).joined(separator: "; ")),
+        ]
+        if let approvalLimit { data["approvalLimit"] = .integer(approvalLimit) }
+        return Emission(topic: Topic.omsNotifications, key: order.orderID, type: "Order.ApprovalRequested", subject: order.orderID,
+                        data: .object(data))
     }
 
     static func statusChange(_ type: String, orderID: String, reason: String, at now: String) -> Emission {

@@ -42,6 +42,9 @@ struct OrderSubmission: Sendable, Equatable {
     let paymentAmount: Int64
     let shippingCharge: Int64
     let lines: [Line]
+    /// The B2B buyer who placed the order (approval limits apply per buyer).
+    let buyerID: String?
+    let clientIP: String?
     /// The whole `data` object, kept verbatim for the record.
     let data: JSONValue
     /// The personal part of `data` as canonical JSON; with `recordData` it is
@@ -101,9 +104,19 @@ struct OrderSubmission: Sendable, Equatable {
                               unitPrice: try integer(line["unitPrice"], "data.lines[\(index)].unitPrice")))
         }
         self.lines = lines
+        buyerID = customerJSON?["buyerId"]?.stringValue
+        clientIP = data["clientIp"]?.stringValue
         if Set(lines.map(\.lineID)).count != lines.count {
             throw .schemaViolation("data.lines: lineId values must be unique within an order")
         }
+    }
+
+    /// The shipping address as one comparable key, for velocity counts.
+    var shippingAddressKey: String {
+        let address = shippingAddress
+        return [address.street, address.postalCode, address.city, address.country]
+            .map { $0.lowercased().split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == "." }).joined(separator: " ") }
+            .joined(separator: "|")
     }
 
     /// Sum of quantity × unit price, in minor units; nil when it overflows.

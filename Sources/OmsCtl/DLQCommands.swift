@@ -84,9 +84,12 @@ struct DLQ: ParsableCommand {
         func run() throws {
             let database = try CLIEnvironment.database()
             guard let row = try database.query("""
-                SELECT original_topic, message_key, payload FROM alerting.dead_letters WHERE id = \(id)
+                SELECT original_topic, message_key, payload, replayable, reason FROM alerting.dead_letters WHERE id = \(id)
                 """).first else {
                 throw CLIError("no dead letter with id \(id)")
+            }
+            guard try row.decode("replayable", as: Bool.self) else {
+                throw CLIError("dead letter #\(id) was raised by a deadline and holds a record, not an original message; nothing to replay (\(try row.decode("reason", as: String.self)))")
             }
             let topic: String = try row.decode("original_topic")
             let configuration = try CLIEnvironment.kafka()

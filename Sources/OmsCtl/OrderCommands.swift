@@ -9,18 +9,23 @@ struct Order: ParsableCommand {
 
     /// Sends a request about an order through shop.orders, so that Capture applies
     /// it exactly once like any other event; refuses early what Capture would refuse.
-    static func request(_ type: String, orderID: String, data: [String: JSONValue], allowed: (String, [String]) -> String?) throws {
+    static func request(_ type: String, orderID: String, data: [String: JSONValue],
+                        allowed: (_ status: String, _ holds: [String], _ approvers: [String]) -> String?) throws {
         let database = try CLIEnvironment.database()
-        func state() throws -> (status: String, holds: String) {
+        func state() throws -> (status: String, holds: String, approvers: String) {
             guard let row = try database.query("""
-                SELECT status, array_to_string(hold_reasons, ',') AS holds FROM capture.orders WHERE order_id = \(orderID)
+                SELECT status, array_to_string(hold_reasons, ',') AS holds, array_to_string(approvers, ',') AS approvers
+                FROM capture.orders WHERE order_id = \(orderID)
                 """).first else {
                 throw CLIError("no order with id \(orderID)")
             }
-            return (try row.decode("status"), try row.decode("holds"))
+            return (try row.decode("status"), try row.decode("holds"), try row.decode("approvers"))
         }
         let before = try state()
-        if let refusal = allowed(before.status, before.holds.split(separator: ",").map(String.init)) { throw CLIError(refusal) }
+        if let refusal = allowed(before.status, before.holds.split(separator: ",").map(String.init),
+                                 before.approvers.split(separator: ",").map(String.init)) {
+            throw CLIError(refusal)
+        }
         var body = data
         body["orderId"] = .string(orderID)
         let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "omsctl", type: type, subject: orderID,
@@ -35,7 +40,7 @@ struct Order: ParsableCommand {
         print("\(type) for \(orderID) sent (event \(event.id)); waiting for Capture…")
         for _ in 0..<60 {
             let now = try state()
-            if now != before {
+            if now.status != before.status || now.holds != before.holds {
                 print("order \(orderID) is now \(now.status)\(now.holds.isEmpty ? "" : " (held for \(now.holds))")")
                 return
             }
@@ -44,8 +49,16 @@ struct Order: ParsableCommand {
         print("Capture has not applied it yet (is oms-capture running?); check with: omsctl order show \(orderID)")
     }
 
+    /// What Capture would refuse, said before anything is sent.
+    static func refusal(orderID: String, status: String, holds: [String], by: String, approvers: [String], action: String) -> String? {
+        let decidable = status == "on_hold" ? ApprovalAuthority.decidableHolds(Set(holds), actor: by, approvers: approvers) : []
+        guard decidable.isEmpty else { return nil }
+        return ApprovalAuthority.refusal(orderID: orderID, status: status, holds: Set(holds), actor: by, approvers: approvers, action: action)
+    }
+
     struct Approve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve an order held for review: it goes on unless other holds remain.")
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a held order: staff lift review, credit, price and stock holds; a B2B buyer's approver lifts the approval hold. It goes on unless other holds remain.")
         @Argument(help: "The order id.") var orderID: String
         @Option(help: "Who approves (recorded in the audit trail).") var by: String
         @Option(help: "Optional comment.") var comment: String = ""
@@ -53,23 +66,23 @@ struct Order: ParsableCommand {
         func run() throws {
             var data: [String: JSONValue] = ["by": .string(by)]
             if !comment.isEmpty { data["reason"] = .string(comment) }
-            try Order.request("Order.ApprovalGiven", orderID: orderID, data: data) { status, holds in
-                status == "on_hold" && holds.contains("review") ? nil
-                    : "order \(orderID) is \(status)\(holds.isEmpty ? "" : " (held for \(holds.joined(separator: ", ")))"), not waiting for a review; nothing to approve"
+            try Order.request("Order.ApprovalGiven", orderID: orderID, data: data) { status, holds, approvers in
+                Order.refusal(orderID: orderID, status: status, holds: holds, by: by, approvers: approvers, action: "Order.ApprovalGiven")
             }
         }
     }
 
     struct Reject: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reject an order held for review.")
+        static let configuration = CommandConfiguration(
+            abstract: "Reject a held order (review, credit, price or stock by staff; approval by the buyer's approver).")
         @Argument(help: "The order id.") var orderID: String
         @Option(help: "Who rejects (recorded in the audit trail).") var by: String
         @Option(help: "Why (recorded and sent with Order.Rejected).") var reason: String
 
         func run() throws {
-            try Order.request("Order.ApprovalDenied", orderID: orderID, data: ["by": .string(by), "reason": .string(reason)]) { status, holds in
-                status == "on_hold" && holds.contains("review") ? nil
-                    : "order \(orderID) is \(status), not waiting for a review; nothing to reject"
+            try Order.request("Order.ApprovalDenied", orderID: orderID, data: ["by": .string(by), "reason": .string(reason)]) {
+                status, holds, approvers in
+                Order.refusal(orderID: orderID, status: status, holds: holds, by: by, approvers: approvers, action: "Order.ApprovalDenied")
             }
         }
     }
@@ -83,7 +96,7 @@ struct Order: ParsableCommand {
 
         func run() throws {
             try Order.request("Order.CancellationRequested", orderID: orderID,
-                              data: ["requestedBy": .string(by), "reason": .string(reason)]) { status, _ in
+                              data: ["requestedBy": .string(by), "reason": .string(reason)]) { status, _, _ in
                 status == "on_hold" || status == "accepted" ? nil : "order \(orderID) is already \(status); nothing to cancel"
             }
         }
@@ -103,7 +116,8 @@ struct Order: ParsableCommand {
                        payment_amount, shipping_charge, lines_total, shipping_method, ship_complete,
                        to_json(placed_at)#>>'{}' AS placed_at, source_event_id, correlation_id,
                        array_to_string(hold_reasons, ', ') AS hold_reasons, fraud_score,
-                       to_json(hold_expires_at)#>>'{}' AS hold_expires_at
+                       to_json(hold_expires_at)#>>'{}' AS hold_expires_at, buyer_id,
+                       array_to_string(approvers, ', ') AS approvers, payment_terms::text AS payment_terms
                 FROM capture.orders WHERE order_id = \(orderID)
                 """).first else {
                 throw CLIError("no order with id \(orderID)")
@@ -132,6 +146,10 @@ struct Order: ParsableCommand {
                     "holdReasons": .array(try order.decode("hold_reasons", as: String.self).split(separator: ",")
                         .map { .string($0.trimmingCharacters(in: .whitespaces)) }),
                     "fraudScore": .integer(try order.decode("fraud_score")),
+                    "buyerId": try order.decodeIfPresent("buyer_id", as: String.self).map { .string($0) } ?? .null,
+                    "approvers": .array(try order.decode("approvers", as: String.self).split(separator: ",")
+                        .map { .string($0.trimmingCharacters(in: .whitespaces)) }),
+                    "paymentTerms": try order.decodeIfPresent("payment_terms", as: String.self).flatMap { try? JSONParser.parse($0) } ?? .null,
                     "checks": .array(try checks.map { row in
                         ["check": .string(try row.decode("check_name")), "code": .string(try row.decode("code")),
                          "effect": .string(try row.decode("effect")), "points": .integer(try row.decode("points")),
@@ -156,6 +174,14 @@ struct Order: ParsableCommand {
                 print("  held for   \(holdReasons)\(expires)")
             }
             print("  customer   \(try order.decode("customer_id", as: String.self)) (\(try order.decode("customer_type", as: String.self)))")
+            if let buyer = try order.decodeIfPresent("buyer_id", as: String.self) {
+                let approvers: String = try order.decode("approvers")
+                print("  buyer      \(buyer)\(approvers.isEmpty ? "" : ", approvers: \(approvers)")")
+            }
+            if let terms = try order.decodeIfPresent("payment_terms", as: String.self).flatMap({ try? JSONParser.parse($0) }),
+               let code = terms["code"]?.stringValue, let days = terms["netDays"]?.int64Value {
+                print("  terms      \(code) (net \(days) days)")
+            }
             print("  placed     \(try order.decode("placed_at", as: String.self))")
             print("  payment    \(try order.decode("payment_method", as: String.self)), \(try order.decode("payment_status", as: String.self)), \(Money.format(try order.decode("payment_amount"), currency))")
             print("  shipping   \(try order.decode("shipping_method", as: String.self))\(try order.decode("ship_complete", as: Bool.self) ? " (ship complete)" : ""), charge \(Money.format(try order.decode("shipping_charge"), currency))")

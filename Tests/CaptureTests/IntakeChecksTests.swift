@@ -26,6 +26,10 @@ struct IntakeChecksTests {
         var history: CustomerHistory = .none
         var ledger: PaymentLedger = .empty
         var products: [String: ProductInfo] = [:]
+        var account: CustomerAccount? = nil
+        var exposure: CreditExposure = .none
+        var groupPrices: [GroupPriceKey: Int64] = [:]
+        var availability: [String: Int64] = [:]
         let change: @Sendable (inout [String: JSONValue]) -> Void
         var testDescription: String { name }
     }
@@ -67,6 +71,25 @@ struct IntakeChecksTests {
     static let atFirstOrderLimit = combine(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 49505]]),
                                            set(["payment", "amount"], 50000))  // exactly 50000 with shipping
 
+    /// A business customer: wholesale group, 10,000.00 EUR credit, 30 days net,
+    /// buyer B-1 may order up to 5,000.00 EUR alone, above that Sabine (S-7) approves.
+    static let account = CustomerAccount(
+        customerID: "C-1", type: "b2b", group: "wholesale", creditLimit: 1_000_000, creditCurrency: "EUR",
+        paymentTerms: PaymentTerms(code: "NET30", netDays: 30),
+        buyers: [CustomerAccount.Buyer(buyerID: "B-1", approvalLimit: 500_000, approvers: ["S-7"])])
+
+    /// The base order as a B2B order by buyer B-1: net prices, on account.
+    static func business(_ more: (@Sendable (inout [String: JSONValue]) -> Void)...) -> @Sendable (inout [String: JSONValue]) -> Void {
+        let base = combine(set(["customer", "type"], "b2b"), set(["customer", "buyerId"], "B-1"), set(["customer", "group"], "wholesale"),
+                           set(["pricesIncludeTax"], false), set(["payment", "method"], "on-account"), set(["payment", "status"], "pending"))
+        return { data in
+            base(&data)
+            for change in more { change(&data) }
+        }
+    }
+
+    static let tentWholesale = [GroupPriceKey(sku: "TENT-2P", group: "wholesale", currency: "EUR"): Int64(19990)]
+
     static let cases: [Case] = [
         Case(name: "clean order", expected: .accept, codes: [], change: { _ in }),
         // Totals
@@ -80,7 +103,7 @@ struct IntakeChecksTests {
         Case(name: "unknown payment method", expected: .reject, codes: ["payment.method-unknown"], change: set(["payment", "method"], "bitcoin")),
         Case(name: "on account for a consumer", expected: .reject, codes: ["payment.business-only"],
              change: combine(set(["payment", "method"], "on-account"), set(["payment", "status"], "pending"))),
-        Case(name: "on account for a business", expected: .accept, codes: [],
+        Case(name: "on account for a business", expected: .accept, codes: [], account: account,
              change: combine(set(["payment", "method"], "on-account"), set(["payment", "status"], "pending"),
                              set(["customer", "type"], "b2b"))),
         Case(name: "cash on delivery to France", expected: .reject, codes: ["payment.cod-country"],
@@ -150,11 +173,53 @@ struct IntakeChecksTests {
              history: CustomerHistory(previousOrders: 5, recentOrdersSameEmail: 5), change: { _ in }),
         Case(name: "velocity below the limit", expected: .accept, codes: [],
              history: CustomerHistory(previousOrders: 4, recentOrdersSameEmail: 4), change: { _ in }),
+        Case(name: "velocity by shipping address at the limit", expected: .accept, codes: ["fraud.velocity"],
+             history: CustomerHistory(previousOrders: 1, recentOrdersSameEmail: 1, recentOrdersSameAddress: 5), change: { _ in }),
+        Case(name: "velocity by client IP at the limit", expected: .accept, codes: ["fraud.velocity"],
+             history: CustomerHistory(previousOrders: 0, recentOrdersSameEmail: 0, recentOrdersSameIP: 5), change: { _ in }),
+        Case(name: "velocity by payment reference, one below the limit", expected: .accept, codes: [],
+             history: CustomerHistory(previousOrders: 0, recentOrdersSameEmail: 0, recentOrdersSamePaymentReference: 4), change: { _ in }),
+        Case(name: "velocity on every dimension counts once (40 points)", expected: .accept, codes: ["fraud.velocity"],
+             history: CustomerHistory(previousOrders: 9, recentOrdersSameEmail: 9, recentOrdersSameAddress: 9, recentOrdersSameIP: 9,
+                                      recentOrdersSamePaymentReference: 9), change: { _ in }),
         Case(name: "disposable e-mail, velocity, country mismatch: 95", expected: .reject,
              codes: ["fraud.country-mismatch", "fraud.disposable-email", "fraud.velocity", "fraud.score-reject"],
              history: CustomerHistory(previousOrders: 9, recentOrdersSameEmail: 9),
              change: combine(set(["customer", "email"], "x@trashmail.com"), set(["billingAddress", "country"], "AT"),
                              set(["billingAddress", "postalCode"], "6020"))),
+        // Availability (published by the Router on oms.stock)
+        Case(name: "enough stock", expected: .accept, codes: [], availability: ["TENT-2P": 1], change: { _ in }),
+        Case(name: "short, not ship-complete: back-order noted", expected: .accept, codes: ["stock.partial-backorder"],
+             availability: ["TENT-2P": 0], change: { _ in }),
+        Case(name: "short, ship complete: waits for stock", expected: .hold(.stock), codes: ["stock.ship-complete-short"],
+             availability: ["TENT-2P": 1],
+             change: combine(set(["shipComplete"], true),
+                             set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 9995],
+                                             ["lineId": "2", "sku": "TENT-2P", "quantity": 1, "unitPrice": 9995]]))),
+        Case(name: "no published availability: the Router decides", expected: .accept, codes: [], change: set(["shipComplete"], true)),
+        // B2B
+        Case(name: "business order within every limit, group price right", expected: .accept, codes: [],
+             account: account, groupPrices: tentWholesale, change: business()),
+        Case(name: "business customer unknown to the CRM", expected: .hold(.credit), codes: ["credit.customer-unknown"],
+             change: business()),
+        Case(name: "group price one cent off", expected: .hold(.price), codes: ["price.group-mismatch"],
+             account: account, groupPrices: [GroupPriceKey(sku: "TENT-2P", group: "wholesale", currency: "EUR"): 19989],
+             change: business()),
+        Case(name: "credit limit reached exactly", expected: .accept, codes: [],
+             account: account, exposure: CreditExposure(openOrders: 600_000, unpaidInvoices: 379_515), change: business()),
+        Case(name: "credit limit exceeded by one cent", expected: .hold(.credit), codes: ["credit.limit-exceeded"],
+             account: account, exposure: CreditExposure(openOrders: 600_000, unpaidInvoices: 379_516), change: business()),
+        Case(name: "credit limit in another currency", expected: .hold(.credit), codes: ["credit.currency-mismatch"],
+             account: account, change: business(set(["currency"], "CHF"))),
+        Case(name: "exactly at the buyer's approval limit", expected: .accept, codes: [],
+             history: CustomerHistory(previousOrders: 3, recentOrdersSameEmail: 0), account: account, change: business(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 499_505]]),
+                                                set(["payment", "amount"], 500_000))),
+        Case(name: "one cent above the buyer's approval limit", expected: .hold(.approval), codes: ["approval.required"],
+             history: CustomerHistory(previousOrders: 3, recentOrdersSameEmail: 0),
+             account: account, change: business(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 499_506]]),
+                                                set(["payment", "amount"], 500_001))),
+        Case(name: "buyer not registered for the customer", expected: .hold(.approval), codes: ["approval.buyer-unknown"],
+             account: account, change: business(set(["customer", "buyerId"], "B-99"))),
     ]
 
     @Test("each rule decides as written", arguments: cases)
@@ -162,8 +227,10 @@ struct IntakeChecksTests {
         var data = Self.base()
         testCase.change(&data)
         let order = try OrderSubmission(data: .object(data))
-        let outcome = IntakeDecision.decide(order, existing: nil, history: testCase.history, ledger: testCase.ledger,
-                                            products: testCase.products, rules: shippedRules)
+        let context = IntakeContext(history: testCase.history, ledger: testCase.ledger, products: testCase.products,
+                                    account: testCase.account, exposure: testCase.exposure, groupPrices: testCase.groupPrices,
+                                    availability: testCase.availability)
+        let outcome = IntakeDecision.decide(order, existing: nil, context: context, rules: shippedRules)
         let findings: [CheckFinding]
         switch (outcome, testCase.expected) {
         case (.accept(let f), .accept): findings = f
@@ -188,7 +255,8 @@ struct IntakeChecksTests {
             "address.postal-code-invalid", "address.locker-customer-number-missing", "fraud.country-mismatch",
             "fraud.first-order-high-value", "fraud.disposable-email", "fraud.high-risk-sku", "fraud.name-mismatch",
             "fraud.velocity", "fraud.score-review", "fraud.score-reject", "sku.discontinued", "sku.not-sellable",
-            "address.locker-not-allowed",
+            "address.locker-not-allowed", "stock.partial-backorder", "stock.ship-complete-short", "credit.customer-unknown",
+            "price.group-mismatch", "credit.limit-exceeded", "credit.currency-mismatch", "approval.required", "approval.buyer-unknown",
         ]
         #expect(all.subtracting(covered).isEmpty, "not covered: \(all.subtracting(covered).sorted())")
     }
@@ -292,32 +360,69 @@ struct RequestDecisionTests {
         try OrderRequest(type: type, data: ["orderId": "BB-1", "by": "Lena (customer service)", "reason": "checked by phone"])
     }
 
-    @Test("approval releases a review hold; other holds stay")
+    static func request(_ type: String, by: String) throws -> OrderRequest {
+        try OrderRequest(type: type, data: ["orderId": "BB-1", "by": .string(by), "reason": "checked by phone"])
+    }
+
+    @Test("staff approval lifts review, credit, price and stock holds; other holds stay")
     func approve() throws {
         let approve = try Self.request("Order.ApprovalGiven")
         #expect(RequestDecision.decide(approve, status: .onHold, holds: [.review])
-            == .move(to: .accepted, reason: "approved by Lena (customer service): checked by phone"))
-        #expect(RequestDecision.decide(approve, status: .onHold, holds: [.review, .payment]) == .liftReviewHold(remaining: [.payment]))
+            == .move(to: .accepted, reason: "approved by Lena (customer service) (held for review): checked by phone"))
+        #expect(RequestDecision.decide(approve, status: .onHold, holds: [.review, .payment]) == .liftHolds(lifted: [.review], remaining: [.payment]))
+        #expect(RequestDecision.decide(approve, status: .onHold, holds: [.credit, .price])
+            == .move(to: .accepted, reason: "approved by Lena (customer service) (held for price, credit): checked by phone"))
     }
 
-    @Test("a second approval, or one for an order not under review, is refused with the reason")
+    @Test("the buyer's approver lifts the approval hold, and only that")
+    func approverApproves() throws {
+        let approve = try Self.request("Order.ApprovalGiven", by: "S-7")
+        #expect(RequestDecision.decide(approve, status: .onHold, holds: [.approval], approvers: ["S-7", "S-8"])
+            == .move(to: .accepted, reason: "approved by S-7 (held for approval): checked by phone"))
+        #expect(RequestDecision.decide(approve, status: .onHold, holds: [.approval, .review], approvers: ["S-7"])
+            == .liftHolds(lifted: [.approval], remaining: [.review]))
+    }
+
+    @Test("an approval by someone who is not the approver is refused naming the approvers")
+    func wrongApprover() throws {
+        let approve = try Self.request("Order.ApprovalGiven", by: "B-1")
+        #expect(RequestDecision.decide(approve, status: .onHold, holds: [.approval], approvers: ["S-7", "S-8"])
+            == .refuse("order BB-1 waits for approval by S-7 or S-8; B-1 is not an approver of this buyer, Order.ApprovalGiven refused"))
+        // Staff cannot approve on the customer's behalf either.
+        guard case .refuse = RequestDecision.decide(try Self.request("Order.ApprovalGiven"), status: .onHold, holds: [.approval],
+                                                    approvers: ["S-7"]) else {
+            Issue.record("staff must not lift a customer's approval hold")
+            return
+        }
+        // Nor can an approver lift the shop's fraud review.
+        guard case .refuse = RequestDecision.decide(try Self.request("Order.ApprovalGiven", by: "S-7"), status: .onHold, holds: [.review],
+                                                    approvers: ["S-7"]) else {
+            Issue.record("an approver must not lift a review hold")
+            return
+        }
+    }
+
+    @Test("a second approval, or one for an order not held, is refused with the reason")
     func refusedApprovals() throws {
         let approve = try Self.request("Order.ApprovalGiven")
         guard case .refuse(let why) = RequestDecision.decide(approve, status: .accepted, holds: []) else {
             Issue.record("expected a refusal")
             return
         }
-        #expect(why == "order BB-1 is accepted, not waiting for a review; Order.ApprovalGiven by Lena (customer service) refused")
-        guard case .refuse = RequestDecision.decide(approve, status: .onHold, holds: [.payment]) else {
+        #expect(why == "order BB-1 is accepted, not held; Order.ApprovalGiven by Lena (customer service) refused")
+        guard case .refuse(let paymentWhy) = RequestDecision.decide(approve, status: .onHold, holds: [.payment]) else {
             Issue.record("a payment hold cannot be approved away")
             return
         }
+        #expect(paymentWhy == "order BB-1 is held for payment, which Lena (customer service) cannot decide by an approval; Order.ApprovalGiven refused")
     }
 
-    @Test("denial rejects an order under review")
+    @Test("denial rejects: staff for a review, the approver for an approval")
     func deny() throws {
         #expect(RequestDecision.decide(try Self.request("Order.ApprovalDenied"), status: .onHold, holds: [.review])
-            == .move(to: .rejected, reason: "denied by Lena (customer service): checked by phone"))
+            == .move(to: .rejected, reason: "denied by Lena (customer service) (held for review): checked by phone"))
+        #expect(RequestDecision.decide(try Self.request("Order.ApprovalDenied", by: "S-7"), status: .onHold, holds: [.approval], approvers: ["S-7"])
+            == .move(to: .rejected, reason: "denied by S-7 (held for approval): checked by phone"))
     }
 
     @Test("cancellation: held → cancelled, accepted → forwarded to the Router, finished → refused")

@@ -10,6 +10,14 @@ enum HoldReason: String, Sendable, CaseIterable, Comparable {
     case payment
     /// Waiting for the catalog to tell us about an SKU.
     case catalog
+    /// A B2B line price differs from the customer group's price.
+    case price
+    /// A B2B order would exceed the customer's credit limit (or the customer is unknown).
+    case credit
+    /// A B2B order above the buyer's approval limit waits for an approver.
+    case approval
+    /// A ship-complete order that the published availability cannot serve now.
+    case stock
 
     static func < (a: HoldReason, b: HoldReason) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -30,6 +38,8 @@ struct CheckFinding: Sendable, Equatable {
         case reject
         /// Fraud points; the score decides.
         case points(Int)
+        /// Worth knowing, changes nothing (e.g. a back-order).
+        case note
     }
 
     let check: String
@@ -46,6 +56,12 @@ struct CustomerHistory: Sendable, Equatable {
     var previousOrders: Int
     /// Orders with the same e-mail address within the velocity window.
     var recentOrdersSameEmail: Int
+    /// Orders to the same shipping address within the velocity window.
+    var recentOrdersSameAddress = 0
+    /// Orders from the same client IP within the velocity window.
+    var recentOrdersSameIP = 0
+    /// Orders with the same payment reference (card token, account) within the velocity window.
+    var recentOrdersSamePaymentReference = 0
 
     static let none = CustomerHistory(previousOrders: 0, recentOrdersSameEmail: 0)
 }

@@ -27,9 +27,16 @@ enum FraudScore {
             hit("fraud.name-mismatch", rules.nameMismatchPoints,
                 "billing name \"\(order.billingAddress.name)\" differs from shipping name \"\(order.shippingAddress.name)\"")
         }
-        if history.recentOrdersSameEmail >= rules.velocityMaxOrders {
+        let counts: [(CaptureRules.VelocityDimension, String, Int)] = [
+            (.email, "e-mail", history.recentOrdersSameEmail), (.address, "shipping address", history.recentOrdersSameAddress),
+            (.ip, "client IP", history.recentOrdersSameIP), (.paymentReference, "payment reference", history.recentOrdersSamePaymentReference),
+        ]
+        let fast = counts.filter { rules.velocityDimensions.contains($0.0) && $0.2 >= rules.velocityMaxOrders }
+        if !fast.isEmpty {
+            // One hit however many dimensions agree: they usually describe the same burst.
             hit("fraud.velocity", rules.velocityPoints,
-                "\(history.recentOrdersSameEmail) earlier orders from this e-mail within \(rules.velocityWindowMinutes) min (limit \(rules.velocityMaxOrders))")
+                fast.map { "\($0.2) earlier orders from this \($0.1)" }.joined(separator: ", ")
+                    + " within \(rules.velocityWindowMinutes) min (limit \(rules.velocityMaxOrders))")
         }
         let score = hits.reduce(0) { $0 + $1.points }
         if score >= rules.rejectThreshold {

@@ -29,7 +29,17 @@ struct CaptureRules: Sendable {
         let velocityMaxOrders: Int
         let velocityWindowMinutes: Int
         let velocityPoints: Int
+        /// What velocity counts orders by (e-mail, shipping address, client IP, payment reference).
+        let velocityDimensions: Set<VelocityDimension>
     }
+
+    enum VelocityDimension: String, Sendable, CaseIterable {
+        case email, address, ip, paymentReference
+    }
+
+    /// A ship-complete order the published availability cannot serve: hold it
+    /// (`stock`) or accept it as a back-order.
+    enum ShortfallPolicy: String, Sendable { case hold, backorder }
 
     /// What to do with an SKU the catalog replica does not know: accept it, or
     /// hold the order (`catalog`) until Product.Changed arrives, rejecting it
@@ -45,6 +55,7 @@ struct CaptureRules: Sendable {
     let parcelLockerCustomerNumber: Pattern
     let payment: Payment
     let fraud: Fraud
+    let shipCompleteShortfall: ShortfallPolicy
 
     /// A compiled regular expression with its source, for messages.
     struct Pattern: Sendable {
@@ -140,7 +151,21 @@ struct CaptureRules: Sendable {
             nameMismatchPoints: try fraud.integer("nameMismatchPoints", minimum: 0),
             velocityMaxOrders: try velocity.integer("maxOrders", minimum: 1),
             velocityWindowMinutes: try velocity.integer("windowMinutes", minimum: 1),
-            velocityPoints: try velocity.integer("points", minimum: 0))
+            velocityPoints: try velocity.integer("points", minimum: 0),
+            velocityDimensions: Set(try velocity.strings("dimensions").map { name in
+                guard let dimension = VelocityDimension(rawValue: name) else {
+                    throw RuleFileProblem(path: "fraud.velocity.dimensions", key: "dimensions",
+                                          problem: "\"\(name)\" is not one of \(VelocityDimension.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return dimension
+            }))
+        let availability = try reader.child("availability")
+        let shortfall = try availability.string("shipCompleteShortfall")
+        guard let shipCompleteShortfall = ShortfallPolicy(rawValue: shortfall) else {
+            throw RuleFileProblem(path: "availability.shipCompleteShortfall", key: "shipCompleteShortfall",
+                                  problem: "must be \"hold\" or \"backorder\", found \"\(shortfall)\"")
+        }
+        self.shipCompleteShortfall = shipCompleteShortfall
         guard self.fraud.rejectThreshold > self.fraud.holdThreshold else {
             throw RuleFileProblem(path: "fraud.rejectThreshold", key: "rejectThreshold", problem: "must be above fraud.holdThreshold")
         }

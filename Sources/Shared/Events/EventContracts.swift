@@ -13,6 +13,10 @@ public enum EventContracts {
         "order.cancellation-requested.v1.schema.json": orderCancellationRequestedSchemaText,
         "order.approval.v1.schema.json": orderApprovalSchemaText,
         "product.changed.v1.schema.json": productChangedSchemaText,
+        "customer.changed.v1.schema.json": customerChangedSchemaText,
+        "receivables.changed.v1.schema.json": receivablesChangedSchemaText,
+        "availability.changed.v1.schema.json": availabilityChangedSchemaText,
+        "order.approval-requested.v1.schema.json": orderApprovalRequestedSchemaText,
     ]
 
     // Schemas are compiled once; a broken schema is a programming error caught by the tests.
@@ -31,6 +35,10 @@ public enum EventContracts {
         "Order.ApprovalGiven": try! JSONSchema(json: orderApprovalSchemaText),
         "Order.ApprovalDenied": try! JSONSchema(json: orderApprovalSchemaText),
         "Product.Changed": try! JSONSchema(json: productChangedSchemaText),
+        "Customer.Changed": try! JSONSchema(json: customerChangedSchemaText),
+        "Receivables.Changed": try! JSONSchema(json: receivablesChangedSchemaText),
+        "Availability.Changed": try! JSONSchema(json: availabilityChangedSchemaText),
+        "Order.ApprovalRequested": try! JSONSchema(json: orderApprovalRequestedSchemaText),
     ]
 
     /// Checks `event.data` against its type's schema; `accepted` limits which

@@ -37,4 +37,6 @@ public enum DeadLetterHeader {
     public static let originalOffset = "oms-original-offset"
     public static let originalEventID = "oms-original-event-id"
     public static let failedAt = "oms-failed-at"
+    /// "false" when the payload is not an original message (nothing to replay).
+    public static let replayable = "oms-replayable"
 }

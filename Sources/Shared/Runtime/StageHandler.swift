@@ -108,11 +108,33 @@ public struct TimedChange: Sendable {
     public let correlationID: String
     public let emit: [Emission]
     public let audit: [AuditRecord]
+    /// Entries for the dead-letter topic, so that operators are alerted (e.g. an
+    /// order that waited for master data in vain).
+    public let deadLetters: [TimedDeadLetter]
 
-    public init(key: String, correlationID: String, emit: [Emission], audit: [AuditRecord]) {
+    public init(key: String, correlationID: String, emit: [Emission], audit: [AuditRecord], deadLetters: [TimedDeadLetter] = []) {
         self.key = key
         self.correlationID = correlationID
         self.emit = emit
         self.audit = audit
+        self.deadLetters = deadLetters
+    }
+}
+
+/// A dead letter raised by time rather than by a consumed message. It carries
+/// the record it is about, not an original message, so it cannot be replayed.
+public struct TimedDeadLetter: Sendable {
+    public let failure: PermanentFailure
+    public let originalTopic: String
+    public let originalEventID: String?
+    public let key: String
+    public let payload: JSONValue
+
+    public init(failure: PermanentFailure, originalTopic: String, originalEventID: String?, key: String, payload: JSONValue) {
+        self.failure = failure
+        self.originalTopic = originalTopic
+        self.originalEventID = originalEventID
+        self.key = key
+        self.payload = payload
     }
 }

@@ -297,6 +297,11 @@ public final class StageWorker<Handler: StageHandler> {
                 var rows: [OutboxRow] = []
                 for change in changes {
                     rows += outboxRows(change.emit, causedBy: change.key, correlationID: change.correlationID, time: now)
+                    if let deadLetterTopic = definition.deadLetterTopic {
+                        rows += change.deadLetters.enumerated().map {
+                            timedDeadLetterRow($0.element, changeKey: change.key, index: $0.offset, topic: deadLetterTopic)
+                        }
+                    }
                 }
                 try insertAudit(changes.flatMap(\.audit), eventIDs: changes.flatMap { change in change.audit.map { _ in change.key } }, db: db)
                 logger.info("time-driven changes", metadata: ["count": "\(changes.count)"])
@@ -374,6 +379,23 @@ public final class StageWorker<Handler: StageHandler> {
             headers.append((DeadLetterHeader.originalEventID, eventID))
         }
         return OutboxRow(eventID: id, topic: topic, key: message.key, payload: message.value, headers: headers)
+    }
+
+    private func timedDeadLetterRow(_ letter: TimedDeadLetter, changeKey: String, index: Int, topic: String) -> OutboxRow {
+        let id = EventID.derived("timed-dead-letter", definition.name, changeKey, String(index))
+        var headers: [(String, String)] = [
+            (DeadLetterHeader.id, id),
+            (DeadLetterHeader.stage, definition.name),
+            (DeadLetterHeader.errorClass, letter.failure.errorClass),
+            (DeadLetterHeader.errorMessage, String(letter.failure.reason.prefix(2_000))),
+            (DeadLetterHeader.attempts, String(letter.failure.attempts)),
+            (DeadLetterHeader.originalTopic, letter.originalTopic),
+            (DeadLetterHeader.failedAt, EventTime.format(Date())),
+            (DeadLetterHeader.replayable, "false"),
+        ]
+        if let eventID = letter.originalEventID { headers.append((DeadLetterHeader.originalEventID, eventID)) }
+        return OutboxRow(eventID: id, topic: topic, key: Array(letter.key.utf8), payload: Array(letter.payload.serializedString.utf8),
+                         headers: headers)
     }
 
     /// The `id` of a message that failed validation, if one can be read at all.

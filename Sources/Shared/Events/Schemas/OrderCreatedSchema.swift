@@ -100,6 +100,15 @@ extension EventContracts {
         "shippingMethod": { "type": "string" },
         "shippingCountry": { "type": "string", "pattern": "^[A-Z]{2}$" },
         "acceptedAt": { "type": "string", "format": "date-time" },
+        "buyerId": { "type": "string" },
+        "paymentTerms": {
+          "type": "object",
+          "required": ["code", "netDays"],
+          "properties": {
+            "code": { "type": "string" }, "netDays": { "type": "integer", "minimum": 0 },
+            "discountDays": { "type": "integer", "minimum": 0 }, "discountPercent": { "type": "number", "minimum": 0 }
+          }
+        },
         "lines": {
           "type": "array",
           "minItems": 1,

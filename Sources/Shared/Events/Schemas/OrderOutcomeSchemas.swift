@@ -17,11 +17,21 @@ extension EventContracts {
         "shippingMethod": { "type": "string" },
         "shippingCountry": { "type": "string", "pattern": "^[A-Z]{2}$" },
         "heldAt": { "type": "string", "format": "date-time" },
-        "holdReasons": { "type": "array", "minItems": 1, "items": { "enum": ["review", "total", "address", "payment", "catalog"] } },
+        "buyerId": { "type": "string" },
+        "paymentTerms": { "$ref": "#/$defs/paymentTerms" },
+        "holdReasons": { "type": "array", "minItems": 1, "items": { "enum": ["review", "total", "address", "payment", "catalog", "price", "credit", "approval", "stock"] } },
         "findings": { "type": "array", "items": { "$ref": "#/$defs/finding" } },
         "lines": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/line" } }
       },
       "$defs": {
+        "paymentTerms": {
+          "type": "object",
+          "required": ["code", "netDays"],
+          "properties": {
+            "code": { "type": "string" }, "netDays": { "type": "integer", "minimum": 0 },
+            "discountDays": { "type": "integer", "minimum": 0 }, "discountPercent": { "type": "number", "minimum": 0 }
+          }
+        },
         "finding": {
           "type": "object",
           "required": ["check", "code", "message"],
@@ -77,6 +87,29 @@ extension EventContracts {
         "orderId": { "type": "string", "minLength": 1 },
         "reason": { "type": "string", "minLength": 1 },
         "at": { "type": "string", "format": "date-time" }
+      }
+    }
+    """#
+
+    /// `Order.ApprovalRequested` on `oms.notifications` (key: order id): a B2B
+    /// order above the buyer's approval limit waits for one of the named approvers.
+    static let orderApprovalRequestedSchemaText = #"""
+    {
+      "$schema": "https://json-schema.org/draft/2020-12/schema",
+      "$id": "https://oms.example/schemas/order.approval-requested.v1.schema.json",
+      "title": "Order.ApprovalRequested data (v1)",
+      "type": "object",
+      "required": ["orderId", "customerId", "buyerId", "approvers", "total", "currency", "reason", "requestedAt"],
+      "properties": {
+        "orderId": { "type": "string", "minLength": 1 },
+        "customerId": { "type": "string", "minLength": 1 },
+        "buyerId": { "type": "string", "minLength": 1 },
+        "approvers": { "type": "array", "items": { "type": "string" } },
+        "approvalLimit": { "type": "integer", "minimum": 0 },
+        "total": { "type": "integer", "minimum": 0 },
+        "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
+        "reason": { "type": "string", "minLength": 1 },
+        "requestedAt": { "type": "string", "format": "date-time" }
       }
     }
     """#

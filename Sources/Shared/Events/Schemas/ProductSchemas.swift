@@ -32,7 +32,19 @@ extension EventContracts {
         "returnable": { "type": "boolean" },
         "personalizable": { "type": "boolean" },
         "preorderReleaseDate": { "type": "string", "format": "date-time" },
-        "dropShipSupplier": { "type": "string", "maxLength": 64 }
+        "dropShipSupplier": { "type": "string", "maxLength": 64 },
+        "groupPrices": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "required": ["group", "currency", "unitPrice"],
+            "properties": {
+              "group": { "type": "string", "minLength": 1, "maxLength": 64 },
+              "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
+              "unitPrice": { "type": "integer", "minimum": 0 }
+            }
+          }
+        }
       }
     }
     """#

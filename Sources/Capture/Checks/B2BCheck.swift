@@ -1,0 +1,126 @@
+import Shared
+
+/// Capture's replica of one CRM customer (`Customer.Changed`).
+struct CustomerAccount: Sendable, Equatable {
+    struct Buyer: Sendable, Equatable {
+        let buyerID: String
+        /// Orders above this amount (gross, minor units) need an approver; nil: no limit.
+        let approvalLimit: Int64?
+        let approvers: [String]
+    }
+
+    let customerID: String
+    let type: String
+    let group: String?
+    let creditLimit: Int64?
+    let creditCurrency: String?
+    let paymentTerms: PaymentTerms?
+    let buyers: [Buyer]
+}
+
+/// Payment terms as agreed with a business customer, copied onto each order.
+struct PaymentTerms: Sendable, Equatable {
+    let code: String
+    let netDays: Int64
+    let discountDays: Int64?
+    let discountPercent: Double?
+
+    var json: JSONValue {
+        var value: [String: JSONValue] = ["code": .string(code), "netDays": .integer(netDays)]
+        if let discountDays { value["discountDays"] = .integer(discountDays) }
+        if let discountPercent { value["discountPercent"] = .number(discountPercent) }
+        return .object(value)
+    }
+
+    init(code: String, netDays: Int64, discountDays: Int64? = nil, discountPercent: Double? = nil) {
+        self.code = code
+        self.netDays = netDays
+        self.discountDays = discountDays
+        self.discountPercent = discountPercent
+    }
+
+    init?(_ value: JSONValue?) {
+        guard let code = value?["code"]?.stringValue, let netDays = value?["netDays"]?.int64Value else { return nil }
+        self.init(code: code, netDays: netDays, discountDays: value?["discountDays"]?.int64Value,
+                  discountPercent: value?["discountPercent"]?.doubleValue)
+    }
+}
+
+/// What a business customer owes or has ordered and not yet been invoiced for.
+struct CreditExposure: Sendable, Equatable {
+    /// Accepted or held orders not yet invoiced, gross, in the credit currency.
+    var openOrders: Int64
+    /// Unpaid invoices as the ledger last reported them (`Receivables.Changed`).
+    var unpaidInvoices: Int64
+
+    static let none = CreditExposure(openOrders: 0, unpaidInvoices: 0)
+}
+
+/// A customer group's net unit price for an SKU in a currency.
+struct GroupPriceKey: Hashable, Sendable {
+    let sku: String
+    let group: String
+    let currency: String
+}
+
+/// The B2B rules: group prices, credit limit, approval limit. Only for
+/// orders with `customer.type = b2b`.
+enum B2BCheck {
+    static func evaluate(_ order: OrderSubmission, account: CustomerAccount?, exposure: CreditExposure,
+                         groupPrices: [GroupPriceKey: Int64]) -> [CheckFinding] {
+        guard order.customer.type == "b2b" else { return [] }
+        guard let account else {
+            return [CheckFinding(check: "credit", code: "credit.customer-unknown", effect: .hold(.credit),
+                                 message: "business customer \(order.customer.id) is not in the CRM replica; credit limit and terms unknown")]
+        }
+        return priceFindings(order, group: account.group ?? order.customer.group, groupPrices: groupPrices)
+            + creditFindings(order, account: account, exposure: exposure)
+            + approvalFindings(order, account: account)
+    }
+
+    /// Group prices are net; they are compared with net-priced lines only.
+    static func priceFindings(_ order: OrderSubmission, group: String?, groupPrices: [GroupPriceKey: Int64]) -> [CheckFinding] {
+        guard let group, !order.pricesIncludeTax else { return [] }
+        return order.lines.compactMap { line in
+            guard let listed = groupPrices[GroupPriceKey(sku: line.sku, group: group, currency: order.currency)],
+                  listed != line.unitPrice else { return nil }
+            return CheckFinding(check: "price", code: "price.group-mismatch", effect: .hold(.price),
+                                message: "line \(line.lineID) (\(line.sku)) at \(line.unitPrice) but the \(group) price is \(listed) \(order.currency)")
+        }
+    }
+
+    static func creditFindings(_ order: OrderSubmission, account: CustomerAccount, exposure: CreditExposure) -> [CheckFinding] {
+        guard let limit = account.creditLimit else { return [] }
+        if let currency = account.creditCurrency, currency != order.currency {
+            return [CheckFinding(check: "credit", code: "credit.currency-mismatch", effect: .hold(.credit),
+                                 message: "credit limit is kept in \(currency), the order is in \(order.currency)")]
+        }
+        let total = exposure.openOrders &+ exposure.unpaidInvoices &+ order.paymentAmount
+        guard total > limit else { return [] }
+        return [CheckFinding(check: "credit", code: "credit.limit-exceeded", effect: .hold(.credit),
+                             message: "open orders \(exposure.openOrders) + unpaid invoices \(exposure.unpaidInvoices) + this order \(order.paymentAmount) = \(total) exceeds the credit limit \(limit) \(order.currency)")]
+    }
+
+    static func approvalFindings(_ order: OrderSubmission, account: CustomerAccount) -> [CheckFinding] {
+        guard let buyerID = order.buyerID else { return [] }
+        guard let buyer = account.buyers.first(where: { $0.buyerID == buyerID }) else {
+            return [CheckFinding(check: "approval", code: "approval.buyer-unknown", effect: .hold(.approval),
+                                 message: "buyer \(buyerID) is not registered for customer \(account.customerID); approval by \(approvers(of: order, account: account).listedOrStaff) needed")]
+        }
+        guard let limit = buyer.approvalLimit, order.paymentAmount > limit else { return [] }
+        return [CheckFinding(check: "approval", code: "approval.required", effect: .hold(.approval),
+                             message: "order total \(order.paymentAmount) is above buyer \(buyerID)'s approval limit \(limit); approval by \(buyer.approvers.listedOrStaff) needed")]
+    }
+
+    /// Who may approve this order: the buyer's approvers, or for a buyer not on
+    /// record every approver of the customer.
+    static func approvers(of order: OrderSubmission, account: CustomerAccount?) -> [String] {
+        guard let account, let buyerID = order.buyerID else { return [] }
+        if let buyer = account.buyers.first(where: { $0.buyerID == buyerID }) { return buyer.approvers }
+        return Array(Set(account.buyers.flatMap(\.approvers))).sorted()
+    }
+}
+
+extension [String] {
+    fileprivate var listedOrStaff: String { isEmpty ? "the shop's staff (no approver on record)" : joined(separator: " or ") }
+}
