@@ -17,7 +17,7 @@ struct CaptureThroughput: ParsableCommand {
     @Option(help: "Capture worker processes to run (one consumer group).") var workers: Int = 1
     @Option(help: "OMS_BATCH_SIZE for the workers.") var batchSize: Int = 1000
     @Option(help: "Give up after this many seconds.") var timeout: Int = 600
-    @Option(help: "Order mix: plain (all clean B2C) or realistic (20 % B2B on account, 5 % fraud-suspicious, 10 % prepayment).")
+    @Option(help: "Order mix: plain (all clean B2C) or realistic (20 % B2B on account with CRM records, credit and approval limits, 5 % fraud-suspicious, 10 % prepayment).")
     var mix: String = "plain"
 
     func validate() throws {
@@ -57,6 +57,19 @@ struct CaptureThroughput: ParsableCommand {
             }
         }
 
+        if mix == "realistic" {
+            // The CRM replica first: B2B orders of unknown customers would be held for credit.
+            let customers = stride(from: 0, to: min(orders, 20_000), by: 5).map {
+                BergUndBeutelOrders.message(BergUndBeutelOrders.businessCustomer(id: Self.businessCustomerID(index: $0)))
+            }
+            BenchEnvironment.progress("publishing \(customers.count) business customers to crm.customers…")
+            try KafkaProducer(configuration: kafka, logger: logger).publish(customers)
+            let settle = Date().addingTimeInterval(120)
+            while try database.query("SELECT count(*) AS n FROM capture.customers WHERE customer_id LIKE 'BC-%'").first!
+                .decode("n", as: Int.self) < customers.count && Date() < settle {
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
         let reader = try KafkaConsumer(configuration: kafka, groupID: "oms-bench-\(runID)", topics: [Topic.omsOrders], logger: logger)
         // Let the group settle before the clock starts.
         let settle = Date().addingTimeInterval(20)
@@ -155,13 +168,7 @@ struct CaptureThroughput: ParsableCommand {
         var event = event
         var data = event.data.objectValue!
         if index % 5 == 0 {
-            data.set("customer", "type", "b2b")
-            data.set("customer", "vatId", "DE123456789")
-            data.set("payment", "method", "on-account")
-            data.set("payment", "status", "pending")
-            data["pricesIncludeTax"] = false
-            let net = data["payment"]?["amount"]?.int64Value ?? 0
-            data.set("payment", "amount", .integer(net + net * 19 / 100))
+            return BergUndBeutelOrders.business(event, customerID: businessCustomerID(index: index))
         } else if index % 20 == 1 {
             data.set("customer", "email", .string("deal\(index)@mailinator.com"))
             data.set("billingAddress", "country", "AT")
@@ -173,6 +180,9 @@ struct CaptureThroughput: ParsableCommand {
         event.data = .object(data)
         return event
     }
+
+    /// The B2B customers of the realistic mix (one per 5th order's customer number).
+    static func businessCustomerID(index: Int) -> String { "BC-\(1_000 + index % 20_000)" }
 
     /// Every first decision Capture can take on an order counts as "through Capture".
     static let decisions: Set<String> = ["Order.Accepted", "Order.OnHold", "Order.Rejected"]

@@ -28,7 +28,8 @@ public enum BergUndBeutelOrders {
         // Many distinct customers (as in a real shop), each living at one of the sample addresses.
         let place = customers[index % customers.count]
         let number = 1_000 + index % 20_000
-        let customer = (id: "C-\(number)", name: place.name, email: "kunde\(number)@example.org", street: place.street,
+        // Each customer at their own flat and line, so that velocity rules see one customer per address and IP.
+        let customer = (id: "C-\(number)", name: place.name, email: "kunde\(number)@example.org", street: "\(place.street), Whg. \(number)",
                         postalCode: place.postalCode, city: place.city, country: place.country)
         let lineCount = 1 + index % 3
         var lines: [JSONValue] = []
@@ -53,14 +54,51 @@ public enum BergUndBeutelOrders {
             "payment": ["method": "paypal", "status": "authorized", "reference": .string("PAY-\(index)"),
                         "amount": .integer(total + shipping)],
             "lines": .array(lines), "shippingCharge": .integer(shipping),
-            "gift": ["wrap": .bool(index % 7 == 0), "message": "Alles Gute!"], "clientIp": "203.0.113.7",
+            "gift": ["wrap": .bool(index % 7 == 0), "message": "Alles Gute!"],
+            "clientIp": .string("198.51.\(number / 256 % 256).\(number % 256)"),
         ]
         return CloudEvent(id: eventID ?? UUID().uuidString.lowercased(), source: "shop/berg-und-beutel", type: "Order.Created",
                           subject: id, time: EventTime.format(placedAt), data: data)
     }
 
+    /// The CRM record of a business customer: 30 days net, a credit limit in EUR,
+    /// buyer "<id>-EK" who may order up to `approvalLimit` alone, above that "<id>-CHEF" approves.
+    public static func businessCustomer(id: String, creditLimit: Int64 = 5_000_000, approvalLimit: Int64 = 100_000,
+                                        group: String = "wholesale", time: Date = Date()) -> CloudEvent {
+        CloudEvent(id: UUID().uuidString.lowercased(), source: "crm/berg-und-beutel", type: "Customer.Changed", subject: id,
+                   time: EventTime.format(time),
+                   data: ["customerId": .string(id), "type": "b2b", "group": .string(group), "vatId": "DE123456789",
+                          "creditLimit": ["amount": .integer(creditLimit), "currency": "EUR"],
+                          "paymentTerms": ["code": "NET30", "netDays": 30, "discountDays": 10, "discountPercent": 2],
+                          "buyers": [["buyerId": .string("\(id)-EK"), "name": "Einkauf", "approvalLimit": .integer(approvalLimit),
+                                      "approvers": [.string("\(id)-CHEF")]]]])
+    }
+
+    /// Turns an order into a business order of `customerID` placed by its buyer:
+    /// net prices, on account, the payment amount being the net total plus 19 % VAT.
+    public static func business(_ event: CloudEvent, customerID: String) -> CloudEvent {
+        var event = event
+        var data = event.data.objectValue!
+        data.set("customer", "type", "b2b")
+        data.set("customer", "id", .string(customerID))
+        data.set("customer", "buyerId", .string("\(customerID)-EK"))
+        data.set("customer", "group", "wholesale")
+        data.set("customer", "vatId", "DE123456789")
+        data.set("payment", "method", "on-account")
+        data.set("payment", "status", "pending")
+        data["pricesIncludeTax"] = false
+        let net = data["payment"]?["amount"]?.int64Value ?? 0
+        data.set("payment", "amount", .integer(net + net * 19 / 100))
+        event.data = .object(data)
+        return event
+    }
+
     public static func message(_ event: CloudEvent) -> OutgoingMessage {
-        OutgoingMessage(topic: Topic.shopOrders, key: event.subject, value: event.serialized(),
+        if event.type == "Customer.Changed" || event.type == "Receivables.Changed" {
+            return OutgoingMessage(topic: Topic.crmCustomers, key: event.subject, value: event.serialized(),
+                                   headers: [("content-type", CloudEvent.contentType)])
+        }
+        return OutgoingMessage(topic: Topic.shopOrders, key: event.subject, value: event.serialized(),
                         headers: [("content-type", CloudEvent.contentType)])
     }
 }
