@@ -431,8 +431,8 @@ struct CaptureChecksFlowTests {
             SELECT order_id, message FROM capture.order_checks WHERE code = 'fraud.velocity' ORDER BY order_id
             """).map { "\(try $0.decode("order_id", as: String.self)): \(try $0.decode("message", as: String.self))" }
         #expect(velocity.count == 2)
-        #expect(velocity.first == "V-5: 5 earlier orders from this client IP within 60 min (limit 5)")
-        #expect(velocity.last?.hasPrefix("P-") == true && velocity.last?.hasSuffix(": 5 earlier orders from this payment reference within 60 min (limit 5)") == true)
+        #expect(velocity.last == "V-5: 5 earlier orders from this client IP within 60 min (limit 5)")
+        #expect(velocity.first?.hasPrefix("P-") == true && velocity.first?.hasSuffix(": 5 earlier orders from this payment reference within 60 min (limit 5)") == true)
         #expect(capture.terminate(waitSeconds: 10) == 0)
     }
 }
