@@ -23,7 +23,7 @@ trap 'kill $capture_pid $alerting_pid 2>/dev/null || true' EXIT
 
 "$BIN/oms-bench" publish-demo --orders "$ORDERS" --start "$before_orders"
 
-expected_orders=$((before_orders + ORDERS + 4))
+expected_orders=$((before_orders + ORDERS + 5))
 expected_dead=$((before_dead + 3))
 for _ in $(seq 1 120); do
     orders=$(psql_q "SELECT count(*) FROM capture.orders")
@@ -38,6 +38,8 @@ by_status=$(psql_q "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) 
 held=$(psql_q "SELECT coalesce(string_agg(order_id || ' (' || array_to_string(hold_reasons, ',') || ')', ', '), 'none') FROM capture.orders WHERE status = 'on_hold'")
 rejected=$(psql_q "SELECT coalesce(string_agg(o.order_id || ': ' || c.message, '; '), 'none') FROM capture.orders o JOIN capture.order_checks c USING (order_id) WHERE o.status = 'rejected' AND c.effect = 'reject'")
 events=$(psql_q "SELECT string_agg(t || ' ' || n, ', ' ORDER BY t) FROM (SELECT headers->>'ce_type' t, count(*) n FROM capture.outbox WHERE topic = 'oms.orders' GROUP BY 1) e")
+notifications=$(psql_q "SELECT coalesce(string_agg(t || ' ' || n, ', ' ORDER BY t), 'none') FROM (SELECT headers->>'ce_type' t, count(*) n FROM capture.outbox WHERE topic = 'oms.notifications' GROUP BY 1) e")
+b2b_order=$(psql_q "SELECT coalesce(max(order_id), '') FROM capture.orders WHERE customer_id = 'BC-DEMO'")
 first_order=$(psql_q "SELECT 'BB-' || (100000 + $before_orders)")
 repeats=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Created.Repeated'")
 
@@ -51,6 +53,7 @@ echo "orders captured (PostgreSQL)       $((orders - before_orders)) this run, $
 echo "  held                             $held"
 echo "  rejected                         $rejected"
 echo "events on oms.orders               $events"
+echo "events on oms.notifications        $notifications"
 echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
 echo "dead letters                       $((dead - before_dead)) this run, $dead in all"
 "$BIN/omsctl" dlq list --limit 10 | sed 's/^/  /'
@@ -58,6 +61,7 @@ echo
 echo "Look further:"
 echo "  source $OMS_DIR/dev.env"
 echo "  omsctl order show $first_order"
+[ -n "$b2b_order" ] && echo "  omsctl order approve $b2b_order --by BC-DEMO-CHEF      # the buyer's approver releases the B2B order"
 echo "  omsctl dlq show \$(omsctl dlq list --limit 1 --json | sed -E 's/.*\"id\":([0-9]+).*/\\1/')"
 echo "  kcat -b \$OMS_KAFKA_BROKERS -C -t oms.orders -e -q | head -1"
 echo "  make dev-down      # stop PostgreSQL and the dev broker"

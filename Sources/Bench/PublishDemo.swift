@@ -48,7 +48,15 @@ struct PublishDemo: ParsableCommand {
             data.set("payment", "status", "pending")
         }
         let typo = Self.variant(start + orders + 3, "TYPO") { data in data.set("shippingAddress", "postalCode", "12") }
-        messages += [prepaid, suspect, onAccount, typo].map(BergUndBeutelOrders.message)
+        // A business customer from the CRM, and its buyer ordering above their approval limit.
+        let customer = BergUndBeutelOrders.businessCustomer(id: "BC-DEMO", approvalLimit: 50_000)
+        let business = BergUndBeutelOrders.business(Self.variant(start + orders + 4, "B2B") { data in
+            data["lines"] = [["lineId": "1", "sku": "PACK-45L", "quantity": 5, "unitPrice": 11_000]]
+            data["shippingCharge"] = 0
+            data.set("payment", "amount", 55_000)
+        }, customerID: "BC-DEMO")
+        try producer.publish([BergUndBeutelOrders.message(customer)])
+        messages += [prepaid, suspect, onAccount, typo, business].map(BergUndBeutelOrders.message)
         try producer.publish(messages)
         // The bank transfer for the prepaid order arrives once the order waits for it.
         let database = try PostgresConnection(url: try BenchEnvironment.value("OMS_DATABASE_URL"), logger: BenchEnvironment.logger)
@@ -64,7 +72,7 @@ struct PublishDemo: ParsableCommand {
             data: ["orderId": .string(prepaid.subject!), "amount": prepaid.data["payment"]!["amount"]!, "currency": "EUR",
                    "reference": "SEPA-4711"])
         try producer.publish([OutgoingMessage(topic: Topic.shopPayments, key: prepaid.subject, value: payment.serialized())])
-        print("published \(messages.count + 1) events: \(orders) valid orders, 1 duplicate, 1 malformed JSON, 1 schema violation, 1 conflicting order, 4 orders the checks stop (prepayment + its Payment.Captured, fraud suspect, on-account consumer, postal-code typo)")
+        print("published \(messages.count + 1) events: \(orders) valid orders, 1 duplicate, 1 malformed JSON, 1 schema violation, 1 conflicting order, 5 orders the checks stop (prepayment + its Payment.Captured, fraud suspect, on-account consumer, postal-code typo, B2B order above the buyer's approval limit) and 1 CRM record")
     }
 
     static func variant(_ index: Int, _ name: String, _ change: (inout [String: JSONValue]) -> Void) -> CloudEvent {
