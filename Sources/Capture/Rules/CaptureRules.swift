@@ -76,24 +76,7 @@ struct CaptureRules: Sendable {
 
     /// Loads and checks the file; any problem names the file, the place and what is wrong.
     static func load(directory: String) throws -> CaptureRules {
-        let path = (directory as NSString).appendingPathComponent(fileName)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationFileError(file: path, location: nil, problem: "cannot be read")
-        }
-        let bytes = Array(data)
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(bytes)
-        } catch {
-            throw ConfigurationFileError(file: path, location: ConfigurationFileError.lineAndColumn(of: error.offset, in: bytes),
-                                         problem: error.problem)
-        }
-        do {
-            return try CaptureRules(document)
-        } catch let error as RuleFileProblem {
-            throw ConfigurationFileError(file: path, location: ConfigurationFileError.line(ofKey: error.key, in: bytes),
-                                         problem: "\(error.path): \(error.problem)")
-        }
+        try ConfigurationFileError.load(fileName, directory: directory, build: CaptureRules.init)
     }
 
     init(_ document: JSONValue) throws {
@@ -172,96 +155,7 @@ struct CaptureRules: Sendable {
     }
 }
 
-/// A problem in a configuration file: stops the worker at start.
-struct ConfigurationFileError: Error, CustomStringConvertible {
-    let file: String
-    let location: (line: Int, column: Int)?
-    let problem: String
-
-    var description: String {
-        if let location { return "configuration error: \(file):\(location.line):\(location.column): \(problem)" }
-        return "configuration error: \(file): \(problem)"
-    }
-
-    static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
-        var line = 1
-        var column = 1
-        for byte in bytes.prefix(offset) {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else {
-                column += 1
-            }
-        }
-        return (line, column)
-    }
-
-    /// The first line mentioning `"key"`, to point a reader at the place.
-    static func line(ofKey key: String, in bytes: [UInt8]) -> (line: Int, column: Int)? {
-        let needle = Array("\"\(key)\"".utf8)
-        guard needle.count <= bytes.count else { return nil }
-        for start in 0...(bytes.count - needle.count) where bytes[start..<start + needle.count].elementsEqual(needle) {
-            return lineAndColumn(of: start, in: bytes)
-        }
-        return nil
-    }
-}
-
-struct RuleFileProblem: Error {
-    let path: String
-    let key: String
-    let problem: String
-}
-
-/// Typed access to a configuration object with path-naming errors.
-struct RuleReader {
-    let value: JSONValue
-    let path: String
-
-    init(_ value: JSONValue, path: String) {
-        self.value = value
-        self.path = path
-    }
-
-    private func full(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
-
-    private func member(_ key: String) throws -> JSONValue {
-        guard case .object(let members) = value else { throw RuleFileProblem(path: path, key: key, problem: "must be an object") }
-        guard let member = members[key] else { throw RuleFileProblem(path: full(key), key: key, problem: "is missing") }
-        return member
-    }
-
-    func string(_ key: String) throws -> String {
-        guard let text = try member(key).stringValue else { throw RuleFileProblem(path: full(key), key: key, problem: "must be a string") }
-        return text
-    }
-
-    func strings(_ key: String) throws -> [String] {
-        let list = try member(key).arrayValue ?? []
-        let texts = list.compactMap(\.stringValue)
-        guard case .array = try member(key), texts.count == list.count else {
-            throw RuleFileProblem(path: full(key), key: key, problem: "must be a list of strings")
-        }
-        return texts
-    }
-
-    func integer(_ key: String, minimum: Int) throws -> Int {
-        guard let number = try member(key).int64Value else { throw RuleFileProblem(path: full(key), key: key, problem: "must be an integer") }
-        guard number >= minimum else { throw RuleFileProblem(path: full(key), key: key, problem: "must be at least \(minimum), found \(number)") }
-        return Int(number)
-    }
-
-    func object(_ key: String) throws -> [String: JSONValue] {
-        guard let members = try member(key).objectValue else { throw RuleFileProblem(path: full(key), key: key, problem: "must be an object") }
-        return members
-    }
-
-    func child(_ key: String) throws -> RuleReader {
-        _ = try object(key)
-        return RuleReader(try member(key), path: full(key))
-    }
-
+extension RuleReader {
     func pattern(_ source: String, at path: String, key: String) throws -> CaptureRules.Pattern {
         do {
             return try CaptureRules.Pattern(source)
@@ -270,4 +164,3 @@ struct RuleReader {
         }
     }
 }
-
