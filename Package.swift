@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "oms-capture", targets: ["Capture"]),
+        .executable(name: "oms-router", targets: ["Router"]),
         .executable(name: "oms-alerting", targets: ["Alerting"]),
         .executable(name: "omsctl", targets: ["OmsCtl"]),
         .executable(name: "oms-devkafka", targets: ["DevKafka"]),
@@ -40,10 +41,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .executableTarget(name: "Capture", dependencies: ["Shared"], path: "Sources/Capture"),
+        // The Router's pure routing core is a library of its own so that `omsctl rules simulate` runs the same rules.
+        .target(name: "RouterCore", dependencies: ["Shared"], path: "Sources/Router/Core"),
+        .executableTarget(
+            name: "Router",
+            dependencies: ["Shared", "RouterCore", .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Router", exclude: ["Core"]),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Shared", "RouterCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/OmsCtl"),
         .executableTarget(
             name: "DevKafka",
@@ -56,6 +65,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Shared"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Shared"]),
+        .testTarget(name: "RouterTests", dependencies: ["Router", "RouterCore", "Shared"]),
         .testTarget(name: "PipelineTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -50,16 +50,23 @@ enum OrderEvents {
     }
 
     static func summary(_ order: OrderSubmission) -> [String: JSONValue] {
-        let lines: [JSONValue] = order.lines.map {
-            ["lineId": .string($0.lineID), "sku": .string($0.sku), "quantity": .integer($0.quantity), "unitPrice": .integer($0.unitPrice)]
+        let received = order.data["lines"]?.arrayValue ?? []
+        let lines: [JSONValue] = order.lines.enumerated().map { index, line in
+            var value: [String: JSONValue] = ["lineId": .string(line.lineID), "sku": .string(line.sku), "quantity": .integer(line.quantity),
+                                              "unitPrice": .integer(line.unitPrice)]
+            // Carried along untouched for the warehouse (engraving, print text).
+            if index < received.count, let personalization = received[index]["personalization"] { value["personalization"] = personalization }
+            return .object(value)
         }
-        return [
+        var summary: [String: JSONValue] = [
             "orderId": .string(order.orderID), "customerId": .string(order.customer.id),
             "customerType": .string(order.customer.type), "currency": .string(order.currency),
             "total": .integer((order.linesTotal ?? 0) + order.shippingCharge), "shipComplete": .bool(order.shipComplete),
             "shippingMethod": .string(order.shippingMethod), "shippingCountry": .string(order.shippingAddress.country),
             "lines": .array(lines),
         ]
+        if let gift = order.data["gift"] { summary["gift"] = gift }
+        return summary
     }
 
     static func json(_ finding: CheckFinding) -> JSONValue {

@@ -17,6 +17,15 @@ public enum EventContracts {
         "receivables.changed.v1.schema.json": receivablesChangedSchemaText,
         "availability.changed.v1.schema.json": availabilityChangedSchemaText,
         "order.approval-requested.v1.schema.json": orderApprovalRequestedSchemaText,
+        "stock.changed.v1.schema.json": stockChangedSchemaText,
+        "inbound.expected.v1.schema.json": inboundExpectedSchemaText,
+        "fulfillment-order.created.v1.schema.json": fulfillmentOrderCreatedSchemaText,
+        "fulfillment-order.confirmed.v1.schema.json": fulfillmentOrderConfirmedSchemaText,
+        "fulfillment-order.sla-breached.v1.schema.json": slaBreachedSchemaText,
+        "backorder.created.v1.schema.json": backorderCreatedSchemaText,
+        "appointment.scheduled.v1.schema.json": appointmentScheduledSchemaText,
+        "order.routing-problem.v1.schema.json": orderRoutingProblemSchemaText,
+        "customer.notification-requested.v1.schema.json": customerNotificationSchemaText,
     ]
 
     // Schemas are compiled once; a broken schema is a programming error caught by the tests.
@@ -39,6 +48,16 @@ public enum EventContracts {
         "Receivables.Changed": try! JSONSchema(json: receivablesChangedSchemaText),
         "Availability.Changed": try! JSONSchema(json: availabilityChangedSchemaText),
         "Order.ApprovalRequested": try! JSONSchema(json: orderApprovalRequestedSchemaText),
+        "Stock.Changed": try! JSONSchema(json: stockChangedSchemaText),
+        "Inbound.Expected": try! JSONSchema(json: inboundExpectedSchemaText),
+        "FulfillmentOrder.Created": try! JSONSchema(json: fulfillmentOrderCreatedSchemaText),
+        "FulfillmentOrder.Confirmed": try! JSONSchema(json: fulfillmentOrderConfirmedSchemaText),
+        "FulfillmentOrder.SlaBreached": try! JSONSchema(json: slaBreachedSchemaText),
+        "Backorder.Created": try! JSONSchema(json: backorderCreatedSchemaText),
+        "Appointment.Scheduled": try! JSONSchema(json: appointmentScheduledSchemaText),
+        "Order.RoutingOnHold": try! JSONSchema(json: orderRoutingProblemSchemaText),
+        "Order.CancellationRefused": try! JSONSchema(json: orderRoutingProblemSchemaText),
+        "Customer.NotificationRequested": try! JSONSchema(json: customerNotificationSchemaText),
     ]
 
     /// Checks `event.data` against its type's schema; `accepted` limits which

@@ -33,6 +33,7 @@ extension EventContracts {
         "personalizable": { "type": "boolean" },
         "preorderReleaseDate": { "type": "string", "format": "date-time" },
         "dropShipSupplier": { "type": "string", "maxLength": 64 },
+        "serviceSkill": { "type": "string", "maxLength": 64 },
         "groupPrices": {
           "type": "array",
           "items": {

@@ -1,0 +1,255 @@
+import Foundation
+import RouterCore
+import Shared
+
+/// The Router's I/O around the routing core: the stock ledger, orders and
+/// their reservations, fulfillment orders, availability.
+struct RouterHandler: StageHandler {
+    let definition = StageDefinition(name: "router", schema: "router", consumerGroup: "oms-router",
+                                     topics: [Topic.omsOrders, Topic.inventoryStock, Topic.catalogProducts, Topic.warehouseEvents])
+    let maximumEventBytes: Int
+    let book: RuleBook
+    /// Back-orders routed again per transaction when stock arrives (the rest follow in the next ones).
+    let rerouteLimit = 200
+
+    func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<RouterInput> {
+        let event = try CloudEvent.decode(message.value, maximumBytes: maximumEventBytes)
+        func decoded(_ input: RouterInput) -> DecodedMessage<RouterInput> {
+            DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
+        }
+        // Shared topics carry events for other stages too (and our own): not ours to judge.
+        if event.source == definition.eventSource { return decoded(.ignored("own event")) }
+        if (message.topic == Topic.omsOrders || message.topic == Topic.warehouseEvents) && !RouterInput.handledTypes.contains(event.type) {
+            return decoded(.ignored("\(event.type) is not for the Router"))
+        }
+        try EventContracts.validateData(of: event, accepted: RouterInput.handledTypes)
+        return decoded(try RouterInput.decode(event))
+    }
+
+    func apply(_ batch: [DecodedMessage<RouterInput>], database: PostgresConnection) throws -> [MessageOutcome] {
+        let rules = book.rules
+        let now = Date()
+        let store = RouterOrderStore(database: database)
+        let ledger = StockLedger(database: database)
+        var emissions = Array(repeating: [Emission](), count: batch.count)
+        var audits = Array(repeating: [AuditRecord](), count: batch.count)
+        var dead: [Int: PermanentFailure] = [:]
+        var touched = Set<String>()
+
+        // Master data and stock first, so that orders of this batch see them.
+        var products: [(sku: String, traits: ProductTraits, changedAt: String)] = []
+        var stockReports: [StockReport] = [], inboundReports: [InboundReport] = []
+        var announcements: [(announcement: OrderAnnouncement, status: String, correlationID: String)] = []
+        var orderIDs = Set<String>()
+        for message in batch {
+            switch message.input {
+            case .product(let sku, let traits, let changedAt): products.append((sku, traits, changedAt))
+            case .stock(let report): stockReports.append(report)
+            case .inbound(let report): inboundReports.append(report)
+            case .order(let announcement):
+                let reservable = announcement.held && Set(announcement.holdReasons).isSubset(of: rules.reserveHeldFor)
+                announcements.append((announcement, announcement.held && !reservable ? "waiting" : "waiting", message.correlationID))
+                orderIDs.insert(announcement.orderID)
+            case .released(let id), .ended(let id, _, _), .cancellationRequested(let id, _, _), .confirmed(_, let id): orderIDs.insert(id)
+            case .ignored: break
+            }
+        }
+        try store.upsertProducts(products)
+        let stock = try ledger.applyStock(stockReports)
+        touched.formUnion(stock.changed)
+        touched.formUnion(try ledger.applyInbound(inboundReports))
+        let inserted = try store.insert(announcements)
+        var orders = try store.lock(Array(orderIDs).sorted())
+        let fulfillment = try store.fulfillmentOrders(of: Array(orderIDs))
+
+        var jobs: [RoutingRun.Job] = []
+        var jobOutcome: [String: Int] = [:]
+        var toFree: [String] = []
+        var releasedFOs: [(index: Int, fo: RouterOrderStore.FulfillmentOrderRow)] = []
+        var statuses: [(orderID: String, status: String)] = []
+        var confirmed: [String] = [], consumed: [String] = []
+        for (index, message) in batch.enumerated() {
+            switch message.input {
+            case .order(let announcement):
+                guard inserted.contains(announcement.orderID), orders[announcement.orderID] != nil else {
+                    audits[index].append(AuditRecord(subject: announcement.orderID, action: "Order.Repeated", actor: "oms-router",
+                                                     reason: "order already known to the Router; no second routing"))
+                    continue
+                }
+                if !announcement.held {
+                    jobs.append(.init(orderID: announcement.orderID, mode: .ship))
+                } else if Set(announcement.holdReasons).isSubset(of: rules.reserveHeldFor) {
+                    jobs.append(.init(orderID: announcement.orderID, mode: .reserve))
+                } else {
+                    audits[index].append(AuditRecord(subject: announcement.orderID, action: "Order.Waiting", actor: "oms-router",
+                                                     reason: "held for \(announcement.holdReasons.joined(separator: ", ")); routed when released, nothing reserved"))
+                    continue
+                }
+                jobOutcome[announcement.orderID] = index
+            case .released(let orderID):
+                guard let order = orders[orderID] else {
+                    dead[index] = .businessRule("order \(orderID) was released but the Router never saw it held or accepted")
+                    continue
+                }
+                switch order.status {
+                case "waiting":
+                    jobs.append(.init(orderID: orderID, mode: .ship))
+                    jobOutcome[orderID] = index
+                case "reserved":
+                    for fo in fulfillment[orderID] ?? [] where fo.status == "reserved" { releasedFOs.append((index, fo)) }
+                    let stillOpen = try store.openLines([orderID])[orderID]?.isEmpty == false
+                    statuses.append((orderID, stillOpen ? "backordered" : "routed"))
+                    orders[orderID]?.status = stillOpen ? "backordered" : "routed"
+                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Released", actor: "oms-router",
+                                                     reason: "hold lifted; reserved fulfillment orders released to the warehouses"))
+                default:
+                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Released", actor: "oms-router",
+                                                     reason: "order is \(order.status); nothing to release"))
+                }
+            case .ended(let orderID, let event, let reason):
+                guard let order = orders[orderID], order.status != "cancelled" else {
+                    audits[index].append(AuditRecord(subject: orderID, action: event, actor: "oms-router",
+                                                     reason: "nothing reserved for this order; nothing to free"))
+                    continue
+                }
+                toFree.append(orderID)
+                statuses.append((orderID, "cancelled"))
+                orders[orderID]?.status = "cancelled"
+                audits[index].append(AuditRecord(subject: orderID, action: event, actor: "oms-router",
+                                                 reason: "reservations freed: \(reason)"))
+            case .cancellationRequested(let orderID, let reason, let by):
+                guard let order = orders[orderID] else {
+                    dead[index] = .businessRule("cancellation of order \(orderID) requested, but the Router does not know the order")
+                    continue
+                }
+                let released = (fulfillment[orderID] ?? []).filter { $0.status == "released" || $0.status == "confirmed" }
+                if order.status == "cancelled" {
+                    audits[index].append(AuditRecord(subject: orderID, action: "Order.CancellationRequested", actor: by,
+                                                     reason: "already cancelled; nothing to do"))
+                } else if !released.isEmpty {
+                    let why = "fulfillment order(s) \(released.map(\.id).joined(separator: ", ")) already released to \(released.map { $0.warehouseID ?? $0.supplierID ?? "?" }.joined(separator: ", "))"
+                    emissions[index].append(RouterEvents.problem("Order.CancellationRefused", orderID: orderID,
+                                                                 reasons: [(nil, "cancellation.too-late", why)]))
+                    audits[index].append(AuditRecord(subject: orderID, action: "Order.CancellationRefused", actor: "oms-router", reason: why))
+                } else {
+                    toFree.append(orderID)
+                    statuses.append((orderID, "cancelled"))
+                    orders[orderID]?.status = "cancelled"
+                    emissions[index].append(RouterEvents.cancelled(orderID: orderID, reason: "cancelled by \(by) before release to a warehouse: \(reason)"))
+                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Cancelled", actor: by,
+                                                     reason: "no fulfillment order released yet; reservations freed: \(reason)"))
+                }
+            case .confirmed(let foID, let orderID):
+                guard let fo = (fulfillment[orderID] ?? []).first(where: { $0.id == foID }) else {
+                    dead[index] = .businessRule("fulfillment order \(foID) of order \(orderID) is unknown")
+                    continue
+                }
+                confirmed.append(foID)
+                if fo.warehouseID != nil { consumed.append(foID) }
+                audits[index].append(AuditRecord(subject: orderID, action: "FulfillmentOrder.Confirmed", actor: fo.warehouseID ?? fo.supplierID ?? "?",
+                                                 reason: "\(foID) confirmed" + (fo.warehouseID != nil ? "; its reservations are consumed" : "")))
+            case .stock(let report):
+                audits[index].append(AuditRecord(subject: "warehouse:\(report.warehouseID)", action: "Stock.Changed", actor: "wms",
+                                                 reason: "\(report.items.count) SKU(s) as of WMS sequence \(report.sequence)"))
+            case .inbound(let report):
+                audits[index].append(AuditRecord(subject: "inbound:\(report.inboundID)", action: "Inbound.Expected", actor: "wms",
+                                                 reason: "\(report.items.count) SKU(s) expected in \(report.warehouseID) at \(report.eta)"))
+            case .product, .ignored:
+                break
+            }
+        }
+
+        // Freed stock first, so that orders routed in this transaction can use it.
+        touched.formUnion(try ledger.free(orders: toFree, kinds: ["hard", "soft"]))
+        try store.setFulfillmentStatus((fulfillment.filter { toFree.contains($0.key) }.values.flatMap { $0 }).filter { $0.status == "reserved" }.map(\.id),
+                                       to: "cancelled")
+        try store.deleteAppointments(of: toFree)
+        try store.setFulfillmentStatus(confirmed, to: "confirmed")
+        touched.formUnion(try ledger.consume(fulfillmentOrders: consumed))
+        try store.setFulfillmentStatus(releasedFOs.map(\.fo.id), to: "released")
+        for (index, fo) in releasedFOs {
+            guard let order = orders[fo.orderID] else { continue }
+            emissions[index].append(RouterEvents.fulfillmentOrderCreated(
+                .init(id: fo.id, orderID: fo.orderID, warehouseID: fo.warehouseID, supplierID: fo.supplierID, carrierService: fo.carrierService,
+                      shipBy: fo.warehouseID.flatMap { rules.warehouse($0) }.flatMap { ShipCalendar.shipBy(from: $0, at: now, timeZone: rules.timeZone) },
+                      slaDue: fo.supplierID.flatMap { rules.suppliers[$0] }.map { now.addingTimeInterval(Double($0.slaHours) * 3600) },
+                      status: "released", lines: fo.lines),
+                order: order, branding: fo.supplierID.flatMap { rules.suppliers[$0]?.branding }))
+        }
+        try store.setStatus(statuses)
+
+        // Stock arrived: the oldest back-orders waiting for it are routed again.
+        if !stock.increased.isEmpty {
+            let candidates = try store.backorderCandidates(skus: stock.increased, excluding: Set(orders.keys), limit: rerouteLimit)
+            if !candidates.isEmpty {
+                let lockedCandidates = try store.lock(candidates)
+                orders.merge(lockedCandidates) { current, _ in current }
+                let stockIndex = batch.indices.first { if case .stock = batch[$0].input { return true } else { return false } } ?? 0
+                for id in candidates {
+                    jobs.append(.init(orderID: id, mode: .ship))
+                    jobOutcome[id] = stockIndex
+                }
+            }
+        }
+        let run = RoutingRun(store: store, ledger: ledger, rules: rules, now: now)
+        let result = try run.route(jobs, orders: orders)
+        touched.formUnion(result.touchedSkus)
+        for (orderID, index) in jobOutcome {
+            emissions[index] += result.emissions[orderID] ?? []
+            audits[index] += result.audits[orderID] ?? []
+        }
+
+        // One availability event per transaction for everything that changed.
+        if !touched.isEmpty, let last = batch.indices.last(where: { dead[$0] == nil }) {
+            emissions[last] += RouterEvents.availability(try ledger.availability(skus: Array(touched)), at: now)
+        }
+        return batch.indices.map { index in
+            if let failure = dead[index] { return .deadLetter(failure) }
+            return .processed(emit: emissions[index], audit: audits[index])
+        }
+    }
+
+    /// Time-driven: pre-orders reaching their release date are routed; drop-ship
+    /// fulfillment orders past their SLA without confirmation raise an alert and tell the customer.
+    func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange] {
+        let rules = book.rules
+        let store = RouterOrderStore(database: database)
+        let ledger = StockLedger(database: database)
+        var changes: [TimedChange] = []
+        let due = try store.preordersDue(limit: rerouteLimit)
+        if !due.isEmpty {
+            let orders = try store.lock(due)
+            let result = try RoutingRun(store: store, ledger: ledger, rules: rules, now: now)
+                .route(due.map { .init(orderID: $0, mode: .ship) }, orders: orders)
+            var availability = RouterEvents.availability(try ledger.availability(skus: Array(result.touchedSkus)), at: now)
+            for orderID in due {
+                changes.append(TimedChange(key: "preorder-release:\(orderID):\(EventTime.format(now))", correlationID: orders[orderID]?.correlationID ?? orderID,
+                                           emit: (result.emissions[orderID] ?? []) + availability, audit: result.audits[orderID] ?? []))
+                availability = []
+            }
+        }
+        for row in try database.query("""
+            UPDATE router.fulfillment_orders SET sla_alerted_at = now()
+            WHERE fulfillment_order_id IN (SELECT fulfillment_order_id FROM router.fulfillment_orders
+                                           WHERE supplier_id IS NOT NULL AND status = 'released' AND sla_alerted_at IS NULL AND sla_due <= now()
+                                           ORDER BY sla_due LIMIT 500 FOR UPDATE SKIP LOCKED)
+            RETURNING fulfillment_order_id, order_id, supplier_id, sla_due,
+                      (SELECT correlation_id FROM router.orders o WHERE o.order_id = router.fulfillment_orders.order_id) AS correlation_id
+            """) {
+            let foID: String = try row.decode("fulfillment_order_id")
+            let orderID: String = try row.decode("order_id")
+            let supplier: String = try row.decode("supplier_id")
+            let due = EventTime.format(try row.decode("sla_due", as: Date.self))
+            let facts: JSONValue = ["fulfillmentOrderId": .string(foID), "orderId": .string(orderID), "supplierId": .string(supplier), "slaDue": .string(due)]
+            let why = "drop-ship supplier \(supplier) did not confirm \(foID) by \(due)"
+            changes.append(TimedChange(
+                key: "sla-breach:\(foID)", correlationID: try row.decodeIfPresent("correlation_id") ?? orderID,
+                emit: [Emission(topic: Topic.omsNotifications, key: orderID, type: "FulfillmentOrder.SlaBreached", subject: orderID, data: facts),
+                       RouterEvents.notification(orderID: orderID, template: "dropship-delayed", facts: facts)],
+                audit: [AuditRecord(subject: orderID, action: "FulfillmentOrder.SlaBreached", actor: "oms-router", reason: why)],
+                deadLetters: [TimedDeadLetter(failure: PermanentFailure("dropship-sla-breach", why), originalTopic: Topic.omsFulfillment,
+                                              originalEventID: nil, key: orderID, payload: facts)]))
+        }
+        return changes
+    }
+}

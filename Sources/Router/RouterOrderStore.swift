@@ -1,0 +1,260 @@
+import Foundation
+import RouterCore
+import Shared
+
+/// The Router's orders, lines, fulfillment orders, appointments and catalog
+/// replica; set-based reads and writes.
+struct RouterOrderStore {
+    let database: PostgresConnection
+
+    struct OrderRow {
+        let orderID: String
+        var status: String
+        let holdReasons: [String]
+        let country: String
+        let method: String
+        let shipComplete: Bool
+        let correlationID: String
+        let data: JSONValue
+    }
+
+    struct OpenLine {
+        let lineID: String
+        let sku: String
+        let open: Int64
+    }
+
+    struct FulfillmentOrderRow {
+        let id: String
+        let orderID: String
+        let warehouseID: String?
+        let supplierID: String?
+        let carrierService: String?
+        let slaDue: Date?
+        let status: String
+        let lines: JSONValue
+    }
+
+    func upsertProducts(_ products: [(sku: String, traits: ProductTraits, changedAt: String)]) throws {
+        guard !products.isEmpty else { return }
+        var newest: [String: (sku: String, traits: ProductTraits, changedAt: String)] = [:]
+        for product in products where newest[product.sku].map({ RouterTime.parse($0.changedAt) <= RouterTime.parse(product.changedAt) }) ?? true {
+            newest[product.sku] = product
+        }
+        let rows = newest.values.sorted { $0.sku < $1.sku }
+        let traits = rows.map(\.traits)
+        try database.query("""
+            INSERT INTO router.products AS p (sku, dangerous_goods, minimum_age, bulky, preorder_release_date, drop_ship_supplier, service_skill, changed_at)
+            SELECT s, dg, ma, b, pr, ds, sk, c::timestamptz
+            FROM unnest(\(rows.map(\.sku))::text[], \(traits.map(\.dangerousGoods))::boolean[], \(traits.map(\.minimumAge))::int[],
+                        \(traits.map(\.bulky))::boolean[], \(traits.map(\.preorderReleaseDate))::timestamptz[],
+                        \(traits.map(\.dropShipSupplier))::text[], \(traits.map(\.serviceSkill))::text[], \(rows.map(\.changedAt))::text[])
+                 AS u(s, dg, ma, b, pr, ds, sk, c)
+            ON CONFLICT (sku) DO UPDATE SET dangerous_goods = EXCLUDED.dangerous_goods, minimum_age = EXCLUDED.minimum_age,
+                bulky = EXCLUDED.bulky, preorder_release_date = EXCLUDED.preorder_release_date,
+                drop_ship_supplier = EXCLUDED.drop_ship_supplier, service_skill = EXCLUDED.service_skill, changed_at = EXCLUDED.changed_at
+            WHERE p.changed_at <= EXCLUDED.changed_at
+            """)
+    }
+
+    func traits(_ skus: [String]) throws -> [String: ProductTraits] {
+        guard !skus.isEmpty else { return [:] }
+        var traits: [String: ProductTraits] = [:]
+        for row in try database.query("""
+            SELECT sku, dangerous_goods, minimum_age, bulky, preorder_release_date, drop_ship_supplier, service_skill
+            FROM router.products WHERE sku = ANY(\(skus)::text[])
+            """) {
+            traits[try row.decode("sku")] = ProductTraits(
+                dangerousGoods: try row.decode("dangerous_goods"), minimumAge: try row.decode("minimum_age"), bulky: try row.decode("bulky"),
+                preorderReleaseDate: try row.decodeIfPresent("preorder_release_date"), dropShipSupplier: try row.decodeIfPresent("drop_ship_supplier"),
+                serviceSkill: try row.decodeIfPresent("service_skill"))
+        }
+        return traits
+    }
+
+    /// Inserts orders not seen before; returns the ids that are new.
+    func insert(_ orders: [(announcement: OrderAnnouncement, status: String, correlationID: String)]) throws -> Set<String> {
+        guard !orders.isEmpty else { return [] }
+        let a = orders.map(\.announcement)
+        let inserted = Set(try database.query("""
+            INSERT INTO router.orders (order_id, status, hold_reasons, shipping_country, shipping_method, ship_complete, correlation_id, data)
+            SELECT o, st, string_to_array(h, ','), c, m, sc, co, d::json
+            FROM unnest(\(a.map(\.orderID))::text[], \(orders.map(\.status))::text[], \(a.map { $0.holdReasons.joined(separator: ",") })::text[],
+                        \(a.map(\.shippingCountry))::text[], \(a.map(\.shippingMethod))::text[], \(a.map(\.shipComplete))::boolean[],
+                        \(orders.map(\.correlationID))::text[], \(a.map(\.data.serializedString))::text[]) AS u(o, st, h, c, m, sc, co, d)
+            ORDER BY o
+            ON CONFLICT (order_id) DO NOTHING
+            RETURNING order_id
+            """).map { try $0.decode("order_id", as: String.self) })
+        let lines = a.filter { inserted.contains($0.orderID) }.flatMap { order in order.lines.map { (order.orderID, $0) } }
+        if !lines.isEmpty {
+            try database.query("""
+                INSERT INTO router.order_lines (order_id, line_id, sku, quantity)
+                SELECT * FROM unnest(\(lines.map(\.0))::text[], \(lines.map(\.1.lineID))::text[], \(lines.map(\.1.sku))::text[],
+                                     \(lines.map(\.1.quantity))::bigint[])
+                """)
+        }
+        return inserted
+    }
+
+    /// Locks and reads these orders (in id order, so that copies queue rather than deadlock).
+    func lock(_ orderIDs: [String]) throws -> [String: OrderRow] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var rows: [String: OrderRow] = [:]
+        for row in try database.query("""
+            SELECT order_id, status, array_to_string(hold_reasons, ',') AS holds, shipping_country, shipping_method, ship_complete,
+                   correlation_id, data::text AS data
+            FROM router.orders WHERE order_id = ANY(\(orderIDs)::text[]) ORDER BY order_id FOR UPDATE
+            """) {
+            let id: String = try row.decode("order_id")
+            rows[id] = OrderRow(orderID: id, status: try row.decode("status"),
+                                holdReasons: try row.decode("holds", as: String.self).split(separator: ",").map(String.init),
+                                country: try row.decode("shipping_country"), method: try row.decode("shipping_method"),
+                                shipComplete: try row.decode("ship_complete"), correlationID: try row.decode("correlation_id"),
+                                data: (try? JSONParser.parse(try row.decode("data", as: String.self))) ?? .object([:]))
+        }
+        return rows
+    }
+
+    func openLines(_ orderIDs: [String]) throws -> [String: [OpenLine]] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var lines: [String: [OpenLine]] = [:]
+        for row in try database.query("""
+            SELECT order_id, line_id, sku, quantity - routed AS open FROM router.order_lines
+            WHERE order_id = ANY(\(orderIDs)::text[]) AND routed < quantity ORDER BY order_id, line_id
+            """) {
+            lines[try row.decode("order_id"), default: []].append(OpenLine(lineID: try row.decode("line_id"), sku: try row.decode("sku"),
+                                                                          open: try row.decode("open")))
+        }
+        return lines
+    }
+
+    /// Back-ordered orders waiting for these SKUs, oldest first; orders another copy is working on are skipped.
+    func backorderCandidates(skus: Set<String>, excluding: Set<String>, limit: Int) throws -> [String] {
+        guard !skus.isEmpty else { return [] }
+        return try database.query("""
+            SELECT o.order_id FROM router.orders o
+            WHERE o.status = 'backordered' AND NOT (o.order_id = ANY(\(Array(excluding))::text[]))
+              AND EXISTS (SELECT 1 FROM router.order_lines l WHERE l.order_id = o.order_id AND l.waiting_for = 'stock'
+                          AND l.sku = ANY(\(Array(skus))::text[]))
+            ORDER BY o.received_at, o.order_id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            """).map { try $0.decode("order_id") }
+    }
+
+    /// Back-ordered orders whose pre-order lines reached their release date.
+    func preordersDue(limit: Int) throws -> [String] {
+        try database.query("""
+            SELECT o.order_id FROM router.orders o
+            WHERE o.status = 'backordered'
+              AND EXISTS (SELECT 1 FROM router.order_lines l JOIN router.products p USING (sku)
+                          WHERE l.order_id = o.order_id AND l.waiting_for = 'preorder' AND p.preorder_release_date <= now())
+            ORDER BY o.received_at, o.order_id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            """).map { try $0.decode("order_id") }
+    }
+
+    func fulfillmentOrders(of orderIDs: [String]) throws -> [String: [FulfillmentOrderRow]] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var result: [String: [FulfillmentOrderRow]] = [:]
+        for row in try database.query("""
+            SELECT fulfillment_order_id, order_id, warehouse_id, supplier_id, carrier_service, sla_due, status, lines::text AS lines
+            FROM router.fulfillment_orders WHERE order_id = ANY(\(orderIDs)::text[]) ORDER BY fulfillment_order_id
+            """) {
+            let fo = FulfillmentOrderRow(
+                id: try row.decode("fulfillment_order_id"), orderID: try row.decode("order_id"), warehouseID: try row.decodeIfPresent("warehouse_id"),
+                supplierID: try row.decodeIfPresent("supplier_id"), carrierService: try row.decodeIfPresent("carrier_service"),
+                slaDue: try row.decodeIfPresent("sla_due"), status: try row.decode("status"),
+                lines: (try? JSONParser.parse(try row.decode("lines", as: String.self))) ?? .array([]))
+            result[fo.orderID, default: []].append(fo)
+        }
+        return result
+    }
+
+    struct NewFulfillmentOrder {
+        let id: String
+        let orderID: String
+        let warehouseID: String?
+        let supplierID: String?
+        let carrierService: String?
+        let shipBy: Date?
+        let slaDue: Date?
+        let status: String
+        let lines: JSONValue
+    }
+
+    func insert(_ fulfillmentOrders: [NewFulfillmentOrder]) throws {
+        guard !fulfillmentOrders.isEmpty else { return }
+        let f = fulfillmentOrders
+        try database.query("""
+            INSERT INTO router.fulfillment_orders (fulfillment_order_id, order_id, warehouse_id, supplier_id, carrier_service, ship_by, sla_due,
+                                                   status, lines, released_at)
+            SELECT i, o, w, s, c, sb, sd, st, l::json, CASE WHEN st = 'released' THEN now() END
+            FROM unnest(\(f.map(\.id))::text[], \(f.map(\.orderID))::text[], \(f.map(\.warehouseID))::text[], \(f.map(\.supplierID))::text[],
+                        \(f.map(\.carrierService))::text[], \(f.map(\.shipBy))::timestamptz[], \(f.map(\.slaDue))::timestamptz[],
+                        \(f.map(\.status))::text[], \(f.map(\.lines.serializedString))::text[]) AS u(i, o, w, s, c, sb, sd, st, l)
+            """)
+    }
+
+    func setFulfillmentStatus(_ ids: [String], to status: String) throws {
+        guard !ids.isEmpty else { return }
+        try database.query("""
+            UPDATE router.fulfillment_orders SET status = \(status),
+                   released_at = CASE WHEN \(status) = 'released' THEN now() ELSE released_at END
+            WHERE fulfillment_order_id = ANY(\(ids)::text[])
+            """)
+    }
+
+    /// Adds routed quantities and what the open rest waits for.
+    func updateLines(_ changes: [(orderID: String, lineID: String, routed: Int64, waitingFor: String?)]) throws {
+        guard !changes.isEmpty else { return }
+        try database.query("""
+            UPDATE router.order_lines l SET routed = l.routed + c.routed, waiting_for = c.waiting_for
+            FROM unnest(\(changes.map(\.orderID))::text[], \(changes.map(\.lineID))::text[], \(changes.map(\.routed))::bigint[],
+                        \(changes.map(\.waitingFor))::text[]) AS c(order_id, line_id, routed, waiting_for)
+            WHERE l.order_id = c.order_id AND l.line_id = c.line_id
+            """)
+    }
+
+    func setStatus(_ changes: [(orderID: String, status: String)]) throws {
+        guard !changes.isEmpty else { return }
+        try database.query("""
+            UPDATE router.orders o SET status = c.status, updated_at = now()
+            FROM unnest(\(changes.map(\.orderID))::text[], \(changes.map(\.status))::text[]) AS c(order_id, status)
+            WHERE o.order_id = c.order_id
+            """)
+    }
+
+    func bookings(days: Int) throws -> TechnicianBookings {
+        var bookings: TechnicianBookings = [:]
+        for row in try database.query("""
+            SELECT technician_id, to_char(day, 'YYYY-MM-DD') AS day, count(*) AS n FROM router.appointments
+            WHERE day >= current_date - 1 AND day <= current_date + \(days + 2) GROUP BY 1, 2
+            """) {
+            bookings[try row.decode("technician_id"), default: [:]][try row.decode("day")] = try row.decode("n")
+        }
+        return bookings
+    }
+
+    func insertAppointments(_ appointments: [(orderID: String, appointment: RoutingPlan.Appointment)]) throws {
+        guard !appointments.isEmpty else { return }
+        let a = appointments.map(\.appointment)
+        try database.query("""
+            INSERT INTO router.appointments (order_id, line_id, technician_id, day)
+            SELECT o, l, t, d::date FROM unnest(\(appointments.map(\.orderID))::text[], \(a.map(\.lineID))::text[],
+                                                \(a.map(\.technicianID))::text[], \(a.map(\.day))::text[]) AS u(o, l, t, d)
+            """)
+    }
+
+    func deleteAppointments(of orderIDs: [String]) throws {
+        guard !orderIDs.isEmpty else { return }
+        try database.query("DELETE FROM router.appointments WHERE order_id = ANY(\(orderIDs)::text[])")
+    }
+
+    func log(_ decisions: [(orderID: String, input: String, plan: String)]) throws {
+        guard !decisions.isEmpty else { return }
+        try database.query("""
+            INSERT INTO router.routing_log (order_id, input, plan)
+            SELECT o, i::json, p::json FROM unnest(\(decisions.map(\.orderID))::text[], \(decisions.map(\.input))::text[],
+                                                   \(decisions.map(\.plan))::text[]) AS u(o, i, p)
+            """)
+    }
+}

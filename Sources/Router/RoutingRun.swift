@@ -1,0 +1,146 @@
+import Foundation
+import RouterCore
+import Shared
+
+/// Routes a set of orders in the current transaction: locks the stock they
+/// need, plans each with the pure core, writes reservations, fulfillment
+/// orders and line states set-based, and says what to emit per order.
+struct RoutingRun {
+    enum Mode { case ship, reserve }
+
+    struct Job {
+        let orderID: String
+        let mode: Mode
+    }
+
+    struct Result {
+        var emissions: [String: [Emission]] = [:]
+        var audits: [String: [AuditRecord]] = [:]
+        var touchedSkus = Set<String>()
+        var statuses: [String: String] = [:]
+    }
+
+    let store: RouterOrderStore
+    let ledger: StockLedger
+    let rules: RouterRules
+    let now: Date
+
+    func route(_ jobs: [Job], orders: [String: RouterOrderStore.OrderRow]) throws -> Result {
+        var result = Result()
+        guard !jobs.isEmpty else { return result }
+        let ids = jobs.map(\.orderID)
+        // A back-order routed again gives its inbound claims back first; it claims anew.
+        result.touchedSkus.formUnion(try ledger.free(orders: ids, kinds: ["soft"]))
+        let open = try store.openLines(ids)
+        let skus = Array(Set(open.values.flatMap { $0.map(\.sku) })).sorted()
+        let traits = try store.traits(skus)
+        var position = try ledger.lockPosition(skus: skus)
+        var bookings = try store.bookings(days: rules.appointmentHorizonDays)
+        let existing = try store.fulfillmentOrders(of: ids)
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
+
+        var hard: [StockLedger.Hard] = []
+        var claims: [(orderID: String, claim: RoutingPlan.SoftClaim)] = []
+        var fulfillmentOrders: [RouterOrderStore.NewFulfillmentOrder] = []
+        var lineChanges: [(orderID: String, lineID: String, routed: Int64, waitingFor: String?)] = []
+        var appointments: [(orderID: String, appointment: RoutingPlan.Appointment)] = []
+        var log: [(orderID: String, input: String, plan: String)] = []
+
+        let priority = { (job: Job) -> Int in rules.priorityMethods.firstIndex(of: orders[job.orderID]?.method ?? "") ?? rules.priorityMethods.count }
+        let ordered = jobs.enumerated().sorted { (priority($0.element), $0.offset) < (priority($1.element), $1.offset) }.map(\.element)
+        for job in ordered {
+            guard let order = orders[job.orderID], let lines = open[job.orderID], !lines.isEmpty else { continue }
+            let routingOrder = RoutingOrder(
+                orderID: order.orderID, shippingCountry: order.country, shippingMethod: order.method, shipComplete: order.shipComplete,
+                lines: lines.map { RoutingLine(lineID: $0.lineID, sku: $0.sku, quantity: $0.open, traits: traits[$0.sku] ?? .plain) })
+            let seen = StockPosition(available: position.available.filter { sku, _ in lines.contains { $0.sku == sku } },
+                                     inbound: position.inbound.filter { sku, _ in lines.contains { $0.sku == sku } })
+            let plan = RoutingPlanner.plan(routingOrder, stock: &position, bookings: &bookings, rules: rules, now: now)
+            let input = RoutingLogEntry(order: routingOrder, position: seen, now: now)
+            log.append((order.orderID, String(decoding: try encoder.encode(input), as: UTF8.self),
+                        String(decoding: try encoder.encode(plan), as: UTF8.self)))
+
+            var number = existing[order.orderID]?.count ?? 0
+            func nextID() -> String {
+                number += 1
+                return "\(order.orderID)-F\(number)"
+            }
+            let status = job.mode == .reserve ? "reserved" : "released"
+            var routed: [String: Int64] = [:]
+            var emit: [Emission] = []
+            var summary: [String] = []
+            for shipment in plan.shipments {
+                let fo = RouterOrderStore.NewFulfillmentOrder(
+                    id: nextID(), orderID: order.orderID, warehouseID: shipment.warehouseID, supplierID: nil, carrierService: shipment.carrierService,
+                    shipBy: shipment.shipBy, slaDue: nil, status: status, lines: RouterEvents.lines(shipment.lines, order: order))
+                fulfillmentOrders.append(fo)
+                for line in shipment.lines {
+                    hard.append(.init(orderID: order.orderID, lineID: line.lineID, sku: line.sku, warehouseID: shipment.warehouseID,
+                                      quantity: line.quantity, fulfillmentOrderID: fo.id))
+                    routed[line.lineID, default: 0] += line.quantity
+                    result.touchedSkus.insert(line.sku)
+                }
+                if job.mode == .ship { emit.append(RouterEvents.fulfillmentOrderCreated(fo, order: order, branding: nil)) }
+                summary.append("\(shipment.warehouseID) via \(shipment.carrierService)")
+            }
+            for dropShip in plan.dropShips {
+                let fo = RouterOrderStore.NewFulfillmentOrder(
+                    id: nextID(), orderID: order.orderID, warehouseID: nil, supplierID: dropShip.supplierID, carrierService: nil,
+                    shipBy: nil, slaDue: dropShip.slaDue, status: status, lines: RouterEvents.lines(dropShip.lines, order: order))
+                fulfillmentOrders.append(fo)
+                for line in dropShip.lines { routed[line.lineID, default: 0] += line.quantity }
+                if job.mode == .ship {
+                    emit.append(RouterEvents.fulfillmentOrderCreated(fo, order: order, branding: rules.suppliers[dropShip.supplierID]?.branding))
+                }
+                summary.append("drop-ship by \(dropShip.supplierID)")
+            }
+            for appointment in plan.appointments {
+                appointments.append((order.orderID, appointment))
+                routed[appointment.lineID, default: 0] += lines.first { $0.lineID == appointment.lineID }?.open ?? 0
+                emit += RouterEvents.appointmentScheduled(appointment, orderID: order.orderID)
+                summary.append("\(appointment.sku) with \(appointment.technicianID) on \(appointment.day)")
+            }
+            for claim in plan.softClaims {
+                claims.append((order.orderID, claim))
+                result.touchedSkus.insert(claim.sku)
+            }
+            var waiting: [String: String] = [:]
+            for backorder in plan.backorders { waiting[backorder.lineID] = "stock" }
+            for preorder in plan.preorders { waiting[preorder.lineID] = "preorder" }
+            for problem in plan.problems { waiting[problem.lineID] = "problem" }
+            for line in lines {
+                lineChanges.append((order.orderID, line.lineID, routed[line.lineID] ?? 0, waiting[line.lineID]))
+            }
+
+            let newStatus = !plan.problems.isEmpty ? "held"
+                : job.mode == .reserve ? "reserved"
+                : (!plan.backorders.isEmpty || !plan.preorders.isEmpty) ? "backordered" : "routed"
+            if !plan.backorders.isEmpty || !plan.preorders.isEmpty {
+                if order.status != "backordered" { emit += RouterEvents.backorderCreated(plan, orderID: order.orderID) }
+                summary.append("\(plan.backorders.count + plan.preorders.count) line(s) waiting"
+                               + (plan.backorderETA.map { " (ETA \(EventTime.format($0)))" } ?? ""))
+            }
+            if !plan.problems.isEmpty && order.status != "held" {
+                emit.append(RouterEvents.problem("Order.RoutingOnHold", orderID: order.orderID,
+                                                 reasons: plan.problems.map { ($0.lineID, $0.code, $0.message) }))
+                summary += plan.problems.map(\.message)
+            }
+            result.statuses[order.orderID] = newStatus
+            result.emissions[order.orderID, default: []] += emit
+            result.audits[order.orderID, default: []].append(AuditRecord(
+                subject: order.orderID, action: job.mode == .reserve ? "Order.Reserved" : "Order.Routed", actor: "oms-router",
+                reason: summary.isEmpty ? "nothing to route" : summary.joined(separator: "; "),
+                details: ["status": .string(newStatus), "rulesValidFrom": .string(rules.validFrom)]))
+        }
+        try ledger.reserve(hard)
+        try ledger.claim(claims)
+        try store.insert(fulfillmentOrders)
+        try store.updateLines(lineChanges)
+        try store.insertAppointments(appointments)
+        try store.setStatus(result.statuses.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 })
+        try store.log(log)
+        return result
+    }
+}
