@@ -227,7 +227,7 @@ struct RouterOrderStore {
         var bookings: TechnicianBookings = [:]
         for row in try database.query("""
             SELECT technician_id, to_char(day, 'YYYY-MM-DD') AS day, count(*) AS n FROM router.appointments
-            WHERE day >= current_date - 1 AND day <= current_date + \(days + 2) GROUP BY 1, 2
+            WHERE day >= current_date - 1 AND day <= current_date + \(days + 2)::int GROUP BY 1, 2
             """) {
             bookings[try row.decode("technician_id"), default: [:]][try row.decode("day")] = try row.decode("n")
         }
