@@ -47,14 +47,17 @@ struct RouterHandler: StageHandler {
             case .stock(let report): stockReports.append(report)
             case .inbound(let report): inboundReports.append(report)
             case .order(let announcement):
-                let reservable = announcement.held && Set(announcement.holdReasons).isSubset(of: rules.reserveHeldFor)
-                announcements.append((announcement, announcement.held && !reservable ? "waiting" : "waiting", message.correlationID))
+                announcements.append((announcement, "waiting", message.correlationID))
                 orderIDs.insert(announcement.orderID)
             case .released(let id), .ended(let id, _, _), .cancellationRequested(let id, _, _), .confirmed(_, let id): orderIDs.insert(id)
             case .ignored: break
             }
         }
         try store.upsertProducts(products)
+        var skus = Set(stockReports.flatMap { $0.items.map(\.sku) })
+        skus.formUnion(announcements.flatMap { $0.announcement.lines.map(\.sku) })
+        skus.formUnion(try store.skus(of: Array(orderIDs.subtracting(announcements.map(\.announcement.orderID)))))
+        try ledger.lockRows(skus: skus)
         let stock = try ledger.applyStock(stockReports)
         touched.formUnion(stock.changed)
         touched.formUnion(try ledger.applyInbound(inboundReports))

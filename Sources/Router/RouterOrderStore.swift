@@ -116,6 +116,13 @@ struct RouterOrderStore {
         return rows
     }
 
+    /// Every SKU on these orders' lines.
+    func skus(of orderIDs: [String]) throws -> Set<String> {
+        guard !orderIDs.isEmpty else { return [] }
+        return Set(try database.query("SELECT DISTINCT sku FROM router.order_lines WHERE order_id = ANY(\(orderIDs)::text[])")
+            .map { try $0.decode("sku", as: String.self) })
+    }
+
     func openLines(_ orderIDs: [String]) throws -> [String: [OpenLine]] {
         guard !orderIDs.isEmpty else { return [:] }
         var lines: [String: [OpenLine]] = [:]

@@ -18,6 +18,16 @@ struct StockLedger {
         let fulfillmentOrderID: String
     }
 
+    /// Locks the stock rows of these SKUs in one global order (SKU, warehouse), before
+    /// anything else in the transaction touches them: two Router copies then queue
+    /// for shared SKUs instead of deadlocking.
+    func lockRows(skus: Set<String>) throws {
+        guard !skus.isEmpty else { return }
+        try database.query("""
+            SELECT 1 FROM router.stock WHERE sku = ANY(\(skus.sorted())::text[]) ORDER BY sku, warehouse_id FOR UPDATE
+            """)
+    }
+
     /// Applies WMS reports; per SKU and warehouse only a higher sequence counts.
     /// Returns the SKUs whose on-hand quantity went up (back-orders may now ship) and all changed SKUs.
     func applyStock(_ reports: [StockReport]) throws -> (increased: Set<String>, changed: Set<String>) {
