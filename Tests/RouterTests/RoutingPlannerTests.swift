@@ -173,3 +173,25 @@ struct RouterRulesFileTests {
         #expect(error?.location != nil)
     }
 }
+
+@Suite("Rule dry-run comparison")
+struct PlanComparisonTests {
+    @Test("only the aspects that differ are listed, before and after")
+    func differences() {
+        var stock = StockPosition(available: ["TENT-2P": ["A": 1, "B": 1]])
+        var bookings: TechnicianBookings = [:]
+        let order = RoutingOrder(orderID: "BB-1", shippingCountry: "DE", shippingMethod: "standard", shipComplete: false,
+                                 lines: [RoutingLine(lineID: "1", sku: "TENT-2P", quantity: 1)])
+        let now = berlin("2026-12-01 10:00")
+        let before = RoutingPlanner.plan(order, stock: &stock, bookings: &bookings, rules: shippedRouterRules, now: now)
+        let text = try! String(contentsOfFile: repositoryConfig + "/router.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"DE\": [\"A\", \"B\"]", with: "\"DE\": [\"B\", \"A\"]")
+        let preferB = try! RouterRules.parse(Array(text.utf8), path: "router.json")
+        var again = StockPosition(available: ["TENT-2P": ["A": 1, "B": 1]])
+        let after = RoutingPlanner.plan(order, stock: &again, bookings: &bookings, rules: preferB, now: now)
+        let differences = PlanComparison.differences(before, after, timeZone: preferB.timeZone)
+        #expect(differences.map(\.aspect) == ["warehouses"])   // same carrier, same ship-by day
+        #expect(differences.first == PlanComparison.Difference(aspect: "warehouses", before: "A", after: "B"))
+        #expect(PlanComparison.differences(before, before, timeZone: preferB.timeZone).isEmpty)
+    }
+}
