@@ -5,7 +5,7 @@ BIN_DEBUG := $(CURDIR)/.build/debug
 BIN_RELEASE := $(CURDIR)/.build/release
 APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 curl ca-certificates
 
-.PHONY: help deps build build-release dev-up dev-down demo test bench clean
+.PHONY: help deps build build-release dev-up dev-down demo test bench bench-router clean
 
 help:
 	@echo "make demo      run the pipeline on the embedded default (local PostgreSQL + dev broker) and show results"
@@ -13,6 +13,7 @@ help:
 	@echo "make dev-up    start PostgreSQL + dev broker in .oms/ and write .oms/dev.env"
 	@echo "make dev-down  stop what dev-up started"
 	@echo "make bench     build release and measure Capture throughput (oms-bench)"
+	@echo "make bench-router  build release and measure Router allocation throughput and latency"
 
 # Installs the system packages the build and the tests need (Debian/Ubuntu).
 deps:
@@ -53,6 +54,13 @@ bench: build-release
 	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
 	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
 	  $(BIN_RELEASE)/oms-bench capture --orders $${BENCH_ORDERS:-100000} $${BENCH_ARGS:---workers 2}; status=$$?; \
+	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
+
+# Allocation through the Router (reservation, routing, fulfillment orders).
+bench-router: build-release
+	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
+	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
+	  $(BIN_RELEASE)/oms-bench router --orders $${BENCH_ORDERS:-100000} $${BENCH_ARGS:---workers 2}; status=$$?; \
 	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
 
 clean: dev-down

@@ -29,137 +29,32 @@ struct CaptureThroughput: ParsableCommand {
     }
 
     func run() throws {
-        let kafka = try BenchEnvironment.kafka
-        let databaseURL = try BenchEnvironment.value("OMS_DATABASE_URL")
-        let logger = BenchEnvironment.logger
-        let database = try PostgresConnection(url: databaseURL, applicationName: "oms-bench", logger: logger)
-        let runID = String(UUID().uuidString.prefix(8)).lowercased()
-
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMS_LOG_LEVEL"] = "warning"
-        environment["OMS_BATCH_SIZE"] = String(batchSize)
-        environment["OMS_HTTP_PORT"] = nil
-        var workerProcesses: [Process] = []
-        for index in 0..<workers {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: BenchEnvironment.binDirectory + "/oms-capture")
-            process.environment = environment
-            let log = FileManager.default.temporaryDirectory.appendingPathComponent("oms-bench-capture-\(index).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: log)
-            try process.run()
-            workerProcesses.append(process)
-        }
-        defer {
-            for process in workerProcesses where process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
-        }
-
-        if mix == "realistic" {
-            // The CRM replica first: B2B orders of unknown customers would be held for credit.
-            let customers = stride(from: 0, to: min(orders, 20_000), by: 5).map {
-                BergUndBeutelOrders.message(BergUndBeutelOrders.businessCustomer(id: Self.businessCustomerID(index: $0)))
-            }
-            BenchEnvironment.progress("publishing \(customers.count) business customers to crm.customers…")
-            try KafkaProducer(configuration: kafka, logger: logger).publish(customers)
-            let settle = Date().addingTimeInterval(120)
-            while try database.query("SELECT count(*) AS n FROM capture.customers WHERE customer_id LIKE 'BC-%'").first!
-                .decode("n", as: Int.self) < customers.count && Date() < settle {
-                Thread.sleep(forTimeInterval: 0.5)
-            }
-        }
-        let reader = try KafkaConsumer(configuration: kafka, groupID: "oms-bench-\(runID)", topics: [Topic.omsOrders], logger: logger)
-        // Let the group settle before the clock starts.
-        let settle = Date().addingTimeInterval(20)
-        while reader.assignment.isEmpty && Date() < settle { _ = reader.poll(maxMessages: 100, timeoutMillis: 100) }
-        Thread.sleep(forTimeInterval: 2)
-        _ = reader.poll(maxMessages: 100_000, timeoutMillis: 100)
-
-        let commitsBefore = try Self.commits(database)
-        let publishTimes = Mutex([Double](repeating: 0, count: orders))
-        let clock = ContinuousClock()
-        let start = clock.now
-        BenchEnvironment.progress("publishing \(orders) orders (run \(runID))…")
         let realistic = mix == "realistic"
-        let publisher = Thread { [orders, rate, kafka] in
-            do {
-                let producer = try KafkaProducer(configuration: kafka, logger: logger)
-                let chunk = 2_000
-                var index = 0
-                while index < orders {
-                    let end = min(orders, index + chunk)
-                    var messages: [OutgoingMessage] = []
-                    messages.reserveCapacity(end - index)
-                    let now = Date()
-                    let offset = (clock.now - start).seconds
-                    publishTimes.withLock { times in for i in index..<end { times[i] = offset } }
-                    for i in index..<end {
-                        var event = BergUndBeutelOrders.orderCreated(index: i, orderID: "BENCH-\(runID)-\(i)",
-                                                                     eventID: "bench-\(runID)-\(i)", placedAt: now)
-                        if realistic { event = Self.realistic(event, index: i) }
-                        messages.append(BergUndBeutelOrders.message(event))
-                    }
-                    try producer.publish(messages)
-                    index = end
-                    if rate > 0 {
-                        let due = Double(index) / Double(rate)
-                        let wait = due - (clock.now - start).seconds
-                        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-                    }
+        try StageBenchmark(
+            name: "capture", executable: "oms-capture", label: "\(mix) mix", outputTopic: Topic.omsOrders, decisions: Self.decisions,
+            latencyLabel: "event published → Order.Accepted/OnHold/Rejected consumed", statusTable: "capture.orders",
+            orders: orders, rate: rate, workers: workers, batchSize: batchSize, timeout: timeout,
+            prepare: { kafka, database in
+                guard realistic else { return }
+                // The CRM replica first: B2B orders of unknown customers would be held for credit.
+                let customers = stride(from: 0, to: min(orders, 20_000), by: 5).map {
+                    BergUndBeutelOrders.message(BergUndBeutelOrders.businessCustomer(id: Self.businessCustomerID(index: $0)))
                 }
-            } catch {
-                BenchEnvironment.progress("publisher failed: \(error)")
+                BenchEnvironment.progress("publishing \(customers.count) business customers to crm.customers…")
+                try KafkaProducer(configuration: kafka, logger: BenchEnvironment.logger).publish(customers)
+                let settle = Date().addingTimeInterval(120)
+                while try database.query("SELECT count(*) AS n FROM capture.customers WHERE customer_id LIKE 'BC-%'").first!
+                    .decode("n", as: Int.self) < customers.count && Date() < settle {
+                    Thread.sleep(forTimeInterval: 0.5)
+                }
+            },
+            makeMessage: { index, runID, now in
+                var event = BergUndBeutelOrders.orderCreated(index: index, orderID: "BENCH-\(runID)-\(index)", eventID: "bench-\(runID)-\(index)",
+                                                             placedAt: now)
+                if realistic { event = Self.realistic(event, index: index) }
+                return BergUndBeutelOrders.message(event)
             }
-        }
-        publisher.start()
-
-        var latencies: [Double] = []
-        latencies.reserveCapacity(orders)
-        var seen = Set<String>()
-        var lastProgress = clock.now
-        let deadline = clock.now + .seconds(timeout)
-        var lastAccepted = start
-        while seen.count < orders && clock.now < deadline {
-            for message in reader.poll(maxMessages: 5_000, timeoutMillis: 100) {
-                // Only the two fields needed, to keep the measuring side light.
-                guard let event = try? JSONParser.parse(message.value),
-                      let type = event["type"]?.stringValue, Self.decisions.contains(type),
-                      let cause = event["causationid"]?.stringValue,
-                      cause.hasPrefix("bench-\(runID)-"), let index = Int(cause.dropFirst("bench-\(runID)-".count)),
-                      seen.insert(cause).inserted else { continue }
-                let now = clock.now
-                lastAccepted = now
-                let sentAt = publishTimes.withLock { $0[index] }
-                latencies.append((now - start).seconds - sentAt)
-            }
-            if clock.now - lastProgress > .seconds(2) {
-                lastProgress = clock.now
-                BenchEnvironment.progress("  \(seen.count)/\(orders) accepted after \(String(format: "%.1f", (clock.now - start).seconds)) s")
-            }
-        }
-        guard seen.count == orders else {
-            throw ValidationError("only \(seen.count) of \(orders) orders were accepted within \(timeout) s")
-        }
-        let elapsed = (lastAccepted - start).seconds
-        let commits = try Self.commits(database) - commitsBefore
-        latencies.sort()
-        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
-        let synchronousCommit = try database.query("SHOW synchronous_commit").first!.decode("synchronous_commit", as: String.self)
-        let fsync = try database.query("SHOW fsync").first!.decode("fsync", as: String.self)
-        print("oms-bench capture: \(orders) orders (\(mix) mix), \(workers) worker(s), batch size \(batchSize), fsync=\(fsync), synchronous_commit=\(synchronousCommit)")
-        let outcomes = try database.query("""
-            SELECT status, count(*) AS n FROM capture.orders WHERE order_id LIKE \("BENCH-\(runID)-%") GROUP BY status ORDER BY status
-            """).map { "\(try $0.decode("status", as: String.self)) \(try $0.decode("n", as: Int.self))" }
-        print("  outcomes        \(outcomes.joined(separator: ", "))")
-        print(String(format: "  throughput      %.0f orders/s (%.2f s from first publish to the last decision event)", Double(orders) / elapsed, elapsed))
-        print(String(format: "  latency (ms)    p50 %.1f  p95 %.1f  p99 %.1f  max %.1f   (event published → Order.Accepted/OnHold/Rejected consumed)",
-                     percentile(0.50), percentile(0.95), percentile(0.99), latencies.last! * 1000))
-        print(String(format: "  db commits      %d (%.4f per order)", commits, Double(commits) / Double(orders)))
-        if rate == 0 {
-            print("  note: all orders were published at once, so latency includes time spent queued behind earlier orders")
-        }
+        ).run()
     }
 
     /// Shapes order `index` of the realistic mix: every 5th a B2B order on
@@ -187,13 +82,4 @@ struct CaptureThroughput: ParsableCommand {
     /// Every first decision Capture can take on an order counts as "through Capture".
     static let decisions: Set<String> = ["Order.Accepted", "Order.OnHold", "Order.Rejected"]
 
-    static func commits(_ database: PostgresConnection) throws -> Int64 {
-        try database.query("SELECT pg_stat_clear_snapshot()")
-        return try database.query("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
-            .first!.decode("xact_commit")
-    }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -61,6 +61,28 @@ public enum BergUndBeutelOrders {
                           subject: id, time: EventTime.format(placedAt), data: data)
     }
 
+    /// The `index`-th order as Capture announces it on `oms.orders` (`Order.Accepted`),
+    /// for exercising the Router on its own.
+    public static func orderAccepted(index: Int, orderID: String, eventID: String, placedAt: Date = Date()) -> CloudEvent {
+        let created = orderCreated(index: index, orderID: orderID, eventID: eventID, placedAt: placedAt).data
+        let data: JSONValue = [
+            "orderId": .string(orderID), "customerId": created["customer"]?["id"] ?? "C-0", "customerType": "b2c", "currency": "EUR",
+            "total": created["payment"]?["amount"] ?? 0, "shipComplete": false, "shippingMethod": "standard",
+            "shippingCountry": created["shippingAddress"]?["country"] ?? "DE", "acceptedAt": .string(EventTime.format(placedAt)),
+            "lines": created["lines"] ?? [], "gift": created["gift"] ?? .null,
+        ]
+        return CloudEvent(id: eventID, source: "oms/capture", type: "Order.Accepted", subject: orderID, time: EventTime.format(placedAt), data: data)
+    }
+
+    /// The WMS's report of `onHand` units of every catalog SKU in `warehouse`.
+    public static func stockChanged(warehouse: String, sequence: Int64, onHand: Int64) -> OutgoingMessage {
+        let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "wms/berg-und-beutel", type: "Stock.Changed", subject: warehouse,
+                               time: EventTime.format(Date()),
+                               data: ["warehouseId": .string(warehouse), "sequence": .integer(sequence),
+                                      "items": .array(catalog.map { ["sku": .string($0.sku), "onHand": .integer(onHand)] })])
+        return OutgoingMessage(topic: Topic.inventoryStock, key: warehouse, value: event.serialized(), headers: [("content-type", CloudEvent.contentType)])
+    }
+
     /// The CRM record of a business customer: 30 days net, a credit limit in EUR,
     /// buyer "<id>-EK" who may order up to `approvalLimit` alone, above that "<id>-CHEF" approves.
     public static func businessCustomer(id: String, creditLimit: Int64 = 5_000_000, approvalLimit: Int64 = 100_000,

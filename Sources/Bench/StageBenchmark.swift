@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Shared
+import Synchronization
+
+/// Runs worker copies of one stage, publishes N orders to it and measures from
+/// the first publish to the last decision event consumed (throughput), and per
+/// order from its publish to its first decision event (latency).
+struct StageBenchmark {
+    let name: String
+    let executable: String
+    let label: String
+    let outputTopic: String
+    let decisions: Set<String>
+    let latencyLabel: String
+    /// `capture.orders` or `router.orders`: where the outcomes are counted.
+    let statusTable: String
+    let orders: Int
+    let rate: Int
+    let workers: Int
+    let batchSize: Int
+    let timeout: Int
+    /// Master data the stage needs before the clock starts.
+    let prepare: (KafkaConfiguration, PostgresConnection) throws -> Void
+    /// Order `index` of run `runID`; its event id must be "bench-<runID>-<index>".
+    let makeMessage: @Sendable (Int, String, Date) -> OutgoingMessage
+
+    func run() throws {
+        let kafka = try BenchEnvironment.kafka
+        let databaseURL = try BenchEnvironment.value("OMS_DATABASE_URL")
+        let logger = BenchEnvironment.logger
+        let database = try PostgresConnection(url: databaseURL, applicationName: "oms-bench", logger: logger)
+        let runID = String(UUID().uuidString.prefix(8)).lowercased()
+
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMS_LOG_LEVEL"] = "warning"
+        environment["OMS_BATCH_SIZE"] = String(batchSize)
+        environment["OMS_HTTP_PORT"] = nil
+        var workerProcesses: [Process] = []
+        for index in 0..<workers {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: BenchEnvironment.binDirectory + "/" + executable)
+            process.environment = environment
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("oms-bench-\(executable)-\(index).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+            try process.run()
+            workerProcesses.append(process)
+        }
+        defer {
+            for process in workerProcesses where process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
+
+        try prepare(kafka, database)
+        let reader = try KafkaConsumer(configuration: kafka, groupID: "oms-bench-\(runID)", topics: [outputTopic], logger: logger)
+        // Let the group settle before the clock starts.
+        let settle = Date().addingTimeInterval(20)
+        while reader.assignment.isEmpty && Date() < settle { _ = reader.poll(maxMessages: 100, timeoutMillis: 100) }
+        Thread.sleep(forTimeInterval: 2)
+        _ = reader.poll(maxMessages: 100_000, timeoutMillis: 100)
+
+        let commitsBefore = try Self.commits(database)
+        let publishTimes = Mutex([Double](repeating: 0, count: orders))
+        let clock = ContinuousClock()
+        let start = clock.now
+        BenchEnvironment.progress("publishing \(orders) orders (run \(runID))…")
+        let publisher = Thread { [orders, rate, kafka, makeMessage] in
+            do {
+                let producer = try KafkaProducer(configuration: kafka, logger: logger)
+                let chunk = 2_000
+                var index = 0
+                while index < orders {
+                    let end = min(orders, index + chunk)
+                    var messages: [OutgoingMessage] = []
+                    messages.reserveCapacity(end - index)
+                    let now = Date()
+                    let offset = (clock.now - start).seconds
+                    publishTimes.withLock { times in for i in index..<end { times[i] = offset } }
+                    for i in index..<end {
+                        messages.append(makeMessage(i, runID, now))
+                    }
+                    try producer.publish(messages)
+                    index = end
+                    if rate > 0 {
+                        let due = Double(index) / Double(rate)
+                        let wait = due - (clock.now - start).seconds
+                        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+                    }
+                }
+            } catch {
+                BenchEnvironment.progress("publisher failed: \(error)")
+            }
+        }
+        publisher.start()
+
+        var latencies: [Double] = []
+        latencies.reserveCapacity(orders)
+        var seen = Set<String>()
+        var lastProgress = clock.now
+        let deadline = clock.now + .seconds(timeout)
+        var lastAccepted = start
+        while seen.count < orders && clock.now < deadline {
+            for message in reader.poll(maxMessages: 5_000, timeoutMillis: 100) {
+                // Only the two fields needed, to keep the measuring side light.
+                guard let event = try? JSONParser.parse(message.value),
+                      let type = event["type"]?.stringValue, decisions.contains(type),
+                      let cause = event["causationid"]?.stringValue,
+                      cause.hasPrefix("bench-\(runID)-"), let index = Int(cause.dropFirst("bench-\(runID)-".count)),
+                      seen.insert(cause).inserted else { continue }
+                let now = clock.now
+                lastAccepted = now
+                let sentAt = publishTimes.withLock { $0[index] }
+                latencies.append((now - start).seconds - sentAt)
+            }
+            if clock.now - lastProgress > .seconds(2) {
+                lastProgress = clock.now
+                BenchEnvironment.progress("  \(seen.count)/\(orders) accepted after \(String(format: "%.1f", (clock.now - start).seconds)) s")
+            }
+        }
+        guard seen.count == orders else {
+            throw ValidationError("only \(seen.count) of \(orders) orders were accepted within \(timeout) s")
+        }
+        let elapsed = (lastAccepted - start).seconds
+        let commits = try Self.commits(database) - commitsBefore
+        latencies.sort()
+        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
+        let synchronousCommit = try database.query("SHOW synchronous_commit").first!.decode("synchronous_commit", as: String.self)
+        let fsync = try database.query("SHOW fsync").first!.decode("fsync", as: String.self)
+        print("oms-bench \(name): \(orders) orders (\(label)), \(workers) worker(s), batch size \(batchSize), fsync=\(fsync), synchronous_commit=\(synchronousCommit)")
+        let outcomes = try database.query("""
+            SELECT status, count(*) AS n FROM \(unescaped: statusTable) WHERE order_id LIKE \("BENCH-\(runID)-%") GROUP BY status ORDER BY status
+            """).map { "\(try $0.decode("status", as: String.self)) \(try $0.decode("n", as: Int.self))" }
+        print("  outcomes        \(outcomes.joined(separator: ", "))")
+        print(String(format: "  throughput      %.0f orders/s (%.2f s from first publish to the last decision event)", Double(orders) / elapsed, elapsed))
+        print(String(format: "  latency (ms)    p50 %.1f  p95 %.1f  p99 %.1f  max %.1f   (\(latencyLabel))",
+                     percentile(0.50), percentile(0.95), percentile(0.99), latencies.last! * 1000))
+        print(String(format: "  db commits      %d (%.4f per order)", commits, Double(commits) / Double(orders)))
+        if rate == 0 {
+            print("  note: all orders were published at once, so latency includes time spent queued behind earlier orders")
+        }
+    }
+
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension StageBenchmark {
+    static func commits(_ database: PostgresConnection) throws -> Int64 {
+        try database.query("SELECT pg_stat_clear_snapshot()")
+        return try database.query("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+            .first!.decode("xact_commit")
+    }
+}
