@@ -41,8 +41,7 @@ struct Rules: ParsableCommand {
                     FROM router.routing_log ORDER BY id DESC LIMIT \(last)
                     """)
             }
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
+            let decoder = RoutingJSON.decoder
             var changes: [(orderID: String, difference: PlanComparison.Difference)] = []
             var replayed = 0
             for row in rows.reversed() {

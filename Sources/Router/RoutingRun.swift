@@ -37,9 +37,10 @@ struct RoutingRun {
         var position = try ledger.lockPosition(skus: skus)
         var bookings = try store.bookings(days: rules.appointmentHorizonDays)
         let existing = try store.fulfillmentOrders(of: ids)
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = .sortedKeys
+        // Ship-by depends only on the warehouse and the time: once per transaction, not per shipment.
+        let shipBy = Dictionary(uniqueKeysWithValues: rules.warehouses.compactMap { warehouse in
+            ShipCalendar.shipBy(from: warehouse, at: now, timeZone: rules.timeZone).map { (warehouse.id, $0) }
+        })
 
         var hard: [StockLedger.Hard] = []
         var claims: [(orderID: String, claim: RoutingPlan.SoftClaim)] = []
@@ -57,10 +58,9 @@ struct RoutingRun {
                 lines: lines.map { RoutingLine(lineID: $0.lineID, sku: $0.sku, quantity: $0.open, traits: traits[$0.sku] ?? .plain) })
             let seen = StockPosition(available: position.available.filter { sku, _ in lines.contains { $0.sku == sku } },
                                      inbound: position.inbound.filter { sku, _ in lines.contains { $0.sku == sku } })
-            let plan = RoutingPlanner.plan(routingOrder, stock: &position, bookings: &bookings, rules: rules, now: now)
-            let input = RoutingLogEntry(order: routingOrder, position: seen, now: now)
-            log.append((order.orderID, String(decoding: try encoder.encode(input), as: UTF8.self),
-                        String(decoding: try encoder.encode(plan), as: UTF8.self)))
+            let plan = RoutingPlanner.plan(routingOrder, stock: &position, bookings: &bookings, rules: rules, now: now, shipBy: shipBy)
+            log.append((order.orderID, RoutingLogEntry(order: routingOrder, position: seen, now: now).json.serializedString,
+                        plan.json.serializedString))
 
             var number = existing[order.orderID]?.count ?? 0
             func nextID() -> String {

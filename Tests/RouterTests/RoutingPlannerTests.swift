@@ -195,3 +195,28 @@ struct PlanComparisonTests {
         #expect(PlanComparison.differences(before, before, timeZone: preferB.timeZone).isEmpty)
     }
 }
+
+@Suite("Routing log")
+struct RoutingLogTests {
+    @Test("the hand-written log JSON reads back through Codable unchanged (to the second)")
+    func roundTrip() throws {
+        let now = Date(timeIntervalSince1970: 1_796_000_000)
+        var stock = StockPosition(available: ["TENT-2P": ["A": 1]],
+                                  inbound: ["TENT-2P": [InboundLot(inboundID: "IN-1", warehouseID: "A", eta: now.addingTimeInterval(86_400), unclaimed: 4)]])
+        let seen = stock
+        var bookings: TechnicianBookings = [:]
+        let order = RoutingOrder(orderID: "BB-1", shippingCountry: "DE", shippingMethod: "standard", shipComplete: false, lines: [
+            RoutingLine(lineID: "1", sku: "TENT-2P", quantity: 3),
+            RoutingLine(lineID: "2", sku: "KAYAK", quantity: 1, traits: ProductTraits(dropShipSupplier: "OUTDOOR-DIRECT")),
+            RoutingLine(lineID: "3", sku: "LAMP-NEW", quantity: 1, traits: ProductTraits(preorderReleaseDate: now.addingTimeInterval(3600))),
+            RoutingLine(lineID: "4", sku: "ASSEMBLY", quantity: 1, traits: ProductTraits(serviceSkill: "tent-assembly")),
+        ])
+        let plan = RoutingPlanner.plan(order, stock: &stock, bookings: &bookings, rules: shippedRouterRules, now: now)
+        #expect(!plan.shipments.isEmpty && !plan.backorders.isEmpty && !plan.softClaims.isEmpty && !plan.dropShips.isEmpty && !plan.preorders.isEmpty)
+        let entry = RoutingLogEntry(order: order, position: seen, now: now)
+        let decodedEntry = try RoutingJSON.decoder.decode(RoutingLogEntry.self, from: Data(entry.json.serializedString.utf8))
+        let decodedPlan = try RoutingJSON.decoder.decode(RoutingPlan.self, from: Data(plan.json.serializedString.utf8))
+        #expect(decodedEntry.order == order && decodedEntry.position == seen && decodedEntry.now == now)
+        #expect(decodedPlan == plan)
+    }
+}

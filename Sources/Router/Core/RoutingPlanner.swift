@@ -12,8 +12,9 @@ import Foundation
 ///    else the warehouse covering most units next, up to `maxSplits` splits;
 /// 4. what is left is back-ordered, with the ETA of inbound stock it claims.
 public enum RoutingPlanner {
+    /// `shipBy`: the ship-by moment per warehouse at `now`, when the caller computed it already.
     public static func plan(_ order: RoutingOrder, stock: inout StockPosition, bookings: inout TechnicianBookings,
-                            rules: RouterRules, now: Date) -> RoutingPlan {
+                            rules: RouterRules, now: Date, shipBy: [String: Date]? = nil) -> RoutingPlan {
         var plan = RoutingPlan()
         var physical: [RoutingLine] = []
         var dropShip: [String: [RoutingPlan.PlannedLine]] = [:]
@@ -38,7 +39,7 @@ public enum RoutingPlanner {
             let hours = rules.suppliers[supplier]!.slaHours
             plan.dropShips.append(.init(supplierID: supplier, lines: lines, slaDue: now.addingTimeInterval(Double(hours) * 3600)))
         }
-        routePhysical(physical, order: order, stock: &stock, rules: rules, now: now, into: &plan)
+        routePhysical(physical, order: order, stock: &stock, rules: rules, now: now, shipBy: shipBy, into: &plan)
         scheduleServices(services, order: order, bookings: &bookings, rules: rules, now: now, into: &plan)
         return plan
     }
@@ -78,7 +79,7 @@ public enum RoutingPlanner {
     // MARK: - Physical lines
 
     static func routePhysical(_ lines: [RoutingLine], order: RoutingOrder, stock: inout StockPosition, rules: RouterRules, now: Date,
-                              into plan: inout RoutingPlan) {
+                              shipBy: [String: Date]?, into plan: inout RoutingPlan) {
         let preference = rules.preference(for: order.shippingCountry)
         var eligible: [String: [RouterRules.Warehouse]] = [:]
         var routable: [RoutingLine] = []
@@ -106,7 +107,7 @@ public enum RoutingPlanner {
                 && service(for: routable, at: warehouse, method: order.shippingMethod, rules: rules) != nil
         }
         if let single = preference.first(where: canServeAll) {
-            ship(routable.map { ($0, $0.quantity) }, from: single, order: order, stock: &stock, rules: rules, now: now, into: &plan)
+            ship(routable.map { ($0, $0.quantity) }, from: single, order: order, stock: &stock, rules: rules, now: now, shipBy: shipBy, into: &plan)
             return
         }
         if order.shipComplete {
@@ -134,7 +135,7 @@ public enum RoutingPlanner {
             }
             guard let chosen = best else { break }
             used.insert(chosen.warehouse.id)
-            ship(chosen.take, from: chosen.warehouse, order: order, stock: &stock, rules: rules, now: now, into: &plan)
+            ship(chosen.take, from: chosen.warehouse, order: order, stock: &stock, rules: rules, now: now, shipBy: shipBy, into: &plan)
             for (line, quantity) in chosen.take { remaining[line.lineID]! -= quantity }
         }
         let rest = routable.compactMap { line in remaining[line.lineID]! > 0 ? (line, remaining[line.lineID]!) : nil }
@@ -143,7 +144,7 @@ public enum RoutingPlanner {
 
     /// One shipment per carrier service the lines need together (normally one).
     static func ship(_ take: [(RoutingLine, Int64)], from warehouse: RouterRules.Warehouse, order: RoutingOrder, stock: inout StockPosition,
-                     rules: RouterRules, now: Date, into plan: inout RoutingPlan) {
+                     rules: RouterRules, now: Date, shipBy table: [String: Date]?, into plan: inout RoutingPlan) {
         let lines = take.map(\.0)
         var groups: [(RouterRules.CarrierService, [(RoutingLine, Int64)])] = []
         if let together = service(for: lines, at: warehouse, method: order.shippingMethod, rules: rules) {
@@ -155,7 +156,7 @@ public enum RoutingPlanner {
                 if let index = groups.firstIndex(where: { $0.0.id == service.id }) { groups[index].1.append(entry) } else { groups.append((service, [entry])) }
             }
         }
-        let shipBy = ShipCalendar.shipBy(from: warehouse, at: now, timeZone: rules.timeZone) ?? now
+        let shipBy = table?[warehouse.id] ?? ShipCalendar.shipBy(from: warehouse, at: now, timeZone: rules.timeZone) ?? now
         for (service, entries) in groups {
             for (line, quantity) in entries { stock.take(quantity, of: line.sku, in: warehouse.id) }
             plan.shipments.append(.init(warehouseID: warehouse.id, carrierService: service.id,
