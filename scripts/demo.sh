@@ -19,17 +19,20 @@ OMS_HTTP_PORT=${DEMO_CAPTURE_PORT:-9401} "$BIN/oms-capture" >"$OMS_DIR/demo-capt
 capture_pid=$!
 OMS_HTTP_PORT=${DEMO_ALERTING_PORT:-9402} "$BIN/oms-alerting" >"$OMS_DIR/demo-alerting.log" 2>&1 &
 alerting_pid=$!
-trap 'kill $capture_pid $alerting_pid 2>/dev/null || true' EXIT
+OMS_HTTP_PORT=${DEMO_ROUTER_PORT:-9403} "$BIN/oms-router" >"$OMS_DIR/demo-router.log" 2>&1 &
+router_pid=$!
+trap 'kill $capture_pid $alerting_pid $router_pid 2>/dev/null || true' EXIT
 
 "$BIN/oms-bench" publish-demo --orders "$ORDERS" --start "$before_orders"
 
-expected_orders=$((before_orders + ORDERS + 5))
+expected_orders=$((before_orders + ORDERS + 6))
 expected_dead=$((before_dead + 3))
 for _ in $(seq 1 120); do
     orders=$(psql_q "SELECT count(*) FROM capture.orders")
     dead=$(psql_q "SELECT count(*) FROM alerting.dead_letters")
     released=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Released'")
-    if [ "$orders" -ge "$expected_orders" ] && [ "$dead" -ge "$expected_dead" ] && [ "$released" -ge 1 ]; then break; fi
+    unrouted=$(psql_q "SELECT count(*) FROM capture.orders c WHERE c.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM router.orders r WHERE r.order_id = c.order_id AND r.status <> 'waiting')")
+    if [ "$orders" -ge "$expected_orders" ] && [ "$dead" -ge "$expected_dead" ] && [ "$released" -ge 1 ] && [ "$unrouted" -eq 0 ]; then break; fi
     sleep 0.5
 done
 metrics=$(curl -s "localhost:${DEMO_CAPTURE_PORT:-9401}/metrics" || true)
@@ -38,13 +41,18 @@ by_status=$(psql_q "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) 
 held=$(psql_q "SELECT coalesce(string_agg(order_id || ' (' || array_to_string(hold_reasons, ',') || ')', ', '), 'none') FROM capture.orders WHERE status = 'on_hold'")
 rejected=$(psql_q "SELECT coalesce(string_agg(o.order_id || ': ' || c.message, '; '), 'none') FROM capture.orders o JOIN capture.order_checks c USING (order_id) WHERE o.status = 'rejected' AND c.effect = 'reject'")
 events=$(psql_q "SELECT string_agg(t || ' ' || n, ', ' ORDER BY t) FROM (SELECT headers->>'ce_type' t, count(*) n FROM capture.outbox WHERE topic = 'oms.orders' GROUP BY 1) e")
-notifications=$(psql_q "SELECT coalesce(string_agg(t || ' ' || n, ', ' ORDER BY t), 'none') FROM (SELECT headers->>'ce_type' t, count(*) n FROM capture.outbox WHERE topic = 'oms.notifications' GROUP BY 1) e")
+notifications=$(psql_q "SELECT coalesce(string_agg(t || ' ' || n, ', ' ORDER BY t), 'none') FROM (SELECT headers->>'ce_type' t, count(*) n FROM (SELECT headers, topic FROM capture.outbox UNION ALL SELECT headers, topic FROM router.outbox) o WHERE topic = 'oms.notifications' GROUP BY 1) e")
+router_events=$(psql_q "SELECT coalesce(string_agg(t || ' ' || n, ', ' ORDER BY t), 'none') FROM (SELECT headers->>'ce_type' t, count(*) n FROM router.outbox GROUP BY 1) e")
+routed=$(psql_q "SELECT coalesce(string_agg(status || ' ' || n, ', ' ORDER BY status), 'none') FROM (SELECT status, count(*) n FROM router.orders GROUP BY status) s")
+fulfillment=$(psql_q "SELECT coalesce(string_agg(w || ' ' || n, ', ' ORDER BY w), 'none') FROM (SELECT coalesce(warehouse_id, 'supplier ' || supplier_id) w, count(*) n FROM router.fulfillment_orders WHERE status <> 'cancelled' GROUP BY 1) f")
+club=$(psql_q "SELECT coalesce(max(order_id), '') FROM router.orders WHERE order_id LIKE 'BB-CLUB-%'")
+stock=$(psql_q "SELECT string_agg(sku || '@' || warehouse_id || ' ' || (on_hand - reserved) || '/' || on_hand, ', ' ORDER BY sku, warehouse_id) FROM router.stock WHERE sku IN ('TENT-2P', 'STOVE-GAS')")
 b2b_order=$(psql_q "SELECT coalesce(max(order_id), '') FROM capture.orders WHERE customer_id = 'BC-DEMO'")
 first_order=$(psql_q "SELECT 'BB-' || (100000 + $before_orders)")
 repeats=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Created.Repeated'")
 
-kill -TERM $capture_pid $alerting_pid 2>/dev/null || true
-wait $capture_pid $alerting_pid 2>/dev/null || true
+kill -TERM $capture_pid $alerting_pid $router_pid 2>/dev/null || true
+wait $capture_pid $alerting_pid $router_pid 2>/dev/null || true
 trap - EXIT
 
 echo
@@ -54,6 +62,10 @@ echo "  held                             $held"
 echo "  rejected                         $rejected"
 echo "events on oms.orders               $events"
 echo "events on oms.notifications        $notifications"
+echo "Router: orders                     $routed"
+echo "  events                           $router_events"
+echo "  fulfillment orders               $fulfillment"
+echo "  available/on hand                $stock"
 echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
 echo "dead letters                       $((dead - before_dead)) this run, $dead in all"
 "$BIN/omsctl" dlq list --limit 10 | sed 's/^/  /'
@@ -61,6 +73,7 @@ echo
 echo "Look further:"
 echo "  source $OMS_DIR/dev.env"
 echo "  omsctl order show $first_order"
+[ -n "$club" ] && echo "  omsctl order show $club           # Capture's view; router.fulfillment_orders / router.reservations hold the split"
 [ -n "$b2b_order" ] && echo "  omsctl order approve $b2b_order --by BC-DEMO-CHEF      # the buyer's approver releases the B2B order"
 echo "  omsctl dlq show \$(omsctl dlq list --limit 1 --json | sed -E 's/.*\"id\":([0-9]+).*/\\1/')"
 echo "  kcat -b \$OMS_KAFKA_BROKERS -C -t oms.orders -e -q | head -1"

@@ -19,6 +19,10 @@ struct PublishDemo: ParsableCommand {
 
     func run() throws {
         let producer = try KafkaProducer(configuration: try BenchEnvironment.kafka, logger: BenchEnvironment.logger)
+        // The WMS reports what the two warehouses hold (a newer sequence than any earlier demo run).
+        let sequence = Int64(Date().timeIntervalSince1970 * 1000)
+        try producer.publish([BergUndBeutelOrders.stockChanged(warehouse: "A", sequence: sequence, onHand: 30),
+                              BergUndBeutelOrders.stockChanged(warehouse: "B", sequence: sequence, onHand: 10)])
         var messages = (start..<start + orders).map { BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: $0)) }
         // The shop's retry sends the very same event again.
         messages.append(messages[0])
@@ -55,8 +59,15 @@ struct PublishDemo: ParsableCommand {
             data["shippingCharge"] = 0
             data.set("payment", "amount", 55_000)
         }, customerID: "BC-DEMO")
+        // A club ordering 60 tents: more than A and B hold together, so it is split and partly back-ordered.
+        let club = Self.variant(start + orders + 5, "CLUB") { data in
+            data["lines"] = [["lineId": "1", "sku": "TENT-2P", "quantity": 60, "unitPrice": 19_990]]
+            data["shippingCharge"] = 0
+            data.set("payment", "amount", 1_199_400)
+            data.set("customer", "id", .string("C-CLUB-\(start)"))
+        }
         try producer.publish([BergUndBeutelOrders.message(customer)])
-        messages += [prepaid, suspect, onAccount, typo, business].map(BergUndBeutelOrders.message)
+        messages += [prepaid, suspect, onAccount, typo, business, club].map(BergUndBeutelOrders.message)
         try producer.publish(messages)
         // The bank transfer for the prepaid order arrives once the order waits for it.
         let database = try PostgresConnection(url: try BenchEnvironment.value("OMS_DATABASE_URL"), logger: BenchEnvironment.logger)
@@ -72,7 +83,7 @@ struct PublishDemo: ParsableCommand {
             data: ["orderId": .string(prepaid.subject!), "amount": prepaid.data["payment"]!["amount"]!, "currency": "EUR",
                    "reference": "SEPA-4711"])
         try producer.publish([OutgoingMessage(topic: Topic.shopPayments, key: prepaid.subject, value: payment.serialized())])
-        print("published \(messages.count + 1) events: \(orders) valid orders, 1 duplicate, 1 malformed JSON, 1 schema violation, 1 conflicting order, 5 orders the checks stop (prepayment + its Payment.Captured, fraud suspect, on-account consumer, postal-code typo, B2B order above the buyer's approval limit) and 1 CRM record")
+        print("published \(messages.count + 1) events: \(orders) valid orders, 1 duplicate, 1 malformed JSON, 1 schema violation, 1 conflicting order, 5 orders the checks stop (prepayment + its Payment.Captured, fraud suspect, on-account consumer, postal-code typo, B2B order above the buyer's approval limit), a 60-tent club order, 1 CRM record and the stock of warehouses A and B")
     }
 
     static func variant(_ index: Int, _ name: String, _ change: (inout [String: JSONValue]) -> Void) -> CloudEvent {

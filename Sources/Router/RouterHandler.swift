@@ -61,9 +61,22 @@ struct RouterHandler: StageHandler {
         let stock = try ledger.applyStock(stockReports)
         touched.formUnion(stock.changed)
         touched.formUnion(try ledger.applyInbound(inboundReports))
-        let inserted = try store.insert(announcements)
-        var orders = try store.lock(Array(orderIDs).sorted())
-        let fulfillment = try store.fulfillmentOrders(of: Array(orderIDs))
+        // New orders are written once, after routing; only orders the Router already has are locked and read.
+        let known = try store.known(announcements.map(\.announcement.orderID))
+        var fresh: [String: (announcement: OrderAnnouncement, correlationID: String)] = [:]
+        for entry in announcements where !known.contains(entry.announcement.orderID) && fresh[entry.announcement.orderID] == nil {
+            fresh[entry.announcement.orderID] = (entry.announcement, entry.correlationID)
+        }
+        let existingIDs = Array(orderIDs.subtracting(fresh.keys)).sorted()
+        var orders = try store.lock(existingIDs)
+        for (id, entry) in fresh {
+            let a = entry.announcement
+            orders[id] = .init(orderID: id, status: "new", holdReasons: a.holdReasons, country: a.shippingCountry, method: a.shippingMethod,
+                               shipComplete: a.shipComplete, correlationID: entry.correlationID, data: a.data)
+        }
+        let fulfillment = try store.fulfillmentOrders(of: existingIDs)
+        var waitingOrders: [(announcement: OrderAnnouncement, status: String, correlationID: String)] = []
+        var firstSeen = Set<String>()
 
         var jobs: [RoutingRun.Job] = []
         var jobOutcome: [String: Int] = [:]
@@ -71,10 +84,19 @@ struct RouterHandler: StageHandler {
         var releasedFOs: [(index: Int, fo: RouterOrderStore.FulfillmentOrderRow)] = []
         var statuses: [(orderID: String, status: String)] = []
         var confirmed: [String] = [], consumed: [String] = []
+        /// A follow-up (release, cancellation) in the same batch as the order itself.
+        func pendingJob(_ orderID: String) -> Int? { fresh[orderID] == nil ? nil : jobs.firstIndex { $0.orderID == orderID } }
+        func settleUnrouted(_ orderID: String, as status: String) {
+            guard let index = pendingJob(orderID), let entry = fresh[orderID] else { return }
+            jobs.remove(at: index)
+            fresh[orderID] = nil
+            waitingOrders.append((entry.announcement, status, entry.correlationID))
+            orders[orderID]?.status = status
+        }
         for (index, message) in batch.enumerated() {
             switch message.input {
             case .order(let announcement):
-                guard inserted.contains(announcement.orderID), orders[announcement.orderID] != nil else {
+                guard fresh[announcement.orderID] != nil, firstSeen.insert(announcement.orderID).inserted else {
                     audits[index].append(AuditRecord(subject: announcement.orderID, action: "Order.Repeated", actor: "oms-router",
                                                      reason: "order already known to the Router; no second routing"))
                     continue
@@ -84,12 +106,21 @@ struct RouterHandler: StageHandler {
                 } else if Set(announcement.holdReasons).isSubset(of: rules.reserveHeldFor) {
                     jobs.append(.init(orderID: announcement.orderID, mode: .reserve))
                 } else {
+                    waitingOrders.append((announcement, "waiting", message.correlationID))
+                    fresh[announcement.orderID] = nil
+                    orders[announcement.orderID]?.status = "waiting"
                     audits[index].append(AuditRecord(subject: announcement.orderID, action: "Order.Waiting", actor: "oms-router",
                                                      reason: "held for \(announcement.holdReasons.joined(separator: ", ")); routed when released, nothing reserved"))
                     continue
                 }
                 jobOutcome[announcement.orderID] = index
             case .released(let orderID):
+                if let pending = pendingJob(orderID) {
+                    jobs[pending] = .init(orderID: orderID, mode: .ship)
+                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Released", actor: "oms-router",
+                                                     reason: "hold lifted in the same batch; routed to ship"))
+                    continue
+                }
                 guard let order = orders[orderID] else {
                     dead[index] = .businessRule("order \(orderID) was released but the Router never saw it held or accepted")
                     continue
@@ -110,6 +141,11 @@ struct RouterHandler: StageHandler {
                                                      reason: "order is \(order.status); nothing to release"))
                 }
             case .ended(let orderID, let event, let reason):
+                if pendingJob(orderID) != nil {
+                    settleUnrouted(orderID, as: "cancelled")
+                    audits[index].append(AuditRecord(subject: orderID, action: event, actor: "oms-router", reason: "ended before it was routed: \(reason)"))
+                    continue
+                }
                 guard let order = orders[orderID], order.status != "cancelled" else {
                     audits[index].append(AuditRecord(subject: orderID, action: event, actor: "oms-router",
                                                      reason: "nothing reserved for this order; nothing to free"))
@@ -121,6 +157,12 @@ struct RouterHandler: StageHandler {
                 audits[index].append(AuditRecord(subject: orderID, action: event, actor: "oms-router",
                                                  reason: "reservations freed: \(reason)"))
             case .cancellationRequested(let orderID, let reason, let by):
+                if pendingJob(orderID) != nil {
+                    settleUnrouted(orderID, as: "cancelled")
+                    emissions[index].append(RouterEvents.cancelled(orderID: orderID, reason: "cancelled by \(by) before routing: \(reason)"))
+                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Cancelled", actor: by, reason: "cancelled before routing: \(reason)"))
+                    continue
+                }
                 guard let order = orders[orderID] else {
                     dead[index] = .businessRule("cancellation of order \(orderID) requested, but the Router does not know the order")
                     continue
@@ -162,6 +204,7 @@ struct RouterHandler: StageHandler {
             }
         }
 
+        try store.insert(waitingOrders)
         // Freed stock first, so that orders routed in this transaction can use it.
         touched.formUnion(try ledger.free(orders: toFree, kinds: ["hard", "soft"]))
         try store.setFulfillmentStatus((fulfillment.filter { toFree.contains($0.key) }.values.flatMap { $0 }).filter { $0.status == "reserved" }.map(\.id),
@@ -195,7 +238,7 @@ struct RouterHandler: StageHandler {
             }
         }
         let run = RoutingRun(store: store, ledger: ledger, rules: rules, now: now)
-        let result = try run.route(jobs, orders: orders)
+        let result = try run.route(jobs, orders: orders, fresh: fresh)
         touched.formUnion(result.touchedSkus)
         for (orderID, index) in jobOutcome {
             emissions[index] += result.emissions[orderID] ?? []

@@ -72,9 +72,18 @@ struct RouterOrderStore {
         return traits
     }
 
-    /// Inserts orders not seen before; returns the ids that are new.
-    func insert(_ orders: [(announcement: OrderAnnouncement, status: String, correlationID: String)]) throws -> Set<String> {
-        guard !orders.isEmpty else { return [] }
+    /// Which of these orders the Router already has.
+    func known(_ orderIDs: [String]) throws -> Set<String> {
+        guard !orderIDs.isEmpty else { return [] }
+        return Set(try database.query("SELECT order_id FROM router.orders WHERE order_id = ANY(\(orderIDs)::text[])")
+            .map { try $0.decode("order_id", as: String.self) })
+    }
+
+    /// Inserts new orders with their state and lines (routed quantity and what the rest waits for, per line id).
+    /// Another copy inserting the same order first is a conflict to retry, never a silent double.
+    func insert(_ orders: [(announcement: OrderAnnouncement, status: String, correlationID: String)],
+                lineStates: [String: [String: (routed: Int64, waitingFor: String?)]] = [:]) throws {
+        guard !orders.isEmpty else { return }
         let a = orders.map(\.announcement)
         let inserted = Set(try database.query("""
             INSERT INTO router.orders (order_id, status, hold_reasons, shipping_country, shipping_method, ship_complete, correlation_id, data)
@@ -86,15 +95,18 @@ struct RouterOrderStore {
             ON CONFLICT (order_id) DO NOTHING
             RETURNING order_id
             """).map { try $0.decode("order_id", as: String.self) })
-        let lines = a.filter { inserted.contains($0.orderID) }.flatMap { order in order.lines.map { (order.orderID, $0) } }
+        guard inserted.count == orders.count else {
+            throw PostgresError(kind: .server, sqlState: "40001", serverMessage: "\(orders.count - inserted.count) order(s) were inserted concurrently")
+        }
+        let lines = a.flatMap { order in order.lines.map { (order.orderID, $0, lineStates[order.orderID]?[$0.lineID]) } }
         if !lines.isEmpty {
             try database.query("""
-                INSERT INTO router.order_lines (order_id, line_id, sku, quantity)
+                INSERT INTO router.order_lines (order_id, line_id, sku, quantity, routed, waiting_for)
                 SELECT * FROM unnest(\(lines.map(\.0))::text[], \(lines.map(\.1.lineID))::text[], \(lines.map(\.1.sku))::text[],
-                                     \(lines.map(\.1.quantity))::bigint[])
+                                     \(lines.map(\.1.quantity))::bigint[], \(lines.map { $0.2?.routed ?? 0 })::bigint[],
+                                     \(lines.map { $0.2?.waitingFor })::text[])
                 """)
         }
-        return inserted
     }
 
     /// Locks and reads these orders (in id order, so that copies queue rather than deadlock).

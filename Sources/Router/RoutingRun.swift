@@ -25,18 +25,25 @@ struct RoutingRun {
     let rules: RouterRules
     let now: Date
 
-    func route(_ jobs: [Job], orders: [String: RouterOrderStore.OrderRow]) throws -> Result {
+    /// `fresh`: orders seen for the first time in this transaction; they are written
+    /// once, with their routed state, instead of inserted and then updated.
+    func route(_ jobs: [Job], orders: [String: RouterOrderStore.OrderRow],
+               fresh: [String: (announcement: OrderAnnouncement, correlationID: String)] = [:]) throws -> Result {
         var result = Result()
         guard !jobs.isEmpty else { return result }
         let ids = jobs.map(\.orderID)
+        let known = ids.filter { fresh[$0] == nil }
         // A back-order routed again gives its inbound claims back first; it claims anew.
-        result.touchedSkus.formUnion(try ledger.free(orders: ids, kinds: ["soft"]))
-        let open = try store.openLines(ids)
+        result.touchedSkus.formUnion(try ledger.free(orders: known, kinds: ["soft"]))
+        var open = try store.openLines(known)
+        for (id, entry) in fresh {
+            open[id] = entry.announcement.lines.map { .init(lineID: $0.lineID, sku: $0.sku, open: $0.quantity) }
+        }
         let skus = Array(Set(open.values.flatMap { $0.map(\.sku) })).sorted()
         let traits = try store.traits(skus)
         var position = try ledger.lockPosition(skus: skus)
         var bookings = try store.bookings(days: rules.appointmentHorizonDays)
-        let existing = try store.fulfillmentOrders(of: ids)
+        let existing = try store.fulfillmentOrders(of: known)
         // Ship-by depends only on the warehouse and the time: once per transaction, not per shipment.
         let shipBy = Dictionary(uniqueKeysWithValues: rules.warehouses.compactMap { warehouse in
             ShipCalendar.shipBy(from: warehouse, at: now, timeZone: rules.timeZone).map { (warehouse.id, $0) }
@@ -46,6 +53,7 @@ struct RoutingRun {
         var claims: [(orderID: String, claim: RoutingPlan.SoftClaim)] = []
         var fulfillmentOrders: [RouterOrderStore.NewFulfillmentOrder] = []
         var lineChanges: [(orderID: String, lineID: String, routed: Int64, waitingFor: String?)] = []
+        var freshLines: [String: [String: (routed: Int64, waitingFor: String?)]] = [:]
         var appointments: [(orderID: String, appointment: RoutingPlan.Appointment)] = []
         var log: [(orderID: String, input: String, plan: String)] = []
 
@@ -111,7 +119,11 @@ struct RoutingRun {
             for preorder in plan.preorders { waiting[preorder.lineID] = "preorder" }
             for problem in plan.problems { waiting[problem.lineID] = "problem" }
             for line in lines {
-                lineChanges.append((order.orderID, line.lineID, routed[line.lineID] ?? 0, waiting[line.lineID]))
+                if fresh[order.orderID] != nil {
+                    freshLines[order.orderID, default: [:]][line.lineID] = (routed[line.lineID] ?? 0, waiting[line.lineID])
+                } else {
+                    lineChanges.append((order.orderID, line.lineID, routed[line.lineID] ?? 0, waiting[line.lineID]))
+                }
             }
 
             let newStatus = !plan.problems.isEmpty ? "held"
@@ -134,12 +146,15 @@ struct RoutingRun {
                 reason: summary.isEmpty ? "nothing to route" : summary.joined(separator: "; "),
                 details: ["status": .string(newStatus), "rulesValidFrom": .string(rules.validFrom)]))
         }
+        try store.insert(fresh.values.sorted { $0.announcement.orderID < $1.announcement.orderID }.map {
+            ($0.announcement, result.statuses[$0.announcement.orderID] ?? "waiting", $0.correlationID)
+        }, lineStates: freshLines)
         try ledger.reserve(hard)
         try ledger.claim(claims)
         try store.insert(fulfillmentOrders)
         try store.updateLines(lineChanges)
         try store.insertAppointments(appointments)
-        try store.setStatus(result.statuses.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 })
+        try store.setStatus(result.statuses.filter { fresh[$0.key] == nil }.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 })
         try store.log(log)
         return result
     }

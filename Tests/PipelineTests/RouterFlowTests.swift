@@ -64,8 +64,9 @@ struct RouterFlowTests {
                                                                                             extra: ["OMS_HOUSEKEEPING_SECONDS": "1"]), name: "router-bb")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
         let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
-        let release = Date().addingTimeInterval(6)
-        let eta = Date().addingTimeInterval(5 * 86_400)
+        // Whole seconds, so that the ETA reads back exactly through PostgreSQL's microseconds.
+        let release = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 6).rounded())
+        let eta = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 5 * 86_400).rounded())
         try producer.publish([
             RouterFixtures.product("STOVE-GAS", ["dangerousGoodsClass": "2.1"]),
             RouterFixtures.product("KAYAK", ["dropShipSupplier": "OUTDOOR-DIRECT"]),
