@@ -130,9 +130,25 @@ struct Order: ParsableCommand {
                 SELECT check_name, code, effect, points, message FROM capture.order_checks
                 WHERE order_id = \(orderID) ORDER BY position
                 """)
+            // One timeline across the stages' audit trails.
             let timeline = try database.query("""
-                SELECT to_json(occurred_at)#>>'{}' AS at, action, actor, reason, details::text AS details, event_id
-                FROM capture.audit_trail WHERE subject = \(orderID) ORDER BY id
+                SELECT to_json(occurred_at)#>>'{}' AS at, action, actor, reason, details::text AS details, event_id, stage
+                FROM (SELECT occurred_at, id, action, actor, reason, details, event_id, 'capture' AS stage
+                      FROM capture.audit_trail WHERE subject = \(orderID)
+                      UNION ALL
+                      SELECT occurred_at, id, action, actor, reason, details, event_id, 'router'
+                      FROM router.audit_trail WHERE subject = \(orderID)) t
+                ORDER BY occurred_at, stage, id
+                """)
+            let routing = try database.query("SELECT status FROM router.orders WHERE order_id = \(orderID)").first
+            let fulfillment = try database.query("""
+                SELECT fulfillment_order_id, coalesce(warehouse_id, 'supplier ' || supplier_id) AS place, coalesce(carrier_service, '') AS service,
+                       coalesce(to_json(ship_by)#>>'{}', to_json(sla_due)#>>'{}', '') AS due, status, lines::text AS lines
+                FROM router.fulfillment_orders WHERE order_id = \(orderID) ORDER BY fulfillment_order_id
+                """)
+            let waiting = try database.query("""
+                SELECT line_id, sku, quantity - routed AS open, waiting_for FROM router.order_lines
+                WHERE order_id = \(orderID) AND waiting_for IS NOT NULL ORDER BY line_id
                 """)
             if json {
                 let document: JSONValue = [
@@ -157,8 +173,21 @@ struct Order: ParsableCommand {
                     }),
                     "lines": .array(try lines.map { ["lineId": .string(try $0.decode("line_id")), "sku": .string(try $0.decode("sku")),
                                                      "quantity": .integer(try $0.decode("quantity")), "unitPrice": .integer(try $0.decode("unit_price"))] }),
+                    "routing": try routing.map { row -> JSONValue in
+                        ["status": .string(try row.decode("status")),
+                         "fulfillmentOrders": .array(try fulfillment.map { fo in
+                             ["id": .string(try fo.decode("fulfillment_order_id")), "place": .string(try fo.decode("place")),
+                              "carrierService": .string(try fo.decode("service")), "due": .string(try fo.decode("due")),
+                              "status": .string(try fo.decode("status")),
+                              "lines": (try? JSONParser.parse(try fo.decode("lines", as: String.self))) ?? .null]
+                         }),
+                         "waiting": .array(try waiting.map { line in
+                             ["lineId": .string(try line.decode("line_id")), "sku": .string(try line.decode("sku")),
+                              "open": .integer(try line.decode("open")), "for": .string(try line.decode("waiting_for"))]
+                         })]
+                    } ?? .null,
                     "timeline": .array(try timeline.map { row in
-                        ["at": .string(try row.decode("at")), "action": .string(try row.decode("action")),
+                        ["at": .string(try row.decode("at")), "stage": .string(try row.decode("stage")), "action": .string(try row.decode("action")),
                          "actor": .string(try row.decode("actor")), "reason": .string(try row.decode("reason")),
                          "details": (try? JSONParser.parse(try row.decode("details", as: String.self))) ?? .null]
                     }),
@@ -198,9 +227,21 @@ struct Order: ParsableCommand {
                 let points: Int = try row.decode("points")
                 print("  \(try row.decode("code", as: String.self))  [\(try row.decode("effect", as: String.self))\(points > 0 ? " +\(points)" : "")]  \(try row.decode("message", as: String.self))")
             }
+            if let routing {
+                print("Routing (\(try routing.decode("status", as: String.self)))")
+                for fo in fulfillment {
+                    let lines = (try? JSONParser.parse(try fo.decode("lines", as: String.self)))?.arrayValue?
+                        .map { "\($0["quantity"]?.int64Value ?? 0)×\($0["sku"]?.stringValue ?? "?")" }.joined(separator: ", ") ?? ""
+                    let service: String = try fo.decode("service")
+                    print("  \(try fo.decode("fulfillment_order_id", as: String.self))  \(try fo.decode("place", as: String.self))\(service.isEmpty ? "" : " via \(service)")  \(try fo.decode("status", as: String.self)), due \(try fo.decode("due", as: String.self))  \(lines)")
+                }
+                for line in waiting {
+                    print("  line \(try line.decode("line_id", as: String.self)): \(try line.decode("open", as: Int64.self))×\(try line.decode("sku", as: String.self)) waiting for \(try line.decode("waiting_for", as: String.self))")
+                }
+            }
             print("Timeline")
             for row in timeline {
-                print("  \(try row.decode("at", as: String.self))  \(try row.decode("action", as: String.self))  by \(try row.decode("actor", as: String.self)): \(try row.decode("reason", as: String.self))")
+                print("  \(try row.decode("at", as: String.self))  [\(try row.decode("stage", as: String.self))] \(try row.decode("action", as: String.self))  by \(try row.decode("actor", as: String.self)): \(try row.decode("reason", as: String.self))")
             }
         }
     }
