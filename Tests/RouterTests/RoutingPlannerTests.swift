@@ -36,6 +36,8 @@ struct RoutingPlannerTests {
         var dropShips: [String] = []
         var appointments: [String] = []
         var problems: [String] = []
+        /// "IN-1:2×TENT-2P" per soft reservation, when checked.
+        var softClaims: [String]? = nil
         var testDescription: String { name }
     }
 
@@ -82,7 +84,8 @@ struct RoutingPlannerTests {
         Case(name: "maxSplits 1: a third warehouse is not used, the rest is back-ordered with ETA",
              lines: [line("1", "TENT-2P", 3)], stock: ["TENT-2P": ["A": 1, "B": 1]],
              inbound: ["TENT-2P": [InboundLot(inboundID: "IN-1", warehouseID: "A", eta: eta, unclaimed: 5)]],
-             shipments: ["A:DHL-PAKET:1×TENT-2P", "B:DHL-PAKET:1×TENT-2P"], backorders: ["TENT-2P×1@2026-12-10 08:00"]),
+             shipments: ["A:DHL-PAKET:1×TENT-2P", "B:DHL-PAKET:1×TENT-2P"], backorders: ["TENT-2P×1@2026-12-10 08:00"],
+             softClaims: ["IN-1:1×TENT-2P"]),
         Case(name: "ship complete and not all there: the whole order waits", shipComplete: true,
              lines: [line("1", "TENT-2P", 1), line("2", "MAT-INFL", 2)], stock: ["TENT-2P": ["A": 1], "MAT-INFL": ["B": 2]],
              backorders: ["TENT-2P×1@none", "MAT-INFL×2@none"]),
@@ -91,6 +94,9 @@ struct RoutingPlannerTests {
              shipments: ["B:DHL-PAKET:1×TENT-2P,2×MAT-INFL"]),
         Case(name: "pre-order waits for its release date", lines: [line("1", "LAMP-NEW", 1, ProductTraits(preorderReleaseDate: eta))],
              stock: ["LAMP-NEW": ["A": 9]], preorders: ["LAMP-NEW×1@2026-12-10 08:00"]),
+        Case(name: "pre-order soft-reserves inbound stock of an allowed warehouse", lines: [line("1", "LAMP-NEW", 2, ProductTraits(preorderReleaseDate: eta))],
+             inbound: ["LAMP-NEW": [InboundLot(inboundID: "IN-7", warehouseID: "A", eta: berlin("2026-12-08 08:00"), unclaimed: 5)]],
+             preorders: ["LAMP-NEW×2@2026-12-10 08:00"], softClaims: ["IN-7:2×LAMP-NEW"]),
         Case(name: "pre-order after its release date ships", lines: [line("1", "LAMP-NEW", 1, ProductTraits(preorderReleaseDate: berlin("2026-11-01 00:00")))],
              stock: ["LAMP-NEW": ["A": 9]], shipments: ["A:DHL-PAKET:1×LAMP-NEW"]),
         Case(name: "drop-ship line goes to the supplier with its SLA", lines: [tent, line("2", "KAYAK", 1, ProductTraits(dropShipSupplier: "OUTDOOR-DIRECT"))],
@@ -129,6 +135,7 @@ struct RoutingPlannerTests {
         #expect(plan.appointments.map { "\($0.sku):\($0.technicianID)@\($0.day)" } == testCase.appointments)
         #expect(plan.problems.map { "\($0.lineID):\($0.code)" } == testCase.problems)
         #expect(plan.problems.allSatisfy { !$0.message.isEmpty })
+        if let claims = testCase.softClaims { #expect(plan.softClaims.map { "\($0.inboundID):\($0.quantity)×\($0.sku)" } == claims) }
         // What was shipped left the position; nothing went below zero.
         #expect(stock.available.values.allSatisfy { $0.values.allSatisfy { $0 >= 0 } })
     }

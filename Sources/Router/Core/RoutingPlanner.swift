@@ -19,6 +19,7 @@ public enum RoutingPlanner {
         var physical: [RoutingLine] = []
         var dropShip: [String: [RoutingPlan.PlannedLine]] = [:]
         var services: [RoutingLine] = []
+        var preorders: [RoutingLine] = []
         for line in order.lines where line.quantity > 0 {
             if line.traits.serviceSkill != nil {
                 services.append(line)
@@ -31,6 +32,7 @@ public enum RoutingPlanner {
                 }
             } else if let release = line.traits.preorderReleaseDate, release > now {
                 plan.preorders.append(.init(lineID: line.lineID, sku: line.sku, quantity: line.quantity, releaseDate: release))
+                preorders.append(line)
             } else {
                 physical.append(line)
             }
@@ -40,6 +42,12 @@ public enum RoutingPlanner {
             plan.dropShips.append(.init(supplierID: supplier, lines: lines, slaDue: now.addingTimeInterval(Double(hours) * 3600)))
         }
         routePhysical(physical, order: order, stock: &stock, rules: rules, now: now, shipBy: shipBy, into: &plan)
+        // Pre-orders hold a soft reservation on the first inbound delivery they may ship from.
+        let preference = rules.preference(for: order.shippingCountry)
+        for line in preorders {
+            let allowed = Set(preference.filter { refusal(line, at: $0, method: order.shippingMethod, rules: rules) == nil }.map(\.id))
+            _ = claimInbound(line, quantity: line.quantity, allowed: allowed, stock: &stock, into: &plan)
+        }
         scheduleServices(services, order: order, bookings: &bookings, rules: rules, now: now, into: &plan)
         return plan
     }
@@ -168,21 +176,27 @@ public enum RoutingPlanner {
     static func backorder(_ rest: [(RoutingLine, Int64)], eligible: [String: [RouterRules.Warehouse]], stock: inout StockPosition,
                           into plan: inout RoutingPlan) {
         for (line, quantity) in rest {
-            let allowed = Set(eligible[line.lineID]!.map(\.id))
-            var open = quantity
-            var eta: Date?
-            var lots = stock.inbound[line.sku] ?? []
-            for index in lots.indices where open > 0 && allowed.contains(lots[index].warehouseID) && lots[index].unclaimed > 0 {
-                let claim = min(open, lots[index].unclaimed)
-                lots[index].unclaimed -= claim
-                open -= claim
-                eta = lots[index].eta
-                plan.softClaims.append(.init(lineID: line.lineID, sku: line.sku, inboundID: lots[index].inboundID,
-                                             warehouseID: lots[index].warehouseID, quantity: claim))
-            }
-            stock.inbound[line.sku] = lots
+            let (eta, open) = claimInbound(line, quantity: quantity, allowed: Set(eligible[line.lineID]!.map(\.id)), stock: &stock, into: &plan)
             plan.backorders.append(.init(lineID: line.lineID, sku: line.sku, quantity: quantity, eta: open > 0 ? nil : eta))
         }
+    }
+
+    /// Soft-reserves up to `quantity` of inbound stock; returns the ETA of the last lot claimed and what stays uncovered.
+    static func claimInbound(_ line: RoutingLine, quantity: Int64, allowed: Set<String>, stock: inout StockPosition,
+                             into plan: inout RoutingPlan) -> (eta: Date?, open: Int64) {
+        var open = quantity
+        var eta: Date?
+        var lots = stock.inbound[line.sku] ?? []
+        for index in lots.indices where open > 0 && allowed.contains(lots[index].warehouseID) && lots[index].unclaimed > 0 {
+            let claim = min(open, lots[index].unclaimed)
+            lots[index].unclaimed -= claim
+            open -= claim
+            eta = lots[index].eta
+            plan.softClaims.append(.init(lineID: line.lineID, sku: line.sku, inboundID: lots[index].inboundID,
+                                         warehouseID: lots[index].warehouseID, quantity: claim))
+        }
+        stock.inbound[line.sku] = lots
+        return (eta, open)
     }
 
     // MARK: - Services
