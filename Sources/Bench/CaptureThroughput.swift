@@ -12,19 +12,11 @@ struct CaptureThroughput: ParsableCommand {
         abstract: "Measure orders/s and latency through Capture (durable commits).",
         discussion: "Needs OMS_KAFKA_BROKERS and OMS_DATABASE_URL (make bench sets up its own environment).")
 
-    @Option(help: "Orders to publish.") var orders: Int = 100_000
-    @Option(help: "Publish rate in orders/s; 0 publishes as fast as possible.") var rate: Int = 0
-    @Option(help: "Capture worker processes to run (one consumer group).") var workers: Int = 1
-    @Option(help: "OMS_BATCH_SIZE for the workers.") var batchSize: Int = 1000
-    @Option(help: "Give up after this many seconds.") var timeout: Int = 600
+    @OptionGroup var options: StageBenchOptions
     @Option(help: "Order mix: plain (all clean B2C) or realistic (20 % B2B on account with CRM records, credit and approval limits, 5 % fraud-suspicious, 10 % prepayment).")
     var mix: String = "plain"
 
     func validate() throws {
-        guard orders >= 1 else { throw ValidationError("--orders must be at least 1") }
-        guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
-        guard (1...12).contains(workers) else { throw ValidationError("--workers must be between 1 and 12") }
-        guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
         guard ["plain", "realistic"].contains(mix) else { throw ValidationError("--mix must be plain or realistic, got \(mix)") }
     }
 
@@ -33,11 +25,11 @@ struct CaptureThroughput: ParsableCommand {
         try StageBenchmark(
             name: "capture", executable: "oms-capture", label: "\(mix) mix", outputTopic: Topic.omsOrders, decisions: Self.decisions,
             latencyLabel: "event published → Order.Accepted/OnHold/Rejected consumed", statusTable: "capture.orders",
-            orders: orders, rate: rate, workers: workers, batchSize: batchSize, timeout: timeout,
+            options: options,
             prepare: { kafka, database in
                 guard realistic else { return }
                 // The CRM replica first: B2B orders of unknown customers would be held for credit.
-                let customers = stride(from: 0, to: min(orders, 20_000), by: 5).map {
+                let customers = stride(from: 0, to: min(options.orders, 20_000), by: 5).map {
                     BergUndBeutelOrders.message(BergUndBeutelOrders.businessCustomer(id: Self.businessCustomerID(index: $0)))
                 }
                 BenchEnvironment.progress("publishing \(customers.count) business customers to crm.customers…")

@@ -11,24 +11,13 @@ struct RouterThroughput: ParsableCommand {
         abstract: "Measure orders/s and latency through the Router (reservation + allocation, durable commits).",
         discussion: "Needs OMS_KAFKA_BROKERS, OMS_DATABASE_URL and OMS_CONFIG_DIR (make bench-router sets up its own environment).")
 
-    @Option(help: "Orders to publish.") var orders: Int = 100_000
-    @Option(help: "Publish rate in orders/s; 0 publishes as fast as possible.") var rate: Int = 0
-    @Option(help: "Router worker processes to run (one consumer group).") var workers: Int = 2
-    @Option(help: "OMS_BATCH_SIZE for the workers.") var batchSize: Int = 1000
-    @Option(help: "Give up after this many seconds.") var timeout: Int = 600
-
-    func validate() throws {
-        guard orders >= 1 else { throw ValidationError("--orders must be at least 1") }
-        guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
-        guard (1...12).contains(workers) else { throw ValidationError("--workers must be between 1 and 12") }
-        guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
-    }
+    @OptionGroup var options: StageBenchOptions
 
     func run() throws {
         try StageBenchmark(
             name: "router", executable: "oms-router", label: "Berg&Beutel lines, stock in A and B", outputTopic: Topic.omsFulfillment,
             decisions: ["FulfillmentOrder.Created"], latencyLabel: "Order.Accepted published → first FulfillmentOrder.Created consumed",
-            statusTable: "router.orders", orders: orders, rate: rate, workers: workers, batchSize: batchSize, timeout: timeout,
+            statusTable: "router.orders", options: options,
             prepare: { kafka, database in
                 // Enough of every SKU in both warehouses that every order routes; a sequence above any earlier run's.
                 let sequence = Int64(Date().timeIntervalSince1970 * 1000)

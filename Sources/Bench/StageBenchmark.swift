@@ -4,6 +4,22 @@ import Logging
 import Shared
 import Synchronization
 
+/// The options every stage benchmark takes.
+struct StageBenchOptions: ParsableArguments {
+    @Option(help: "Orders to publish.") var orders: Int = 100_000
+    @Option(help: "Publish rate in orders/s; 0 publishes as fast as possible.") var rate: Int = 0
+    @Option(help: "Worker processes of the stage to run (one consumer group).") var workers: Int = 2
+    @Option(help: "OMS_BATCH_SIZE for the workers.") var batchSize: Int = 1000
+    @Option(help: "Give up after this many seconds.") var timeout: Int = 600
+
+    func validate() throws {
+        guard orders >= 1 else { throw ValidationError("--orders must be at least 1") }
+        guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
+        guard (1...12).contains(workers) else { throw ValidationError("--workers must be between 1 and 12") }
+        guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 10000") }
+    }
+}
+
 /// Runs worker copies of one stage, publishes N orders to it and measures from
 /// the first publish to the last decision event consumed (throughput), and per
 /// order from its publish to its first decision event (latency).
@@ -16,11 +32,12 @@ struct StageBenchmark {
     let latencyLabel: String
     /// `capture.orders` or `router.orders`: where the outcomes are counted.
     let statusTable: String
-    let orders: Int
-    let rate: Int
-    let workers: Int
-    let batchSize: Int
-    let timeout: Int
+    let options: StageBenchOptions
+    var orders: Int { options.orders }
+    var rate: Int { options.rate }
+    var workers: Int { options.workers }
+    var batchSize: Int { options.batchSize }
+    var timeout: Int { options.timeout }
     /// Master data the stage needs before the clock starts.
     let prepare: (KafkaConfiguration, PostgresConnection) throws -> Void
     /// Order `index` of run `runID`; its event id must be "bench-<runID>-<index>".
@@ -118,11 +135,11 @@ struct StageBenchmark {
             }
             if clock.now - lastProgress > .seconds(2) {
                 lastProgress = clock.now
-                BenchEnvironment.progress("  \(seen.count)/\(orders) accepted after \(String(format: "%.1f", (clock.now - start).seconds)) s")
+                BenchEnvironment.progress("  \(seen.count)/\(orders) decided after \(String(format: "%.1f", (clock.now - start).seconds)) s")
             }
         }
         guard seen.count == orders else {
-            throw ValidationError("only \(seen.count) of \(orders) orders were accepted within \(timeout) s")
+            throw ValidationError("only \(seen.count) of \(orders) orders were decided within \(timeout) s")
         }
         let elapsed = (lastAccepted - start).seconds
         let commits = try Self.commits(database) - commitsBefore
