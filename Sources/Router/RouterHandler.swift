@@ -126,14 +126,15 @@ struct RouterHandler: StageHandler {
                     continue
                 }
                 switch order.status {
-                case "waiting":
+                case "waiting", "held":
                     jobs.append(.init(orderID: orderID, mode: .ship))
                     jobOutcome[orderID] = index
                 case "reserved":
                     for fo in fulfillment[orderID] ?? [] where fo.status == "reserved" { releasedFOs.append((index, fo)) }
-                    let stillOpen = try store.openLines([orderID])[orderID]?.isEmpty == false
-                    statuses.append((orderID, stillOpen ? "backordered" : "routed"))
-                    orders[orderID]?.status = stillOpen ? "backordered" : "routed"
+                    let waiting = try store.waitingKinds(orderID)
+                    let next = waiting.contains("problem") ? "held" : waiting.isEmpty ? "routed" : "backordered"
+                    statuses.append((orderID, next))
+                    orders[orderID]?.status = next
                     audits[index].append(AuditRecord(subject: orderID, action: "Order.Released", actor: "oms-router",
                                                      reason: "hold lifted; reserved fulfillment orders released to the warehouses"))
                 default:
@@ -207,8 +208,8 @@ struct RouterHandler: StageHandler {
         try store.insert(waitingOrders)
         // Freed stock first, so that orders routed in this transaction can use it.
         touched.formUnion(try ledger.free(orders: toFree, kinds: ["hard", "soft"]))
-        try store.setFulfillmentStatus((fulfillment.filter { toFree.contains($0.key) }.values.flatMap { $0 }).filter { $0.status == "reserved" }.map(\.id),
-                                       to: "cancelled")
+        try store.setFulfillmentStatus((fulfillment.filter { toFree.contains($0.key) }.values.flatMap { $0 })
+                                        .filter { $0.status == "reserved" || $0.status == "pending" }.map(\.id), to: "cancelled")
         try store.deleteAppointments(of: toFree)
         try store.setFulfillmentStatus(confirmed, to: "confirmed")
         touched.formUnion(try ledger.consume(fulfillmentOrders: consumed))
@@ -262,16 +263,33 @@ struct RouterHandler: StageHandler {
         let store = RouterOrderStore(database: database)
         let ledger = StockLedger(database: database)
         var changes: [TimedChange] = []
-        let due = try store.preordersDue(limit: rerouteLimit)
-        if !due.isEmpty {
+        // Pre-orders at their release date, and orders the rules could not route, are routed again.
+        for (kind, due) in [("preorder-release", try store.preordersDue(limit: rerouteLimit)),
+                            ("held-retry", try store.heldDue(minutes: rules.heldRetryMinutes, limit: rerouteLimit))] where !due.isEmpty {
             let orders = try store.lock(due)
             let result = try RoutingRun(store: store, ledger: ledger, rules: rules, now: now)
                 .route(due.map { .init(orderID: $0, mode: .ship) }, orders: orders)
             var availability = RouterEvents.availability(try ledger.availability(skus: Array(result.touchedSkus)), at: now)
             for orderID in due {
-                changes.append(TimedChange(key: "preorder-release:\(orderID):\(EventTime.format(now))", correlationID: orders[orderID]?.correlationID ?? orderID,
+                changes.append(TimedChange(key: "\(kind):\(orderID):\(EventTime.format(now))", correlationID: orders[orderID]?.correlationID ?? orderID,
                                            emit: (result.emissions[orderID] ?? []) + availability, audit: result.audits[orderID] ?? []))
                 availability = []
+            }
+        }
+        // Fulfillment orders whose cancellation window has passed go to their warehouse.
+        let released = try store.releaseDue(limit: 500)
+        if !released.isEmpty {
+            let orders = try store.lock(Array(Set(released.map(\.orderID))))
+            for fo in released {
+                guard let order = orders[fo.orderID] else { continue }
+                let emission = RouterEvents.fulfillmentOrderCreated(
+                    .init(id: fo.id, orderID: fo.orderID, warehouseID: fo.warehouseID, supplierID: nil, carrierService: fo.carrierService,
+                          shipBy: fo.warehouseID.flatMap { rules.warehouse($0) }.flatMap { ShipCalendar.shipBy(from: $0, at: now, timeZone: rules.timeZone) },
+                          slaDue: nil, status: "released", lines: fo.lines),
+                    order: order, branding: nil)
+                changes.append(TimedChange(key: "release:\(fo.id)", correlationID: order.correlationID, emit: [emission],
+                                           audit: [AuditRecord(subject: fo.orderID, action: "FulfillmentOrder.Released", actor: "oms-router",
+                                                               reason: "\(fo.id) released to \(fo.warehouseID ?? "?") after the cancellation window")]))
             }
         }
         for row in try database.query("""

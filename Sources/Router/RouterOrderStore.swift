@@ -160,6 +160,45 @@ struct RouterOrderStore {
             """).map { try $0.decode("order_id") }
     }
 
+    /// What the open lines of an order wait for ('stock', 'preorder', 'problem').
+    func waitingKinds(_ orderID: String) throws -> Set<String> {
+        Set(try database.query("""
+            SELECT DISTINCT waiting_for FROM router.order_lines WHERE order_id = \(orderID) AND routed < quantity AND waiting_for IS NOT NULL
+            """).map { try $0.decode("waiting_for", as: String.self) })
+    }
+
+    /// Orders the rules could not route, not tried for `minutes`.
+    func heldDue(minutes: Int, limit: Int) throws -> [String] {
+        try database.query("""
+            SELECT order_id FROM router.orders WHERE status = 'held' AND updated_at < now() - make_interval(mins => \(minutes)::int)
+            ORDER BY updated_at, order_id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            """).map { try $0.decode("order_id") }
+    }
+
+    /// Releases pending fulfillment orders whose time has come, for orders no one else is working on.
+    func releaseDue(limit: Int) throws -> [FulfillmentOrderRow] {
+        let due: [String] = try database.query("""
+            SELECT DISTINCT order_id FROM router.fulfillment_orders WHERE status = 'pending' AND release_due <= now() LIMIT \(limit)
+            """).map { try $0.decode("order_id") }
+        guard !due.isEmpty else { return [] }
+        // Orders first, then their fulfillment orders: the same lock order as the batch path.
+        let locked: [String] = try database.query("""
+            SELECT order_id FROM router.orders WHERE order_id = ANY(\(due)::text[]) ORDER BY order_id FOR UPDATE SKIP LOCKED
+            """).map { try $0.decode("order_id") }
+        guard !locked.isEmpty else { return [] }
+        return try database.query("""
+            UPDATE router.fulfillment_orders SET status = 'released', released_at = now()
+            WHERE status = 'pending' AND release_due <= now() AND order_id = ANY(\(locked)::text[])
+            RETURNING fulfillment_order_id, order_id, warehouse_id, supplier_id, carrier_service, sla_due, status, lines::text AS lines
+            """).map { row in
+            FulfillmentOrderRow(
+                id: try row.decode("fulfillment_order_id"), orderID: try row.decode("order_id"), warehouseID: try row.decodeIfPresent("warehouse_id"),
+                supplierID: try row.decodeIfPresent("supplier_id"), carrierService: try row.decodeIfPresent("carrier_service"),
+                slaDue: try row.decodeIfPresent("sla_due"), status: try row.decode("status"),
+                lines: (try? JSONParser.parse(try row.decode("lines", as: String.self))) ?? .array([]))
+        }
+    }
+
     /// Back-ordered orders whose pre-order lines reached their release date.
     func preordersDue(limit: Int) throws -> [String] {
         try database.query("""
@@ -198,6 +237,8 @@ struct RouterOrderStore {
         let slaDue: Date?
         let status: String
         let lines: JSONValue
+        /// For 'pending' ones: when they are released to the warehouse.
+        var releaseDue: Date? = nil
     }
 
     func insert(_ fulfillmentOrders: [NewFulfillmentOrder]) throws {
@@ -205,11 +246,12 @@ struct RouterOrderStore {
         let f = fulfillmentOrders
         try database.query("""
             INSERT INTO router.fulfillment_orders (fulfillment_order_id, order_id, warehouse_id, supplier_id, carrier_service, ship_by, sla_due,
-                                                   status, lines, released_at)
-            SELECT i, o, w, s, c, sb, sd, st, l::json, CASE WHEN st = 'released' THEN now() END
+                                                   status, lines, released_at, release_due)
+            SELECT i, o, w, s, c, sb, sd, st, l::json, CASE WHEN st = 'released' THEN now() END, rd
             FROM unnest(\(f.map(\.id))::text[], \(f.map(\.orderID))::text[], \(f.map(\.warehouseID))::text[], \(f.map(\.supplierID))::text[],
                         \(f.map(\.carrierService))::text[], \(f.map(\.shipBy))::timestamptz[], \(f.map(\.slaDue))::timestamptz[],
-                        \(f.map(\.status))::text[], \(f.map(\.lines.serializedString))::text[]) AS u(i, o, w, s, c, sb, sd, st, l)
+                        \(f.map(\.status))::text[], \(f.map(\.lines.serializedString))::text[], \(f.map(\.releaseDue))::timestamptz[])
+                 AS u(i, o, w, s, c, sb, sd, st, l, rd)
             """)
     }
 

@@ -75,14 +75,18 @@ struct RoutingRun {
                 number += 1
                 return "\(order.orderID)-F\(number)"
             }
-            let status = job.mode == .reserve ? "reserved" : "released"
+            // Warehouse orders may wait out the cancellation window; suppliers get theirs at once.
+            let warehouseStatus = job.mode == .reserve ? "reserved" : rules.releaseDelayMinutes > 0 ? "pending" : "released"
+            let supplierStatus = job.mode == .reserve ? "reserved" : "released"
+            let releaseDue = now.addingTimeInterval(Double(rules.releaseDelayMinutes) * 60)
             var routed: [String: Int64] = [:]
             var emit: [Emission] = []
             var summary: [String] = []
             for shipment in plan.shipments {
                 let fo = RouterOrderStore.NewFulfillmentOrder(
                     id: nextID(), orderID: order.orderID, warehouseID: shipment.warehouseID, supplierID: nil, carrierService: shipment.carrierService,
-                    shipBy: shipment.shipBy, slaDue: nil, status: status, lines: RouterEvents.lines(shipment.lines, order: order))
+                    shipBy: shipment.shipBy, slaDue: nil, status: warehouseStatus, lines: RouterEvents.lines(shipment.lines, order: order),
+                    releaseDue: warehouseStatus == "pending" ? releaseDue : nil)
                 fulfillmentOrders.append(fo)
                 for line in shipment.lines {
                     hard.append(.init(orderID: order.orderID, lineID: line.lineID, sku: line.sku, warehouseID: shipment.warehouseID,
@@ -90,13 +94,13 @@ struct RoutingRun {
                     routed[line.lineID, default: 0] += line.quantity
                     result.touchedSkus.insert(line.sku)
                 }
-                if job.mode == .ship { emit.append(RouterEvents.fulfillmentOrderCreated(fo, order: order, branding: nil)) }
+                if warehouseStatus == "released" { emit.append(RouterEvents.fulfillmentOrderCreated(fo, order: order, branding: nil)) }
                 summary.append("\(shipment.warehouseID) via \(shipment.carrierService)")
             }
             for dropShip in plan.dropShips {
                 let fo = RouterOrderStore.NewFulfillmentOrder(
                     id: nextID(), orderID: order.orderID, warehouseID: nil, supplierID: dropShip.supplierID, carrierService: nil,
-                    shipBy: nil, slaDue: dropShip.slaDue, status: status, lines: RouterEvents.lines(dropShip.lines, order: order))
+                    shipBy: nil, slaDue: dropShip.slaDue, status: supplierStatus, lines: RouterEvents.lines(dropShip.lines, order: order))
                 fulfillmentOrders.append(fo)
                 for line in dropShip.lines { routed[line.lineID, default: 0] += line.quantity }
                 if job.mode == .ship {
@@ -126,8 +130,9 @@ struct RoutingRun {
                 }
             }
 
-            let newStatus = !plan.problems.isEmpty ? "held"
-                : job.mode == .reserve ? "reserved"
+            // A held order stays 'reserved' until Capture releases it, problems or not.
+            let newStatus = job.mode == .reserve ? "reserved"
+                : !plan.problems.isEmpty ? "held"
                 : (!plan.backorders.isEmpty || !plan.preorders.isEmpty) ? "backordered" : "routed"
             if !plan.backorders.isEmpty || !plan.preorders.isEmpty {
                 if order.status != "backordered" { emit += RouterEvents.backorderCreated(plan, orderID: order.orderID) }

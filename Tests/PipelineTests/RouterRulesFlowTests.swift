@@ -84,3 +84,64 @@ struct RouterRulesFlowTests {
         #expect(router.terminate(waitSeconds: 10) == 0)
     }
 }
+
+@Suite("Router release window and retries", .serialized)
+struct RouterReleaseWindowTests {
+    @Test("with a release window a cancellation succeeds until the fulfillment order goes out, then is refused; held orders are retried under new rules")
+    func releaseWindowAndRetry() throws {
+        let directory = NSTemporaryDirectory() + "oms-router-window-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let shipped = try String(contentsOfFile: TestEnvironment.configDirectory + "/router.json", encoding: .utf8)
+        let windowed = shipped.replacingOccurrences(of: "\"releaseDelayMinutes\": 0", with: "\"releaseDelayMinutes\": 30")
+        #expect(windowed != shipped)
+        try windowed.write(toFile: directory + "/router.json", atomically: true, encoding: .utf8)
+        let broker = try TestBroker(partitions: 2)
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let router = try ManagedProcess.worker("oms-router", environment: workerEnvironment(
+            broker: broker, databaseURL: databaseURL, extra: ["OMS_CONFIG_DIR": directory, "OMS_HOUSEKEEPING_SECONDS": "1"]), name: "router-window")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        try producer.publish([RouterFixtures.stock("A", sequence: 1, [("TENT-2P", 5)]),
+                              RouterFixtures.product("RIGGING", ["serviceSkill": "kayak-rigging"])])
+        try eventually(timeout: 30, "stock and product known") {
+            try database.query("SELECT (SELECT count(*) FROM router.stock) + (SELECT count(*) FROM router.products) AS n").first!.decode("n", as: Int.self) == 2
+        }
+        try producer.publish([RouterFixtures.order("W1", [("TENT-2P", 1)]), RouterFixtures.order("W2", [("TENT-2P", 1)]),
+                              RouterFixtures.order("W3", [("RIGGING", 1)])])
+        func fulfillmentStatus(_ orderID: String) throws -> String? {
+            try database.query("SELECT string_agg(status, ',') AS s FROM router.fulfillment_orders WHERE order_id = \(orderID)").first?.decodeIfPresent("s")
+        }
+        func status(_ id: String) throws -> String? {
+            try database.query("SELECT status FROM router.orders WHERE order_id = \(id)").first?.decode("status")
+        }
+        try eventually(timeout: 30, "routed, fulfillment orders pending; W3 held (no technician can rig kayaks)") {
+            try fulfillmentStatus("W1") == "pending" && fulfillmentStatus("W2") == "pending" && status("W3") == "held"
+        }
+        try producer.publish([RouterFixtures.orderEvent("Order.CancellationRequested", "W1", ["reason": "changed mind", "requestedBy": "shop"])])
+        try eventually(timeout: 30, "W1 cancelled inside the window") { try status("W1") == "cancelled" }
+        #expect(try fulfillmentStatus("W1") == "cancelled")
+        #expect(try database.query("SELECT reserved FROM router.stock WHERE sku = 'TENT-2P'").first!.decode("reserved", as: Int64.self) == 1)
+        // W2's window ends: its fulfillment order goes out; now a cancellation is refused.
+        try database.query("UPDATE router.fulfillment_orders SET release_due = now() - interval '1 second' WHERE order_id = 'W2'")
+        try eventually(timeout: 30, "W2 released to the warehouse") { try fulfillmentStatus("W2") == "released" }
+        try producer.publish([RouterFixtures.orderEvent("Order.CancellationRequested", "W2", ["reason": "changed mind", "requestedBy": "shop"])])
+        // W3: new rules with a kayak rigger, reloaded; the held order is tried again.
+        try windowed.replacingOccurrences(of: "\"skills\": [\"tent-assembly\"], \"countries\": [\"DE\"]",
+                                          with: "\"skills\": [\"tent-assembly\", \"kayak-rigging\"], \"countries\": [\"DE\"]")
+            .write(toFile: directory + "/router.json", atomically: true, encoding: .utf8)
+        kill(router.pid, SIGHUP)
+        Thread.sleep(forTimeInterval: 1)
+        try database.query("UPDATE router.orders SET updated_at = now() - interval '1 hour' WHERE order_id = 'W3'")
+        try eventually(timeout: 30, "W3 routed on retry") { try status("W3") == "routed" }
+
+        let fulfillment = try TopicReader(broker: broker, topic: Topic.omsFulfillment)
+        fulfillment.read(atLeast: 1, timeout: 30)
+        let created = try events(fulfillment.drain(for: 2))
+        #expect(created.map { $0.subject! } == ["W2"], "only W2's fulfillment order reached a warehouse")
+        let orderEvents = try TopicReader(broker: broker, topic: Topic.omsOrders)
+        orderEvents.read(atLeast: 3 + 2 + 4, timeout: 30)
+        let routerEvents = Set(try events(orderEvents.drain(for: 2)).filter { $0.source == "oms/router" }.map { "\($0.subject!) \($0.type)" })
+        #expect(routerEvents == ["W1 Order.Cancelled", "W2 Order.CancellationRefused", "W3 Order.RoutingOnHold", "W3 Appointment.Scheduled"])
+        #expect(router.terminate(waitSeconds: 10) == 0)
+    }
+}

@@ -62,6 +62,11 @@ public struct RouterRules: Sendable {
     public let suppliers: [String: Supplier]
     public let technicians: [Technician]
     public let appointmentHorizonDays: Int
+    /// Minutes a warehouse fulfillment order waits before it is released to the
+    /// warehouse: the window in which a cancellation still succeeds (0: at once).
+    public let releaseDelayMinutes: Int
+    /// How often orders the rules could not route are tried again.
+    public let heldRetryMinutes: Int
 
     public static let fileName = "router.json"
 
@@ -95,6 +100,8 @@ public struct RouterRules: Sendable {
         reserveHeldFor = Set(try reader.strings("reserveHeldOrdersFor"))
         priorityMethods = try reader.strings("priorityMethods")
         appointmentHorizonDays = try reader.integer("appointmentHorizonDays", minimum: 1)
+        releaseDelayMinutes = try reader.integer("releaseDelayMinutes", minimum: 0)
+        heldRetryMinutes = try reader.integer("heldRetryMinutes", minimum: 1)
 
         var services: [String: CarrierService] = [:]
         for (index, carrier) in (try Self.list(reader, "carriers")).enumerated() {
