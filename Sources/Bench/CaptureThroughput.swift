@@ -57,9 +57,10 @@ struct CaptureThroughput: ParsableCommand {
         if index % 5 == 0 {
             return BergUndBeutelOrders.business(event, customerID: businessCustomerID(index: index))
         } else if index % 20 == 1 {
+            // Disposable e-mail and a billing country no customer of the sample ships to: 55 points, a review hold.
             data.set("customer", "email", .string("deal\(index)@mailinator.com"))
-            data.set("billingAddress", "country", "AT")
-            data.set("billingAddress", "postalCode", "6020")
+            data.set("billingAddress", "country", "NL")
+            data.set("billingAddress", "postalCode", "1012 AB")
         } else if index % 10 == 3 {
             data.set("payment", "method", "prepayment")
             data.set("payment", "status", "pending")
