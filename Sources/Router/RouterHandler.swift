@@ -225,14 +225,30 @@ struct RouterHandler: StageHandler {
         }
         try store.setStatus(statuses)
 
+        // The WMS counts less than is reserved: the youngest unreleased fulfillment orders are taken back and routed again.
+        let stockIndex = batch.indices.first { if case .stock = batch[$0].input { return true } else { return false } } ?? 0
+        let withdrawn = try ledger.withdrawForShortfall(skus: stock.changed)
+        if !withdrawn.isEmpty {
+            let affected = try store.lock(Array(Set(withdrawn.map(\.orderID))).sorted())
+            for withdrawal in withdrawn {
+                touched.formUnion(withdrawal.lines.map(\.sku))
+                audits[stockIndex].append(AuditRecord(
+                    subject: withdrawal.orderID, action: "FulfillmentOrder.Withdrawn", actor: "oms-router",
+                    reason: "\(withdrawal.warehouseID) counts less than is reserved (\(withdrawal.lines.map { "\($0.quantity)×\($0.sku)" }.joined(separator: ", "))); \(withdrawal.fulfillmentOrderID) taken back before release"))
+            }
+            for (id, order) in affected where order.status != "reserved" && orders[id] == nil && !jobs.contains(where: { $0.orderID == id }) {
+                orders[id] = order
+                jobs.append(.init(orderID: id, mode: .ship))
+                jobOutcome[id] = stockIndex
+            }
+        }
         // Stock arrived: the oldest back-orders waiting for it are routed again.
         if !stock.increased.isEmpty {
             let candidates = try store.backorderCandidates(skus: stock.increased, excluding: Set(orders.keys), limit: rerouteLimit)
             if !candidates.isEmpty {
                 let lockedCandidates = try store.lock(candidates)
                 orders.merge(lockedCandidates) { current, _ in current }
-                let stockIndex = batch.indices.first { if case .stock = batch[$0].input { return true } else { return false } } ?? 0
-                for id in candidates {
+                for id in candidates where !jobs.contains(where: { $0.orderID == id }) {
                     jobs.append(.init(orderID: id, mode: .ship))
                     jobOutcome[id] = stockIndex
                 }

@@ -87,6 +87,67 @@ struct StockLedger {
             """).map { try $0.decode("sku", as: String.self) })
     }
 
+    /// A fulfillment order taken back because the WMS counts less than is reserved.
+    struct Withdrawal {
+        let fulfillmentOrderID: String
+        let orderID: String
+        let lines: [(lineID: String, sku: String, quantity: Int64)]
+        let warehouseID: String
+    }
+
+    /// Where the WMS now counts less than is reserved, takes back the youngest
+    /// fulfillment orders not yet released to the warehouse (pending, or held
+    /// orders' reservations) until available is ≥ 0 again. Orders another copy
+    /// is working on are left for the next report. Returns what was withdrawn.
+    func withdrawForShortfall(skus: Set<String>) throws -> [Withdrawal] {
+        guard !skus.isEmpty else { return [] }
+        let candidates = try database.query("""
+            WITH short AS (SELECT sku, warehouse_id, reserved - on_hand AS missing FROM router.stock
+                           WHERE sku = ANY(\(skus.sorted())::text[]) AND reserved > on_hand),
+                 movable AS (
+                     SELECT r.fulfillment_order_id, r.order_id, s.missing,
+                            sum(r.quantity) OVER (PARTITION BY r.sku, r.warehouse_id ORDER BY r.created_at DESC, r.id DESC) - r.quantity AS before
+                     FROM router.reservations r JOIN short s USING (sku, warehouse_id)
+                     JOIN router.fulfillment_orders f ON f.fulfillment_order_id = r.fulfillment_order_id
+                     WHERE r.kind = 'hard' AND f.status IN ('pending', 'reserved'))
+            SELECT DISTINCT fulfillment_order_id, order_id FROM movable WHERE before < missing
+            """)
+        guard candidates.count > 0 else { return [] }
+        let orderIDs = Set(try candidates.map { try $0.decode("order_id", as: String.self) })
+        let locked = Set(try database.query("""
+            SELECT order_id FROM router.orders WHERE order_id = ANY(\(orderIDs.sorted())::text[]) ORDER BY order_id FOR UPDATE SKIP LOCKED
+            """).map { try $0.decode("order_id", as: String.self) })
+        let chosen = try candidates.compactMap { row -> String? in
+            locked.contains(try row.decode("order_id")) ? try row.decode("fulfillment_order_id") : nil
+        }
+        guard !chosen.isEmpty else { return [] }
+        let freed = try database.query("""
+            DELETE FROM router.reservations WHERE fulfillment_order_id = ANY(\(chosen)::text[]) AND kind = 'hard'
+            RETURNING fulfillment_order_id, order_id, line_id, sku, warehouse_id, kind, inbound_id, quantity
+            """)
+        var byFulfillmentOrder: [String: Withdrawal] = [:]
+        var lineChanges: [(order: String, line: String, quantity: Int64)] = []
+        for row in freed {
+            let id: String = try row.decode("fulfillment_order_id")
+            let line = (lineID: try row.decode("line_id", as: String.self), sku: try row.decode("sku", as: String.self),
+                        quantity: try row.decode("quantity", as: Int64.self))
+            let previous = byFulfillmentOrder[id]
+            byFulfillmentOrder[id] = Withdrawal(fulfillmentOrderID: id, orderID: try row.decode("order_id"), lines: (previous?.lines ?? []) + [line],
+                                                warehouseID: try row.decode("warehouse_id"))
+            lineChanges.append((try row.decode("order_id"), line.lineID, line.quantity))
+        }
+        _ = try release(freed)
+        try database.query("UPDATE router.fulfillment_orders SET status = 'cancelled' WHERE fulfillment_order_id = ANY(\(chosen)::text[])")
+        try database.query("""
+            UPDATE router.order_lines l SET routed = l.routed - c.quantity, waiting_for = 'stock'
+            FROM (SELECT order_id, line_id, sum(quantity) AS quantity
+                  FROM unnest(\(lineChanges.map(\.order))::text[], \(lineChanges.map(\.line))::text[], \(lineChanges.map(\.quantity))::bigint[])
+                       AS u(order_id, line_id, quantity) GROUP BY 1, 2) c
+            WHERE l.order_id = c.order_id AND l.line_id = c.line_id
+            """)
+        return byFulfillmentOrder.values.sorted { $0.fulfillmentOrderID < $1.fulfillmentOrderID }
+    }
+
     /// Locks the stock and inbound rows of these SKUs (in one order, so that Router
     /// copies queue instead of deadlocking) and returns what the planner may use.
     func lockPosition(skus: [String]) throws -> StockPosition {

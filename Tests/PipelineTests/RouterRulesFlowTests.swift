@@ -144,4 +144,46 @@ struct RouterReleaseWindowTests {
         #expect(routerEvents == ["W1 Order.Cancelled", "W2 Order.CancellationRefused", "W3 Order.RoutingOnHold", "W3 Appointment.Scheduled"])
         #expect(router.terminate(waitSeconds: 10) == 0)
     }
+
+    @Test("a WMS count below the reservations takes back the youngest unreleased fulfillment order: available never below zero")
+    func shrinkage() throws {
+        let directory = NSTemporaryDirectory() + "oms-router-shrink-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try String(contentsOfFile: TestEnvironment.configDirectory + "/router.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"releaseDelayMinutes\": 0", with: "\"releaseDelayMinutes\": 30")
+            .write(toFile: directory + "/router.json", atomically: true, encoding: .utf8)
+        let broker = try TestBroker(partitions: 2)
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let router = try ManagedProcess.worker("oms-router", environment: workerEnvironment(
+            broker: broker, databaseURL: databaseURL, extra: ["OMS_CONFIG_DIR": directory]), name: "router-shrink")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        try producer.publish([RouterFixtures.stock("A", sequence: 1, [("TENT-2P", 3)])])
+        try eventually(timeout: 30, "stock known") {
+            try database.query("SELECT count(*) AS n FROM router.stock").first!.decode("n", as: Int.self) == 1
+        }
+        try producer.publish([RouterFixtures.order("K1", [("TENT-2P", 2)])])
+        try eventually(timeout: 30, "K1 routed") { try database.query("SELECT status FROM router.orders WHERE order_id = 'K1'").first?.decode("status", as: String.self) == "routed" }
+        try producer.publish([RouterFixtures.order("K2", [("TENT-2P", 1)])])
+        func ledger() throws -> String {
+            try database.query("SELECT on_hand || '/' || reserved AS l FROM router.stock WHERE sku = 'TENT-2P'").first!.decode("l")
+        }
+        try eventually(timeout: 30, "both reserved") { try ledger() == "3/3" }
+        // Stock-taking finds only 2 tents: K2 (the younger) loses its reservation and is back-ordered.
+        try producer.publish([RouterFixtures.stock("A", sequence: 2, [("TENT-2P", 2)])])
+        try eventually(timeout: 30, "K2 back-ordered, available not negative") {
+            try ledger() == "2/2" && database.query("SELECT status FROM router.orders WHERE order_id = 'K2'").first?.decode("status", as: String.self) == "backordered"
+        }
+        #expect(try database.query("SELECT status FROM router.fulfillment_orders WHERE order_id = 'K2'").first?.decode("status", as: String.self) == "cancelled")
+        #expect(try database.query("SELECT status FROM router.fulfillment_orders WHERE order_id = 'K1'").first?.decode("status", as: String.self) == "pending")
+        // A delivery: K2 is routed again.
+        try producer.publish([RouterFixtures.stock("A", sequence: 3, [("TENT-2P", 4)])])
+        try eventually(timeout: 30, "K2 routed again") {
+            try ledger() == "4/3" && database.query("SELECT status FROM router.orders WHERE order_id = 'K2'").first?.decode("status", as: String.self) == "routed"
+        }
+        let audit = try database.query("SELECT reason FROM router.audit_trail WHERE subject = 'K2' AND action = 'FulfillmentOrder.Withdrawn'")
+            .map { try $0.decode("reason", as: String.self) }
+        #expect(audit.count == 1 && audit.first?.contains("K2-F1 taken back before release") == true)
+        #expect(router.terminate(waitSeconds: 10) == 0)
+    }
 }
