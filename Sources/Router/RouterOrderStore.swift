@@ -170,8 +170,10 @@ struct RouterOrderStore {
     /// Orders the rules could not route, not tried for `minutes`.
     func heldDue(minutes: Int, limit: Int) throws -> [String] {
         try database.query("""
-            SELECT order_id FROM router.orders WHERE status = 'held' AND updated_at < now() - make_interval(mins => \(minutes)::int)
-            ORDER BY updated_at, order_id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            SELECT o.order_id FROM router.orders o WHERE o.status = 'held' AND o.updated_at < now() - make_interval(mins => \(minutes)::int)
+              -- Another copy may have committed but not yet published this order's earlier events.
+              AND NOT EXISTS (SELECT 1 FROM router.outbox b WHERE b.sent_at IS NULL AND b.message_key = convert_to(o.order_id, 'UTF8'))
+            ORDER BY o.updated_at, o.order_id LIMIT \(limit) FOR UPDATE SKIP LOCKED
             """).map { try $0.decode("order_id") }
     }
 
@@ -183,7 +185,10 @@ struct RouterOrderStore {
         guard !due.isEmpty else { return [] }
         // Orders first, then their fulfillment orders: the same lock order as the batch path.
         let locked: [String] = try database.query("""
-            SELECT order_id FROM router.orders WHERE order_id = ANY(\(due)::text[]) ORDER BY order_id FOR UPDATE SKIP LOCKED
+            SELECT o.order_id FROM router.orders o WHERE o.order_id = ANY(\(due)::text[])
+              -- Another copy may have committed but not yet published this order's earlier events.
+              AND NOT EXISTS (SELECT 1 FROM router.outbox b WHERE b.sent_at IS NULL AND b.message_key = convert_to(o.order_id, 'UTF8'))
+            ORDER BY o.order_id FOR UPDATE SKIP LOCKED
             """).map { try $0.decode("order_id") }
         guard !locked.isEmpty else { return [] }
         return try database.query("""
@@ -206,6 +211,8 @@ struct RouterOrderStore {
             WHERE o.status = 'backordered'
               AND EXISTS (SELECT 1 FROM router.order_lines l JOIN router.products p USING (sku)
                           WHERE l.order_id = o.order_id AND l.waiting_for = 'preorder' AND p.preorder_release_date <= now())
+              -- Another copy may have committed but not yet published this order's earlier events.
+              AND NOT EXISTS (SELECT 1 FROM router.outbox b WHERE b.sent_at IS NULL AND b.message_key = convert_to(o.order_id, 'UTF8'))
             ORDER BY o.received_at, o.order_id LIMIT \(limit) FOR UPDATE SKIP LOCKED
             """).map { try $0.decode("order_id") }
     }
