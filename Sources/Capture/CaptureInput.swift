@@ -82,7 +82,7 @@ struct ProductUpdate: Sendable, Equatable {
 
     static func == (a: ProductUpdate, b: ProductUpdate) -> Bool { a.info == b.info && a.data == b.data && a.changedAt == b.changedAt }
 
-    var changedInstant: Date { EventInstant.parse(changedAt) }
+    var changedInstant: Date { EventTime.parse(changedAt) }
 
     init(event: CloudEvent) throws(PermanentFailure) {
         let data = event.data

@@ -100,7 +100,7 @@ struct CaptureStore {
     /// Group prices follow the product record they came with.
     func upsertProducts(_ updates: [(key: String, update: ProductUpdate)]) throws {
         guard !updates.isEmpty else { return }
-        let rows = MasterDataStore.newest(updates, key: { $0.update.info.sku }, time: { $0.update.changedInstant })
+        let rows = updates.newestPerKey({ $0.update.info.sku }, time: { $0.update.changedInstant })
         let written: [String] = try database.query("""
             INSERT INTO capture.products (sku, name, sellable, discontinued, bulky, dangerous_goods_class, minimum_age,
                                           tax_class, data, changed_at, source_event_id)

@@ -78,11 +78,3 @@ struct AvailabilityUpdate: Sendable, Equatable {
         self.items = items
     }
 }
-
-/// Parses an RFC 3339 time with or without fractions, so that offsets and fractions compare correctly.
-enum EventInstant {
-    static func parse(_ text: String) -> Date {
-        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle())) ?? .distantPast
-    }
-}

@@ -6,19 +6,9 @@ import Shared
 struct MasterDataStore {
     let database: PostgresConnection
 
-    /// Per key only the newest entry (by time) of a batch counts.
-    static func newest<Entry>(_ entries: [Entry], key: (Entry) -> String, time: (Entry) -> Date) -> [Entry] {
-        var newest: [String: Entry] = [:]
-        for entry in entries {
-            if let kept = newest[key(entry)], time(kept) > time(entry) { continue }
-            newest[key(entry)] = entry
-        }
-        return newest.keys.sorted().map { newest[$0]! }
-    }
-
     func upsertCustomers(_ updates: [(key: String, update: CustomerUpdate)]) throws {
         guard !updates.isEmpty else { return }
-        let rows = Self.newest(updates, key: { $0.update.account.customerID }, time: { EventInstant.parse($0.update.changedAt) })
+        let rows = updates.newestPerKey({ $0.update.account.customerID }, time: { EventTime.parse($0.update.changedAt) })
         let accounts = rows.map(\.update.account)
         try database.query("""
             INSERT INTO capture.customers (customer_id, customer_type, customer_group, vat_id, credit_limit, credit_currency,
@@ -41,7 +31,7 @@ struct MasterDataStore {
 
     func upsertReceivables(_ updates: [(key: String, update: ReceivablesUpdate)]) throws {
         guard !updates.isEmpty else { return }
-        let rows = Self.newest(updates, key: { $0.update.customerID }, time: { EventInstant.parse($0.update.changedAt) })
+        let rows = updates.newestPerKey({ $0.update.customerID }, time: { EventTime.parse($0.update.changedAt) })
         try database.query("""
             INSERT INTO capture.receivables (customer_id, unpaid_amount, currency, changed_at, source_event_id)
             SELECT c, a, cu, ca::timestamptz, ev
@@ -75,7 +65,7 @@ struct MasterDataStore {
         var items: [(sku: String, available: Int64, eta: String?, asOf: String)] = []
         for update in updates { for item in update.items { items.append((item.sku, item.available, item.nextETA, update.asOf)) } }
         guard !items.isEmpty else { return [] }
-        let rows = Self.newest(items, key: \.sku, time: { EventInstant.parse($0.asOf) })
+        let rows = items.newestPerKey({ $0.sku }, time: { EventTime.parse($0.asOf) })
         return try database.query("""
             INSERT INTO capture.availability (sku, available, next_eta, as_of)
             SELECT s, a, e::timestamptz, t::timestamptz

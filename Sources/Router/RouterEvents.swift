@@ -19,6 +19,17 @@ enum RouterEvents {
         return Emission(topic: Topic.omsFulfillment, key: fo.orderID, type: "FulfillmentOrder.Created", subject: fo.orderID, data: .object(data))
     }
 
+    /// `FulfillmentOrder.Created` for a fulfillment order kept back until now (a held order
+    /// released, or the cancellation window over): ship-by and SLA count from now.
+    static func released(_ fo: RouterOrderStore.FulfillmentOrderRow, order: RouterOrderStore.OrderRow, rules: RouterRules, now: Date) -> Emission {
+        let supplier = fo.supplierID.flatMap { rules.suppliers[$0] }
+        return fulfillmentOrderCreated(
+            .init(id: fo.id, orderID: fo.orderID, warehouseID: fo.warehouseID, supplierID: fo.supplierID, carrierService: fo.carrierService,
+                  shipBy: fo.warehouseID.flatMap { rules.warehouse($0) }.flatMap { ShipCalendar.shipBy(from: $0, at: now, timeZone: rules.timeZone) },
+                  slaDue: supplier.map { now.addingTimeInterval(Double($0.slaHours) * 3600) }, status: "released", lines: fo.lines),
+            order: order, branding: supplier?.branding)
+    }
+
     /// The lines of a fulfillment order, with the personalization the shop sent carried along untouched.
     static func lines(_ planned: [RoutingPlan.PlannedLine], order: RouterOrderStore.OrderRow) -> JSONValue {
         let received = order.data["lines"]?.arrayValue ?? []

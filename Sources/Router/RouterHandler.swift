@@ -84,6 +84,7 @@ struct RouterHandler: StageHandler {
         var releasedFOs: [(index: Int, fo: RouterOrderStore.FulfillmentOrderRow)] = []
         var statuses: [(orderID: String, status: String)] = []
         var confirmed: [String] = [], consumed: [String] = []
+        var releasedHeld: [String] = []
         /// A follow-up (release, cancellation) in the same batch as the order itself.
         func pendingJob(_ orderID: String) -> Int? { fresh[orderID] == nil ? nil : jobs.firstIndex { $0.orderID == orderID } }
         func settleUnrouted(_ orderID: String, as status: String) {
@@ -131,10 +132,8 @@ struct RouterHandler: StageHandler {
                     jobOutcome[orderID] = index
                 case "reserved":
                     for fo in fulfillment[orderID] ?? [] where fo.status == "reserved" { releasedFOs.append((index, fo)) }
-                    let waiting = try store.waitingKinds(orderID)
-                    let next = waiting.contains("problem") ? "held" : waiting.isEmpty ? "routed" : "backordered"
-                    statuses.append((orderID, next))
-                    orders[orderID]?.status = next
+                    releasedHeld.append(orderID)
+                    orders[orderID]?.status = "routed"   // settled below from what its lines still wait for
                     audits[index].append(AuditRecord(subject: orderID, action: "Order.Released", actor: "oms-router",
                                                      reason: "hold lifted; reserved fulfillment orders released to the warehouses"))
                 default:
@@ -168,7 +167,11 @@ struct RouterHandler: StageHandler {
                     dead[index] = .businessRule("cancellation of order \(orderID) requested, but the Router does not know the order")
                     continue
                 }
-                let released = (fulfillment[orderID] ?? []).filter { $0.status == "released" || $0.status == "confirmed" }
+                // Released earlier in this batch counts as released.
+                let releasedNow = Set(releasedFOs.map(\.fo.id))
+                let released = (fulfillment[orderID] ?? []).filter {
+                    $0.status == "released" || $0.status == "confirmed" || releasedNow.contains($0.id)
+                }
                 if order.status == "cancelled" {
                     audits[index].append(AuditRecord(subject: orderID, action: "Order.CancellationRequested", actor: by,
                                                      reason: "already cancelled; nothing to do"))
@@ -205,6 +208,9 @@ struct RouterHandler: StageHandler {
             }
         }
 
+        for (orderID, waiting) in try store.waitingKinds(releasedHeld) where orders[orderID]?.status != "cancelled" {
+            statuses.append((orderID, waiting.contains("problem") ? "held" : waiting.isEmpty ? "routed" : "backordered"))
+        }
         try store.insert(waitingOrders)
         // Freed stock first, so that orders routed in this transaction can use it.
         touched.formUnion(try ledger.free(orders: toFree, kinds: ["hard", "soft"]))
@@ -216,12 +222,7 @@ struct RouterHandler: StageHandler {
         try store.setFulfillmentStatus(releasedFOs.map(\.fo.id), to: "released")
         for (index, fo) in releasedFOs {
             guard let order = orders[fo.orderID] else { continue }
-            emissions[index].append(RouterEvents.fulfillmentOrderCreated(
-                .init(id: fo.id, orderID: fo.orderID, warehouseID: fo.warehouseID, supplierID: fo.supplierID, carrierService: fo.carrierService,
-                      shipBy: fo.warehouseID.flatMap { rules.warehouse($0) }.flatMap { ShipCalendar.shipBy(from: $0, at: now, timeZone: rules.timeZone) },
-                      slaDue: fo.supplierID.flatMap { rules.suppliers[$0] }.map { now.addingTimeInterval(Double($0.slaHours) * 3600) },
-                      status: "released", lines: fo.lines),
-                order: order, branding: fo.supplierID.flatMap { rules.suppliers[$0]?.branding }))
+            emissions[index].append(RouterEvents.released(fo, order: order, rules: rules, now: now))
         }
         try store.setStatus(statuses)
 
@@ -298,11 +299,7 @@ struct RouterHandler: StageHandler {
             let orders = try store.lock(Array(Set(released.map(\.orderID))))
             for fo in released {
                 guard let order = orders[fo.orderID] else { continue }
-                let emission = RouterEvents.fulfillmentOrderCreated(
-                    .init(id: fo.id, orderID: fo.orderID, warehouseID: fo.warehouseID, supplierID: nil, carrierService: fo.carrierService,
-                          shipBy: fo.warehouseID.flatMap { rules.warehouse($0) }.flatMap { ShipCalendar.shipBy(from: $0, at: now, timeZone: rules.timeZone) },
-                          slaDue: nil, status: "released", lines: fo.lines),
-                    order: order, branding: nil)
+                let emission = RouterEvents.released(fo, order: order, rules: rules, now: now)
                 changes.append(TimedChange(key: "release:\(fo.id)", correlationID: order.correlationID, emit: [emission],
                                            audit: [AuditRecord(subject: fo.orderID, action: "FulfillmentOrder.Released", actor: "oms-router",
                                                                reason: "\(fo.id) released to \(fo.warehouseID ?? "?") after the cancellation window")]))

@@ -80,7 +80,7 @@ extension RouterInput {
             return .inbound(InboundReport(inboundID: try string("inboundId"), warehouseID: try string("warehouseId"), eta: try string("eta"),
                                           changedAt: event.time ?? EventTime.format(Date()), items: items))
         case "Product.Changed":
-            let release = data["preorderReleaseDate"]?.stringValue.map(RouterTime.parse)
+            let release = data["preorderReleaseDate"]?.stringValue.map(EventTime.parse)
             let traits = ProductTraits(dangerousGoods: data["dangerousGoodsClass"]?.stringValue != nil,
                                        minimumAge: Int(data["minimumAge"]?.int64Value ?? 0), bulky: data["bulky"]?.boolValue ?? false,
                                        preorderReleaseDate: release, dropShipSupplier: data["dropShipSupplier"]?.stringValue,
@@ -116,12 +116,5 @@ extension RouterInput {
         default:
             throw .unknownEventType("event type \"\(event.type.prefix(80))\" is not handled by the Router")
         }
-    }
-}
-
-enum RouterTime {
-    static func parse(_ text: String) -> Date {
-        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle())) ?? .distantPast
     }
 }

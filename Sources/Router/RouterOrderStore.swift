@@ -37,11 +37,7 @@ struct RouterOrderStore {
 
     func upsertProducts(_ products: [(sku: String, traits: ProductTraits, changedAt: String)]) throws {
         guard !products.isEmpty else { return }
-        var newest: [String: (sku: String, traits: ProductTraits, changedAt: String)] = [:]
-        for product in products where newest[product.sku].map({ RouterTime.parse($0.changedAt) <= RouterTime.parse(product.changedAt) }) ?? true {
-            newest[product.sku] = product
-        }
-        let rows = newest.values.sorted { $0.sku < $1.sku }
+        let rows = products.newestPerKey({ $0.sku }, time: { EventTime.parse($0.changedAt) })
         let traits = rows.map(\.traits)
         try database.query("""
             INSERT INTO router.products AS p (sku, dangerous_goods, minimum_age, bulky, preorder_release_date, drop_ship_supplier, service_skill, changed_at)
@@ -160,11 +156,17 @@ struct RouterOrderStore {
             """).map { try $0.decode("order_id") }
     }
 
-    /// What the open lines of an order wait for ('stock', 'preorder', 'problem').
-    func waitingKinds(_ orderID: String) throws -> Set<String> {
-        Set(try database.query("""
-            SELECT DISTINCT waiting_for FROM router.order_lines WHERE order_id = \(orderID) AND routed < quantity AND waiting_for IS NOT NULL
-            """).map { try $0.decode("waiting_for", as: String.self) })
+    /// What the open lines of each order wait for ('stock', 'preorder', 'problem'); empty when nothing is open.
+    func waitingKinds(_ orderIDs: [String]) throws -> [String: Set<String>] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var kinds = Dictionary(uniqueKeysWithValues: orderIDs.map { ($0, Set<String>()) })
+        for row in try database.query("""
+            SELECT DISTINCT order_id, waiting_for FROM router.order_lines
+            WHERE order_id = ANY(\(orderIDs)::text[]) AND routed < quantity AND waiting_for IS NOT NULL
+            """) {
+            kinds[try row.decode("order_id"), default: []].insert(try row.decode("waiting_for"))
+        }
+        return kinds
     }
 
     /// Orders the rules could not route, not tried for `minutes`.
@@ -266,7 +268,9 @@ struct RouterOrderStore {
         guard !ids.isEmpty else { return }
         try database.query("""
             UPDATE router.fulfillment_orders SET status = \(status),
-                   released_at = CASE WHEN \(status) = 'released' THEN now() ELSE released_at END
+                   released_at = CASE WHEN \(status) = 'released' THEN now() ELSE released_at END,
+                   -- A supplier's SLA runs from the release, not from when a held order was reserved.
+                   sla_due = CASE WHEN \(status) = 'released' AND sla_due IS NOT NULL THEN now() + (sla_due - created_at) ELSE sla_due END
             WHERE fulfillment_order_id = ANY(\(ids)::text[])
             """)
     }

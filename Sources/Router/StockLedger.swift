@@ -66,13 +66,10 @@ struct StockLedger {
 
     /// Upserts expected inbound; per delivery and SKU the newest event time counts. Returns the SKUs touched.
     func applyInbound(_ reports: [InboundReport]) throws -> Set<String> {
-        var rows: [(inbound: String, sku: String, warehouse: String, quantity: Int64, eta: String, changedAt: String)] = []
-        for report in reports.sorted(by: { RouterTime.parse($0.changedAt) < RouterTime.parse($1.changedAt) }) {
-            for item in report.items {
-                rows.removeAll { $0.inbound == report.inboundID && $0.sku == item.sku }
-                rows.append((report.inboundID, item.sku, report.warehouseID, item.quantity, report.eta, report.changedAt))
-            }
-        }
+        let rows = reports.flatMap { report in
+            report.items.map { (inbound: report.inboundID, sku: $0.sku, warehouse: report.warehouseID, quantity: $0.quantity,
+                                eta: report.eta, changedAt: report.changedAt) }
+        }.newestPerKey({ "\($0.inbound)\u{1F}\($0.sku)" }, time: { EventTime.parse($0.changedAt) })
         guard !rows.isEmpty else { return [] }
         return Set(try database.query("""
             INSERT INTO router.inbound AS i (inbound_id, sku, warehouse_id, quantity, eta, changed_at)
@@ -295,7 +292,7 @@ struct StockLedger {
             """).map { row in
             var item: [String: JSONValue] = ["sku": .string(try row.decode("sku")), "available": .integer(try row.decode("available")),
                                              "warehouses": (try? JSONParser.parse(try row.decode("warehouses", as: String.self))) ?? .array([])]
-            if let eta = try row.decodeIfPresent("next_eta", as: String.self) { item["nextEta"] = .string(EventTime.format(RouterTime.parse(eta))) }
+            if let eta = try row.decodeIfPresent("next_eta", as: String.self) { item["nextEta"] = .string(EventTime.format(EventTime.parse(eta))) }
             return .object(item)
         }
     }

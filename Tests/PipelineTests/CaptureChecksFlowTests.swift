@@ -33,15 +33,11 @@ struct CaptureChecksFlowTests {
     func mixedStream(workers: Int) throws {
         let run = String(UUID().uuidString.prefix(6))
         func id(_ name: String) -> String { "\(name)-\(run)" }
-        let broker = try TestBroker(partitions: 12)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let environment = workerEnvironment(broker: broker, databaseURL: databaseURL,
-                                            extra: ["OMS_HOUSEKEEPING_SECONDS": "1", "OMS_BATCH_SIZE": "5"])
+        let rig = try PipelineRig(partitions: 12)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
         let captures = try (0..<workers).map { index in
-            try ManagedProcess.worker("oms-capture", environment: environment, name: "capture-mix-\(index)")
+            try rig.start("oms-capture", name: "capture-mix-\(index)", ["OMS_HOUSEKEEPING_SECONDS": "1", "OMS_BATCH_SIZE": "5"])
         }
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
         func status(_ orderID: String) throws -> String? {
             try database.query("SELECT status FROM capture.orders WHERE order_id = \(orderID)").first?.decode("status")
         }
@@ -246,10 +242,9 @@ struct CaptureChecksFlowTests {
 
     @Test("the catalog replica keeps the newest product state and its rules apply to orders")
     func catalogReplica() throws {
-        let broker = try TestBroker(partitions: 4)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture-catalog")
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        let rig = try PipelineRig(partitions: 4)
+        let (database, producer) = (rig.database, rig.producer)
+        let capture = try rig.start("oms-capture", name: "capture-catalog")
         func product(_ sku: String, time: String, discontinued: Bool) -> OutgoingMessage {
             let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "pim/berg-und-beutel", type: "Product.Changed",
                                    subject: sku, time: time,
@@ -261,7 +256,6 @@ struct CaptureChecksFlowTests {
         try producer.publish([product("STOVE-GAS", time: "2026-11-29T10:00:00Z", discontinued: false),
                               product("STOVE-GAS", time: "2026-11-29T09:00:00Z", discontinued: true),
                               product("STOVE-OLD", time: "2026-11-29T09:00:00Z", discontinued: true)])
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
         try eventually(timeout: 30, "both products in the replica") {
             try database.query("SELECT count(*) AS n FROM capture.products").first!.decode("n", as: Int.self) == 2
         }
@@ -294,17 +288,10 @@ struct CaptureChecksFlowTests {
 
     @Test("with unknownSku=wait, orders wait for the catalog: released, rejected when discontinued, rejected at the deadline")
     func waitingForCatalog() throws {
-        let directory = NSTemporaryDirectory() + "oms-config-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let config = try String(contentsOfFile: TestEnvironment.configDirectory + "/capture.json", encoding: .utf8)
-            .replacingOccurrences(of: "\"unknownSku\": \"accept\"", with: "\"unknownSku\": \"wait\"")
-        try config.write(toFile: directory + "/capture.json", atomically: true, encoding: .utf8)
-        let broker = try TestBroker(partitions: 4)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL,
-                                           extra: ["OMS_CONFIG_DIR": directory, "OMS_HOUSEKEEPING_SECONDS": "1"]),
-            name: "capture-catalog-wait")
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        let directory = try TestEnvironment.configCopy("capture.json", replacing: [("\"unknownSku\": \"accept\"", "\"unknownSku\": \"wait\"")])
+        let rig = try PipelineRig(partitions: 4)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let capture = try rig.start("oms-capture", name: "capture-catalog-wait", ["OMS_CONFIG_DIR": directory, "OMS_HOUSEKEEPING_SECONDS": "1"])
         func order(_ id: String, sku: String) -> CloudEvent {
             Self.order(id, 30) { data in
                 data["lines"] = [["lineId": "1", "sku": .string(sku), "quantity": 1, "unitPrice": 2995]]
@@ -313,7 +300,6 @@ struct CaptureChecksFlowTests {
         }
         try producer.publish([order("W-1", sku: "NEW-1"), order("W-2", sku: "NEW-2"), order("W-3", sku: "NEW-3")]
             .map(BergUndBeutelOrders.message))
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
         try eventually(timeout: 30, "three orders held for the catalog") {
             try database.query("SELECT count(*) AS n FROM capture.orders WHERE 'catalog' = ANY(hold_reasons)").first!.decode("n", as: Int.self) == 3
         }
@@ -355,12 +341,9 @@ struct CaptureChecksFlowTests {
 
     @Test("availability from oms.stock: a ship-complete order waits for stock and goes on when the Router publishes more")
     func availabilityHold() throws {
-        let broker = try TestBroker(partitions: 4)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL),
-                                                name: "capture-stock")
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        let rig = try PipelineRig(partitions: 4)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let capture = try rig.start("oms-capture", name: "capture-stock")
         func availability(_ items: [(String, Int64)], asOf: Date) -> OutgoingMessage {
             let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "oms/router", type: "Availability.Changed", subject: nil,
                                    time: EventTime.format(asOf),
@@ -407,12 +390,9 @@ struct CaptureChecksFlowTests {
 
     @Test("velocity counts orders per client IP, shipping address and payment reference, not only per e-mail")
     func velocityDimensions() throws {
-        let broker = try TestBroker(partitions: 4)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL),
-                                                name: "capture-velocity")
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        let rig = try PipelineRig(partitions: 4)
+        let (database, producer) = (rig.database, rig.producer)
+        let capture = try rig.start("oms-capture", name: "capture-velocity")
         // Different customers and e-mails, one IP: five earlier orders, then the sixth.
         let burst = (0..<6).map { index in Self.order("V-\(index)", 50 + index) { $0["clientIp"] = "192.0.2.66" } }
         try producer.publish(burst.prefix(5).map(BergUndBeutelOrders.message))

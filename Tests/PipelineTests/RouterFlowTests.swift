@@ -58,12 +58,9 @@ enum RouterFixtures {
 struct RouterFlowTests {
     @Test("Berg&Beutel: from A, split A+B, back-order then allocated, pre-order, drop-ship, assembly, held then released, cancellations")
     func bergUndBeutel() throws {
-        let broker = try TestBroker(partitions: 4)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let router = try ManagedProcess.worker("oms-router", environment: workerEnvironment(broker: broker, databaseURL: databaseURL,
-                                                                                            extra: ["OMS_HOUSEKEEPING_SECONDS": "1"]), name: "router-bb")
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        let rig = try PipelineRig(partitions: 4)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let router = try rig.start("oms-router", name: "router-bb", ["OMS_HOUSEKEEPING_SECONDS": "1"])
         // Whole seconds, so that the ETA reads back exactly through PostgreSQL's microseconds.
         let release = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 6).rounded())
         let eta = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 5 * 86_400).rounded())
@@ -154,7 +151,7 @@ struct RouterFlowTests {
                                           WHERE r.kind = 'hard' AND r.sku = s.sku AND r.warehouse_id = s.warehouse_id), 0)
             """).first!.decode("n", as: Int.self)
         #expect(mismatches == 0)
-        let shown = try runOmsctl(["stock", "show", "PACK-45L"], environment: workerEnvironment(broker: broker, databaseURL: databaseURL))
+        let shown = try runOmsctl(["stock", "show", "PACK-45L"], environment: rig.environment())
         #expect(shown.status == 0 && shown.output.contains("A  on hand 5, reserved 2, available 3"), "\(shown.output)")
         #expect(shown.output.contains("inbound IN-1 to A") && shown.output.contains("no back-orders waiting"), "\(shown.output)")
         let availability = try TopicReader(broker: broker, topic: Topic.omsStock)
@@ -169,17 +166,9 @@ struct RouterFlowTests {
 
     @Test("a drop-ship supplier missing its SLA raises an alert and a customer notification")
     func dropShipSLA() throws {
-        let directory = NSTemporaryDirectory() + "oms-router-sla-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for file in ["capture.json", "router.json"] {
-            try FileManager.default.copyItem(atPath: TestEnvironment.configDirectory + "/" + file, toPath: directory + "/" + file)
-        }
-        let broker = try TestBroker(partitions: 2)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let router = try ManagedProcess.worker("oms-router", environment: workerEnvironment(
-            broker: broker, databaseURL: databaseURL, extra: ["OMS_HOUSEKEEPING_SECONDS": "1", "OMS_CONFIG_DIR": directory]), name: "router-sla")
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let router = try rig.start("oms-router", name: "router-sla", ["OMS_HOUSEKEEPING_SECONDS": "1"])
         try producer.publish([RouterFixtures.product("KAYAK", ["dropShipSupplier": "OUTDOOR-DIRECT"])])
         try eventually(timeout: 30, "product known") {
             try database.query("SELECT count(*) AS n FROM router.products").first!.decode("n", as: Int.self) == 1
@@ -206,6 +195,21 @@ struct RouterFlowTests {
         let sent = try events(notifications.drain(for: 1))
         #expect(Set(sent.map { "\($0.subject!) \($0.type) \($0.data["template"]?.stringValue ?? "")" })
             == ["D1 FulfillmentOrder.SlaBreached ", "D1 Customer.NotificationRequested dropship-delayed"])
+        // A held order's supplier SLA runs from its release, however long it was held.
+        try producer.publish([RouterFixtures.order("D3", [("KAYAK", 1)], holds: ["payment"])])
+        try eventually(timeout: 30, "D3 reserved") {
+            try database.query("SELECT status FROM router.fulfillment_orders WHERE order_id = 'D3'").first?.decode("status", as: String.self) == "reserved"
+        }
+        try database.query("""
+            UPDATE router.fulfillment_orders SET created_at = created_at - interval '3 days', sla_due = sla_due - interval '3 days'
+            WHERE order_id = 'D3'
+            """)
+        try producer.publish([RouterFixtures.orderEvent("Order.Released", "D3", ["reason": "paid", "at": .string(EventTime.format(Date()))])])
+        try eventually(timeout: 30, "D3 released with a fresh SLA") {
+            try database.query("""
+                SELECT status = 'released' AND sla_due > now() + interval '47 hours' AS ok FROM router.fulfillment_orders WHERE order_id = 'D3'
+                """).first?.decode("ok", as: Bool.self) == true
+        }
         #expect(router.terminate(waitSeconds: 10) == 0)
     }
 }

@@ -14,11 +14,10 @@ struct RouterInvariantTests {
         }
     }
 
-    static func startRouters(_ count: Int, broker: TestBroker, databaseURL: String, name: String) throws -> [ManagedProcess] {
+    static func startRouters(_ count: Int, rig: PipelineRig, name: String) throws -> [ManagedProcess] {
         try (0..<count).map { index in
-            try ManagedProcess.worker("oms-router", environment: workerEnvironment(
-                broker: broker, databaseURL: databaseURL,
-                extra: ["OMS_BATCH_SIZE": "50", "OMS_HTTP_PORT": String(19_400 + index), "OMS_LOG_LEVEL": "notice"]), name: "\(name)-\(index)")
+            try rig.start("oms-router", name: "\(name)-\(index)",
+                          ["OMS_BATCH_SIZE": "50", "OMS_HTTP_PORT": String(19_400 + index), "OMS_LOG_LEVEL": "notice"])
         }
     }
 
@@ -42,12 +41,10 @@ struct RouterInvariantTests {
 
     @Test("the last units: 60 one-unit orders for 10 units, two Router copies: exactly 10 ship, 50 wait")
     func lastUnits() throws {
-        let broker = try TestBroker(partitions: 12)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        let rig = try PipelineRig(partitions: 12)
+        let (database, producer) = (rig.database, rig.producer)
         try producer.publish([RouterFixtures.stock("A", sequence: 1, [("HOT-1", 10)])])
-        let routers = try Self.startRouters(2, broker: broker, databaseURL: databaseURL, name: "router-last")
+        let routers = try Self.startRouters(2, rig: rig, name: "router-last")
         try eventually(timeout: 30, "stock known") { try Self.processed(database) == 1 }
         Thread.sleep(forTimeInterval: 3)   // both copies in the group
         try producer.publish((0..<60).map { RouterFixtures.order("HOT-\($0)", [("HOT-1", 1)]) })
@@ -66,10 +63,8 @@ struct RouterInvariantTests {
 
     @Test("5,000 orders, deliveries and cancellations interleaved across two Router copies: never negative, never double-booked")
     func randomInterleaving() throws {
-        let broker = try TestBroker(partitions: 12)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        let rig = try PipelineRig(partitions: 12)
+        let (database, producer) = (rig.database, rig.producer)
         let skus = (0..<10).map { "INV-\($0)" }
         var onHand: [String: [String: Int64]] = ["A": [:], "B": [:]]
         var sequence: [String: Int64] = ["A": 1, "B": 1]
@@ -99,7 +94,7 @@ struct RouterInvariantTests {
                 deliveries += 1
             }
         }
-        let routers = try Self.startRouters(2, broker: broker, databaseURL: databaseURL, name: "router-inv")
+        let routers = try Self.startRouters(2, rig: rig, name: "router-inv")
         Thread.sleep(forTimeInterval: 3)
         for chunk in stride(from: 0, to: messages.count, by: 500) {
             try producer.publish(Array(messages[chunk..<min(messages.count, chunk + 500)]))

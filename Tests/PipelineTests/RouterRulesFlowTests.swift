@@ -24,16 +24,12 @@ func runOmsctl(_ arguments: [String], environment: [String: String]) throws -> (
 struct RouterRulesFlowTests {
     @Test("SIGHUP reloads a valid rule file, keeps the old rules on a bad one; the dry-run shows what new rules would change and changes nothing")
     func reloadAndSimulate() throws {
-        let directory = NSTemporaryDirectory() + "oms-router-rules-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let shipped = try String(contentsOfFile: TestEnvironment.configDirectory + "/router.json", encoding: .utf8)
-        try shipped.write(toFile: directory + "/router.json", atomically: true, encoding: .utf8)
-        let broker = try TestBroker(partitions: 2)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let environment = workerEnvironment(broker: broker, databaseURL: databaseURL, extra: ["OMS_CONFIG_DIR": directory])
+        let directory = try TestEnvironment.configCopy("router.json", replacing: [])
+        let shipped = try String(contentsOfFile: directory + "/router.json", encoding: .utf8)
+        let rig = try PipelineRig(partitions: 2)
+        let (database, producer) = (rig.database, rig.producer)
+        let environment = rig.environment(["OMS_CONFIG_DIR": directory])
         let router = try ManagedProcess.worker("oms-router", environment: environment, name: "router-rules")
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
         try producer.publish([RouterFixtures.stock("A", sequence: 1, [("TENT-2P", 50), ("MAT-INFL", 1)]),
                               RouterFixtures.stock("B", sequence: 1, [("TENT-2P", 50), ("MAT-INFL", 50)])])
         try eventually(timeout: 30, "stock known") {
@@ -89,18 +85,12 @@ struct RouterRulesFlowTests {
 struct RouterReleaseWindowTests {
     @Test("with a release window a cancellation succeeds until the fulfillment order goes out, then is refused; held orders are retried under new rules")
     func releaseWindowAndRetry() throws {
-        let directory = NSTemporaryDirectory() + "oms-router-window-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let shipped = try String(contentsOfFile: TestEnvironment.configDirectory + "/router.json", encoding: .utf8)
         let windowed = shipped.replacingOccurrences(of: "\"releaseDelayMinutes\": 0", with: "\"releaseDelayMinutes\": 30")
-        #expect(windowed != shipped)
-        try windowed.write(toFile: directory + "/router.json", atomically: true, encoding: .utf8)
-        let broker = try TestBroker(partitions: 2)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let router = try ManagedProcess.worker("oms-router", environment: workerEnvironment(
-            broker: broker, databaseURL: databaseURL, extra: ["OMS_CONFIG_DIR": directory, "OMS_HOUSEKEEPING_SECONDS": "1"]), name: "router-window")
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        let directory = try TestEnvironment.configCopy("router.json", replacing: [("\"releaseDelayMinutes\": 0", "\"releaseDelayMinutes\": 30")])
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let router = try rig.start("oms-router", name: "router-window", ["OMS_CONFIG_DIR": directory, "OMS_HOUSEKEEPING_SECONDS": "1"])
         try producer.publish([RouterFixtures.stock("A", sequence: 1, [("TENT-2P", 5)]),
                               RouterFixtures.product("RIGGING", ["serviceSkill": "kayak-rigging"])])
         try eventually(timeout: 30, "stock and product known") {
@@ -147,17 +137,10 @@ struct RouterReleaseWindowTests {
 
     @Test("a WMS count below the reservations takes back the youngest unreleased fulfillment order: available never below zero")
     func shrinkage() throws {
-        let directory = NSTemporaryDirectory() + "oms-router-shrink-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try String(contentsOfFile: TestEnvironment.configDirectory + "/router.json", encoding: .utf8)
-            .replacingOccurrences(of: "\"releaseDelayMinutes\": 0", with: "\"releaseDelayMinutes\": 30")
-            .write(toFile: directory + "/router.json", atomically: true, encoding: .utf8)
-        let broker = try TestBroker(partitions: 2)
-        let databaseURL = try TestEnvironment.makeDatabase()
-        let router = try ManagedProcess.worker("oms-router", environment: workerEnvironment(
-            broker: broker, databaseURL: databaseURL, extra: ["OMS_CONFIG_DIR": directory]), name: "router-shrink")
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
-        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        let directory = try TestEnvironment.configCopy("router.json", replacing: [("\"releaseDelayMinutes\": 0", "\"releaseDelayMinutes\": 30")])
+        let rig = try PipelineRig(partitions: 2)
+        let (database, producer) = (rig.database, rig.producer)
+        let router = try rig.start("oms-router", name: "router-shrink", ["OMS_CONFIG_DIR": directory])
         try producer.publish([RouterFixtures.stock("A", sequence: 1, [("TENT-2P", 3)])])
         try eventually(timeout: 30, "stock known") {
             try database.query("SELECT count(*) AS n FROM router.stock").first!.decode("n", as: Int.self) == 1

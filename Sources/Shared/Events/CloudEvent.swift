@@ -73,4 +73,25 @@ public enum EventTime {
     public static func format(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
+
+    /// An RFC 3339 time with or without fractions, as an instant, so that offsets and
+    /// fractions compare correctly; `.distantPast` for text that is none (schemas check the format first).
+    public static func parse(_ text: String) -> Date {
+        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle())) ?? .distantPast
+    }
+}
+
+extension Sequence {
+    /// Per key only the newest element (by `time`; a later element wins a tie),
+    /// sorted by key: how a replica applies a batch of full-state updates.
+    public func newestPerKey(_ key: (Element) -> String, time: (Element) -> Date) -> [Element] {
+        var newest: [String: (element: Element, time: Date)] = [:]
+        for element in self {
+            let stamp = time(element)
+            if let kept = newest[key(element)], kept.time > stamp { continue }
+            newest[key(element)] = (element, stamp)
+        }
+        return newest.keys.sorted().map { newest[$0]!.element }
+    }
 }

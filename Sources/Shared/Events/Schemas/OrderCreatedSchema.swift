@@ -101,28 +101,8 @@ extension EventContracts {
         "shippingCountry": { "type": "string", "pattern": "^[A-Z]{2}$" },
         "acceptedAt": { "type": "string", "format": "date-time" },
         "buyerId": { "type": "string" },
-        "paymentTerms": {
-          "type": "object",
-          "required": ["code", "netDays"],
-          "properties": {
-            "code": { "type": "string" }, "netDays": { "type": "integer", "minimum": 0 },
-            "discountDays": { "type": "integer", "minimum": 0 }, "discountPercent": { "type": "number", "minimum": 0 }
-          }
-        },
-        "lines": {
-          "type": "array",
-          "minItems": 1,
-          "items": {
-            "type": "object",
-            "required": ["lineId", "sku", "quantity", "unitPrice"],
-            "properties": {
-              "lineId": { "type": "string" },
-              "sku": { "type": "string" },
-              "quantity": { "type": "integer", "minimum": 1 },
-              "unitPrice": { "type": "integer", "minimum": 0 }
-            }
-          }
-        }
+        "paymentTerms": \#(paymentTermsFragment),
+        "lines": { "type": "array", "minItems": 1, "items": \#(outcomeLineFragment) }
       }
     }
     """#

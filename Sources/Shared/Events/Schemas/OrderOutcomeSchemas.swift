@@ -1,4 +1,21 @@
 extension EventContracts {
+    // Pieces several outcome schemas share, written once.
+    static let paymentTermsFragment = #"""
+    { "type": "object", "required": ["code", "netDays"],
+      "properties": { "code": { "type": "string" }, "netDays": { "type": "integer", "minimum": 0 },
+                      "discountDays": { "type": "integer", "minimum": 0 }, "discountPercent": { "type": "number", "minimum": 0 } } }
+    """#
+    static let findingFragment = #"""
+    { "type": "object", "required": ["check", "code", "message"],
+      "properties": { "check": { "type": "string" }, "code": { "type": "string" }, "message": { "type": "string" },
+                      "points": { "type": "integer", "minimum": 0 } } }
+    """#
+    static let outcomeLineFragment = #"""
+    { "type": "object", "required": ["lineId", "sku", "quantity", "unitPrice"],
+      "properties": { "lineId": { "type": "string" }, "sku": { "type": "string" },
+                      "quantity": { "type": "integer", "minimum": 1 }, "unitPrice": { "type": "integer", "minimum": 0 } } }
+    """#
+
     /// `Order.OnHold` on `oms.orders`: the order as in `Order.Accepted`, plus why it waits.
     static let orderOnHoldSchemaText = #"""
     {
@@ -24,30 +41,9 @@ extension EventContracts {
         "lines": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/line" } }
       },
       "$defs": {
-        "paymentTerms": {
-          "type": "object",
-          "required": ["code", "netDays"],
-          "properties": {
-            "code": { "type": "string" }, "netDays": { "type": "integer", "minimum": 0 },
-            "discountDays": { "type": "integer", "minimum": 0 }, "discountPercent": { "type": "number", "minimum": 0 }
-          }
-        },
-        "finding": {
-          "type": "object",
-          "required": ["check", "code", "message"],
-          "properties": {
-            "check": { "type": "string" }, "code": { "type": "string" }, "message": { "type": "string" },
-            "points": { "type": "integer", "minimum": 0 }
-          }
-        },
-        "line": {
-          "type": "object",
-          "required": ["lineId", "sku", "quantity", "unitPrice"],
-          "properties": {
-            "lineId": { "type": "string" }, "sku": { "type": "string" },
-            "quantity": { "type": "integer", "minimum": 1 }, "unitPrice": { "type": "integer", "minimum": 0 }
-          }
-        }
+        "paymentTerms": \#(paymentTermsFragment),
+        "finding": \#(findingFragment),
+        "line": \#(outcomeLineFragment)
       }
     }
     """#
@@ -65,11 +61,7 @@ extension EventContracts {
         "rejectedAt": { "type": "string", "format": "date-time" },
         "reasons": {
           "type": "array", "minItems": 1,
-          "items": {
-            "type": "object", "required": ["check", "code", "message"],
-            "properties": { "check": { "type": "string" }, "code": { "type": "string" }, "message": { "type": "string" },
-                            "points": { "type": "integer", "minimum": 0 } }
-          }
+          "items": \#(findingFragment)
         }
       }
     }
