@@ -190,7 +190,7 @@ struct CaptureHandler: StageHandler {
     struct KnownOrder {
         var status: OrderStatus
         var holds: Set<HoldReason>
-        let paymentAmount: Int64
+        let paymentAmount: Money
         let contentHash: String
         let sourceEventID: String
         /// Who may decide the order's approval hold.
@@ -285,7 +285,9 @@ struct CaptureHandler: StageHandler {
                     known[order.orderID] = KnownOrder(status: status, holds: holds, paymentAmount: order.paymentAmount,
                                                       contentHash: hash, sourceEventID: message.idempotencyKey, approvers: approvers)
                     histories.record(order)
-                    if status != .rejected, account != nil { exposures[order.customer.id, default: .none].openOrders += order.paymentAmount }
+                    if status != .rejected, let account {
+                        exposures[order.customer.id, default: .none].add(openOrder: order.paymentAmount, creditCurrency: account.creditCurrency)
+                    }
                     var emit = [OrderEvents.announce(transition.event, order: order, holds: holds, findings: findings, terms: terms, at: now)]
                     if holds.contains(.approval) {
                         let limit = account?.buyers.first { $0.buyerID == order.buyerID }?.approvalLimit
@@ -314,11 +316,14 @@ struct CaptureHandler: StageHandler {
                 }
                 let decision = PaymentDecision.decide(update, status: order.status, holds: order.holds,
                                                       paymentAmount: order.paymentAmount,
-                                                      capturedSoFar: ledgers[update.orderID]?.capturedAmount ?? 0)
+                                                      capturedSoFar: (ledgers[update.orderID] ?? .empty).captured(in: order.paymentAmount.currency))
                 var emit: [Emission] = []
                 var action = event.type
                 var reason: String
                 switch decision {
+                case .refuse(let why):
+                    outcomes.append(.deadLetter(.businessRule(why)))
+                    continue
                 case .recordOnly(let why):
                     reason = why
                 case .liftPaymentHold(let remaining):

@@ -62,10 +62,25 @@ struct PaymentUpdate: Sendable, Equatable {
 
 /// Payments the shop reported for one order so far (they may come before the order).
 struct PaymentLedger: Sendable, Equatable {
-    var capturedAmount: Int64 = 0
+    /// Captured minor units per ISO 4217 code: money in one currency never pays for another.
+    var capturedByCurrency: [String: Int64] = [:]
     var failedReason: String?
 
     static let empty = PaymentLedger()
+
+    init(capturedByCurrency: [String: Int64] = [:], failedReason: String? = nil) {
+        self.capturedByCurrency = capturedByCurrency
+        self.failedReason = failedReason
+    }
+
+    /// A ledger of captures in one currency.
+    init(captured: Money) {
+        self.init(capturedByCurrency: [captured.currency.code: captured.minorUnits])
+    }
+
+    func captured(in currency: Currency) -> Money {
+        Money(minorUnits: capturedByCurrency[currency.code] ?? 0, currency: currency)
+    }
 }
 
 /// `Product.Changed`: the product's full current state, as of `changedAt`.

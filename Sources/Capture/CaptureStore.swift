@@ -139,14 +139,30 @@ struct CaptureStore {
     func existingOrders(_ orderIDs: [String]) throws -> [String: CaptureHandler.KnownOrder] {
         var known: [String: CaptureHandler.KnownOrder] = [:]
         for row in try database.query("""
-            SELECT order_id, status, array_to_string(hold_reasons, ',') AS holds, payment_amount, content_hash, source_event_id,
+            SELECT order_id, status, array_to_string(hold_reasons, ',') AS holds, payment_amount, currency, content_hash, source_event_id,
                    array_to_string(approvers, E'\\x1f') AS approvers
             FROM capture.orders WHERE order_id = ANY(\(orderIDs)::text[])
             """) {
-            let holds = try row.decode("holds", as: String.self).split(separator: ",").compactMap { HoldReason(rawValue: String($0)) }
-            known[try row.decode("order_id")] = CaptureHandler.KnownOrder(
-                status: OrderStatus(rawValue: try row.decode("status")) ?? .accepted, holds: Set(holds),
-                paymentAmount: try row.decode("payment_amount"), contentHash: try row.decode("content_hash"),
+            let orderID: String = try row.decode("order_id")
+            // A value this code does not know means a newer version or a broken row: fail loudly, never guess.
+            let statusText: String = try row.decode("status")
+            guard let status = OrderStatus(rawValue: statusText) else {
+                throw PermanentFailure.database("order \(orderID) has status \"\(statusText)\", which this version does not know")
+            }
+            var holds: Set<HoldReason> = []
+            for name in try row.decode("holds", as: String.self).split(separator: ",") {
+                guard let reason = HoldReason(rawValue: String(name)) else {
+                    throw PermanentFailure.database("order \(orderID) has hold reason \"\(name)\", which this version does not know")
+                }
+                holds.insert(reason)
+            }
+            let currencyCode = try row.decode("currency", as: String.self)
+            guard let currency = Currency(currencyCode) else {
+                throw PermanentFailure.database("order \(orderID) has currency \"\(currencyCode)\", which is no ISO 4217 code")
+            }
+            known[orderID] = CaptureHandler.KnownOrder(
+                status: status, holds: holds,
+                paymentAmount: Money(minorUnits: try row.decode("payment_amount"), currency: currency), contentHash: try row.decode("content_hash"),
                 sourceEventID: try row.decode("source_event_id"),
                 approvers: try row.decode("approvers", as: String.self).split(separator: "\u{1F}").map(String.init))
         }
@@ -156,12 +172,17 @@ struct CaptureStore {
     func ledgers(_ orderIDs: [String]) throws -> [String: PaymentLedger] {
         var ledgers: [String: PaymentLedger] = [:]
         for row in try database.query("""
-            SELECT order_id, coalesce(sum(amount) FILTER (WHERE kind = 'captured'), 0) AS captured,
+            SELECT order_id, coalesce(currency, '') AS currency,
+                   least(coalesce(sum(amount) FILTER (WHERE kind = 'captured'), 0), 9223372036854775807)::bigint AS captured,
                    max(reason) FILTER (WHERE kind = 'failed') AS failed
-            FROM capture.payments WHERE order_id = ANY(\(orderIDs)::text[]) GROUP BY order_id
+            FROM capture.payments WHERE order_id = ANY(\(orderIDs)::text[]) GROUP BY order_id, currency
             """) {
-            ledgers[try row.decode("order_id")] = PaymentLedger(capturedAmount: try row.decode("captured"),
-                                                                failedReason: try row.decodeIfPresent("failed"))
+            let orderID: String = try row.decode("order_id")
+            var ledger = ledgers[orderID] ?? .empty
+            let currency: String = try row.decode("currency")
+            if !currency.isEmpty { ledger.capturedByCurrency[currency] = try row.decode("captured") }
+            if let failed: String = try row.decodeIfPresent("failed") { ledger.failedReason = failed }
+            ledgers[orderID] = ledger
         }
         return ledgers
     }
@@ -238,13 +259,13 @@ struct CaptureStore {
                         \(submissions.map(\.currency))::text[], \(submissions.map(\.pricesIncludeTax))::boolean[],
                         \(submissions.map(\.shippingMethod))::text[], \(submissions.map(\.shipComplete))::boolean[],
                         \(submissions.map(\.paymentMethod))::text[], \(submissions.map(\.paymentStatus))::text[],
-                        \(submissions.map(\.paymentReference))::text[], \(submissions.map(\.paymentAmount))::bigint[],
-                        \(submissions.map(\.shippingCharge))::bigint[], \(submissions.map { $0.linesTotal ?? 0 })::bigint[],
+                        \(submissions.map(\.paymentReference))::text[], \(submissions.map(\.paymentAmount.minorUnits))::bigint[],
+                        \(submissions.map(\.shippingCharge.minorUnits))::bigint[], \(submissions.map(\.linesTotal.minorUnits))::bigint[],
                         \(submissions.map(\.placedAt))::text[], \(orders.map(\.sourceEventID))::text[],
                         \(orders.map(\.correlationID))::text[], \(orders.map(\.contentHash))::text[],
                         \(submissions.map(\.recordData))::text[],
                         \(orders.map(\.holds.csv))::text[],
-                        \(orders.map { $0.findings.reduce(0) { $0 + $1.points } })::int[],
+                        \(orders.map { CheckFinding.score($0.findings) })::int[],
                         \(orders.map(\.holdExpiresInHours))::int[], \(orders.map(\.catalogWaitMinutes))::int[],
                         \(submissions.map(\.buyerID))::text[], \(orders.map { $0.approvers.joined(separator: "\u{1F}") })::text[],
                         \(orders.map { $0.paymentTerms?.json.serializedString })::text[])
@@ -259,7 +280,7 @@ struct CaptureStore {
                 position.append(index + 1)
                 sku.append(line.sku)
                 quantity.append(line.quantity)
-                unitPrice.append(line.unitPrice)
+                unitPrice.append(line.unitPrice.minorUnits)
             }
         }
         try database.query("""

@@ -16,9 +16,6 @@ enum IntakeDecision {
             }
             return .repeatOfExisting
         }
-        guard order.linesTotal != nil else {
-            return .conflict(.businessRule("order \(order.orderID): line totals overflow 64-bit minor units"))
-        }
         let findings = TotalCheck.evaluate(order)
             + PaymentCheck.evaluate(order, ledger: context.ledger, rules: rules.payment)
             + AddressCheck.evaluate(order, rules: rules)
@@ -86,14 +83,21 @@ enum PaymentDecision: Sendable, Equatable {
     /// The money will not come: the held order is cancelled.
     case cancel(String)
 
-    static func decide(_ update: PaymentUpdate, status: OrderStatus, holds: Set<HoldReason>, paymentAmount: Int64,
-                       capturedSoFar: Int64) -> PaymentDecision {
+    /// The payment is for this order but can never count (e.g. another currency): a dead letter.
+    case refuse(String)
+
+    /// `capturedSoFar`: every capture recorded for the order in the order's currency, this one included.
+    static func decide(_ update: PaymentUpdate, status: OrderStatus, holds: Set<HoldReason>, paymentAmount: Money,
+                       capturedSoFar: Money) -> PaymentDecision {
         switch update.kind {
         case .captured:
+            if let currency = update.currency, currency != paymentAmount.currency.code {
+                return .refuse("Payment.Captured in \(currency.prefix(3)) for order \(update.orderID), which is in \(paymentAmount.currency); not counted")
+            }
             guard status == .onHold, holds.contains(.payment) else {
                 return .recordOnly("payment captured; order is \(status.rawValue), not waiting for payment")
             }
-            guard capturedSoFar >= paymentAmount else {
+            guard capturedSoFar.minorUnits >= paymentAmount.minorUnits else {
                 return .recordOnly("captured \(capturedSoFar) of \(paymentAmount); still waiting for the rest")
             }
             let remaining = holds.subtracting([.payment])

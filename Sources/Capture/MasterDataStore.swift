@@ -116,13 +116,23 @@ struct MasterDataStore {
         var exposures: [String: CreditExposure] = [:]
         for row in try database.query("""
             SELECT c.id AS customer_id,
-                   coalesce((SELECT sum(o.payment_amount) FROM capture.orders o
-                             WHERE o.customer_id = c.id AND o.status IN ('accepted', 'on_hold') AND o.invoiced_at IS NULL), 0)::bigint AS open_orders,
-                   coalesce((SELECT r.unpaid_amount FROM capture.receivables r WHERE r.customer_id = c.id), 0) AS unpaid
-            FROM unnest(\(customerIDs)::text[]) AS c(id)
+                   least(coalesce((SELECT sum(o.payment_amount) FROM capture.orders o
+                                   WHERE o.customer_id = c.id AND o.status IN ('accepted', 'on_hold') AND o.invoiced_at IS NULL
+                                     AND o.currency = cu.credit_currency), 0), 9223372036854775807)::bigint AS open_orders,
+                   coalesce((SELECT r.unpaid_amount FROM capture.receivables r
+                             WHERE r.customer_id = c.id AND r.currency = cu.credit_currency), 0) AS unpaid,
+                   coalesce(array_to_string(ARRAY(
+                       SELECT DISTINCT o.currency::text FROM capture.orders o
+                       WHERE o.customer_id = c.id AND o.status IN ('accepted', 'on_hold') AND o.invoiced_at IS NULL
+                         AND o.currency <> cu.credit_currency
+                       UNION SELECT r.currency::text FROM capture.receivables r
+                       WHERE r.customer_id = c.id AND r.currency <> cu.credit_currency AND r.unpaid_amount > 0), ','), '') AS other_currencies
+            FROM unnest(\(customerIDs)::text[]) AS c(id) LEFT JOIN capture.customers cu ON cu.customer_id = c.id
             """) {
-            exposures[try row.decode("customer_id")] = CreditExposure(openOrders: try row.decode("open_orders"),
-                                                                      unpaidInvoices: try row.decode("unpaid"))
+            // Amounts in another currency than the limit's are never added to it; they are named instead.
+            exposures[try row.decode("customer_id")] = CreditExposure(
+                openOrders: try row.decode("open_orders"), unpaidInvoices: try row.decode("unpaid"),
+                otherCurrencies: Set(try row.decode("other_currencies", as: String.self).split(separator: ",").map(String.init)))
         }
         return exposures
     }

@@ -35,7 +35,7 @@ enum OrderEvents {
                                   at now: String) -> Emission {
         var data: [String: JSONValue] = [
             "orderId": .string(order.orderID), "customerId": .string(order.customer.id), "buyerId": .string(order.buyerID ?? order.customer.id),
-            "approvers": .array(approvers.map { .string($0) }), "total": .integer(order.paymentAmount),
+            "approvers": .array(approvers.map { .string($0) }), "total": .integer(order.paymentAmount.minorUnits),
             "currency": .string(order.currency), "requestedAt": .string(now),
             "reason": .string(findings.filter { $0.effect == .hold(.approval) }.map(\.message).joined(separator: "; ")),
         ]
@@ -53,7 +53,7 @@ enum OrderEvents {
         let received = order.data["lines"]?.arrayValue ?? []
         let lines: [JSONValue] = order.lines.enumerated().map { index, line in
             var value: [String: JSONValue] = ["lineId": .string(line.lineID), "sku": .string(line.sku), "quantity": .integer(line.quantity),
-                                              "unitPrice": .integer(line.unitPrice)]
+                                              "unitPrice": .integer(line.unitPrice.minorUnits)]
             // Carried along untouched for the warehouse (engraving, print text).
             if index < received.count, let personalization = received[index]["personalization"] { value["personalization"] = personalization }
             return .object(value)
@@ -61,7 +61,7 @@ enum OrderEvents {
         var summary: [String: JSONValue] = [
             "orderId": .string(order.orderID), "customerId": .string(order.customer.id),
             "customerType": .string(order.customer.type), "currency": .string(order.currency),
-            "total": .integer((order.linesTotal ?? 0) + order.shippingCharge), "shipComplete": .bool(order.shipComplete),
+            "total": .integer(order.orderTotal.minorUnits), "shipComplete": .bool(order.shipComplete),
             "shippingMethod": .string(order.shippingMethod), "shippingCountry": .string(order.shippingAddress.country),
             "lines": .array(lines),
         ]
@@ -88,8 +88,8 @@ enum OrderEvents {
     }
 
     static func auditDetails(order: OrderSubmission, findings: [CheckFinding], eventID: String) -> JSONValue {
-        ["sourceEventId": .string(eventID), "total": .integer((order.linesTotal ?? 0) + order.shippingCharge),
-         "currency": .string(order.currency), "fraudScore": .integer(Int64(findings.reduce(0) { $0 + $1.points })),
+        ["sourceEventId": .string(eventID), "total": .integer(order.orderTotal.minorUnits),
+         "currency": .string(order.currency), "fraudScore": .integer(Int64(CheckFinding.score(findings))),
          "findings": .array(findings.map(json))]
     }
 }

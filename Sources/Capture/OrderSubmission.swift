@@ -6,7 +6,7 @@ struct OrderSubmission: Sendable, Equatable {
         let lineID: String
         let sku: String
         let quantity: Int64
-        let unitPrice: Int64
+        let unitPrice: Money
     }
 
     struct Address: Sendable, Equatable {
@@ -29,6 +29,7 @@ struct OrderSubmission: Sendable, Equatable {
 
     let orderID: String
     let placedAt: String
+    /// ISO 4217 code as sent (the schema allows three letters A–Z only).
     let currency: String
     let pricesIncludeTax: Bool
     let customer: Customer
@@ -39,9 +40,13 @@ struct OrderSubmission: Sendable, Equatable {
     let paymentMethod: String
     let paymentStatus: String
     let paymentReference: String?
-    let paymentAmount: Int64
-    let shippingCharge: Int64
+    let paymentAmount: Money
+    let shippingCharge: Money
     let lines: [Line]
+    /// Σ quantity × unit price.
+    let linesTotal: Money
+    /// Lines plus shipping: what the customer owes (gross) or the net sum (B2B net prices).
+    let orderTotal: Money
     /// The B2B buyer who placed the order (approval limits apply per buyer).
     let buyerID: String?
     let clientIP: String?
@@ -81,6 +86,10 @@ struct OrderSubmission: Sendable, Equatable {
         orderID = try string(data["orderId"], "data.orderId")
         placedAt = try string(data["placedAt"], "data.placedAt")
         currency = try string(data["currency"], "data.currency")
+        guard let unit = Currency(currency) else { throw .schemaViolation("data.currency: must be an ISO 4217 code") }
+        func money(_ value: JSONValue?, _ path: String) throws(PermanentFailure) -> Money {
+            Money(minorUnits: try integer(value, path), currency: unit)
+        }
         pricesIncludeTax = data["pricesIncludeTax"]?.boolValue ?? true
         let customerJSON = data["customer"]
         customer = Customer(id: try string(customerJSON?["id"], "data.customer.id"),
@@ -94,16 +103,23 @@ struct OrderSubmission: Sendable, Equatable {
         paymentMethod = try string(data["payment"]?["method"], "data.payment.method")
         paymentStatus = try string(data["payment"]?["status"], "data.payment.status")
         paymentReference = data["payment"]?["reference"]?.stringValue
-        paymentAmount = try integer(data["payment"]?["amount"], "data.payment.amount")
-        shippingCharge = data["shippingCharge"]?.int64Value ?? 0
+        paymentAmount = try money(data["payment"]?["amount"], "data.payment.amount")
+        shippingCharge = data["shippingCharge"] == nil ? .zero(unit) : try money(data["shippingCharge"], "data.shippingCharge")
         var lines: [Line] = []
         for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {
             lines.append(Line(lineID: try string(line["lineId"], "data.lines[\(index)].lineId"),
                               sku: try string(line["sku"], "data.lines[\(index)].sku"),
                               quantity: try integer(line["quantity"], "data.lines[\(index)].quantity"),
-                              unitPrice: try integer(line["unitPrice"], "data.lines[\(index)].unitPrice")))
+                              unitPrice: try money(line["unitPrice"], "data.lines[\(index)].unitPrice")))
         }
         self.lines = lines
+        // The contract's maxima keep these far from overflowing; checked all the same.
+        do {
+            linesTotal = try Money.sum(lines.map { line throws(MoneyError) in try line.unitPrice.multiplied(by: line.quantity) }, currency: unit)
+            orderTotal = try linesTotal.adding(shippingCharge)
+        } catch {
+            throw .schemaViolation("data.lines: the order total cannot be computed: \(error)")
+        }
         buyerID = customerJSON?["buyerId"]?.stringValue
         clientIP = data["clientIp"]?.stringValue
         if Set(lines.map(\.lineID)).count != lines.count {
@@ -117,17 +133,5 @@ struct OrderSubmission: Sendable, Equatable {
         return [address.street, address.postalCode, address.city, address.country]
             .map { $0.lowercased().split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == "." }).joined(separator: " ") }
             .joined(separator: "|")
-    }
-
-    /// Sum of quantity × unit price, in minor units; nil when it overflows.
-    var linesTotal: Int64? {
-        var total: Int64 = 0
-        for line in lines {
-            let (product, overflowA) = line.quantity.multipliedReportingOverflow(by: line.unitPrice)
-            let (sum, overflowB) = total.addingReportingOverflow(product)
-            if overflowA || overflowB { return nil }
-            total = sum
-        }
-        return total
     }
 }

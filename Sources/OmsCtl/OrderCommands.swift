@@ -214,12 +214,15 @@ struct Order: ParsableCommand {
             print("  placed     \(try order.decode("placed_at", as: String.self))")
             print("  payment    \(try order.decode("payment_method", as: String.self)), \(try order.decode("payment_status", as: String.self)), \(Money.format(try order.decode("payment_amount"), currency))")
             print("  shipping   \(try order.decode("shipping_method", as: String.self))\(try order.decode("ship_complete", as: Bool.self) ? " (ship complete)" : ""), charge \(Money.format(try order.decode("shipping_charge"), currency))")
-            print("  total      \(Money.format(try order.decode("lines_total", as: Int64.self) + order.decode("shipping_charge", as: Int64.self), currency))")
+            let linesTotal: Int64 = try order.decode("lines_total"), shippingCharge: Int64 = try order.decode("shipping_charge")
+            let (total, overflow) = linesTotal.addingReportingOverflow(shippingCharge)
+            print("  total      \(overflow ? "beyond 64-bit minor units" : Money.format(total, currency))")
             print("Lines")
             for line in lines {
                 let quantity: Int64 = try line.decode("quantity")
                 let unitPrice: Int64 = try line.decode("unit_price")
-                print("  \(try line.decode("line_id", as: String.self))  \(try line.decode("sku", as: String.self))  \(quantity) × \(Money.format(unitPrice, currency)) = \(Money.format(quantity * unitPrice, currency))")
+                let (lineTotal, overflow) = quantity.multipliedReportingOverflow(by: unitPrice)
+                print("  \(try line.decode("line_id", as: String.self))  \(try line.decode("sku", as: String.self))  \(quantity) × \(Money.format(unitPrice, currency)) = \(overflow ? "beyond 64-bit minor units" : Money.format(lineTotal, currency))")
             }
             print("Checks (fraud score \(try order.decode("fraud_score", as: Int.self)))")
             if checks.count == 0 { print("  all passed, no fraud indicators") }
@@ -244,15 +247,5 @@ struct Order: ParsableCommand {
                 print("  \(try row.decode("at", as: String.self))  [\(try row.decode("stage", as: String.self))] \(try row.decode("action", as: String.self))  by \(try row.decode("actor", as: String.self)): \(try row.decode("reason", as: String.self))")
             }
         }
-    }
-}
-
-enum Money {
-    /// Minor units as a decimal amount (2 decimals; currencies with other
-    /// exponents are printed in minor units).
-    static func format(_ minor: Int64, _ currency: String) -> String {
-        let sign = minor < 0 ? "-" : ""
-        let magnitude = minor.magnitude
-        return "\(sign)\(magnitude / 100).\(String(format: "%02d", Int(magnitude % 100))) \(currency)"
     }
 }

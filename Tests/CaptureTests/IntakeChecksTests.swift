@@ -115,10 +115,10 @@ struct IntakeChecksTests {
         Case(name: "prepayment not yet paid", expected: .hold(.payment), codes: ["payment.awaiting-funds"],
              change: combine(set(["payment", "method"], "prepayment"), set(["payment", "status"], "pending"))),
         Case(name: "prepayment captured before the order arrived", expected: .accept, codes: [],
-             ledger: PaymentLedger(capturedAmount: 20485),
+             ledger: PaymentLedger(captured: .eur(20485)),
              change: combine(set(["payment", "method"], "prepayment"), set(["payment", "status"], "pending"))),
         Case(name: "prepayment captured one cent short", expected: .hold(.payment), codes: ["payment.awaiting-funds"],
-             ledger: PaymentLedger(capturedAmount: 20484),
+             ledger: PaymentLedger(captured: .eur(20484)),
              change: combine(set(["payment", "method"], "prepayment"), set(["payment", "status"], "pending"))),
         Case(name: "card still pending", expected: .hold(.payment), codes: ["payment.not-authorized"],
              change: combine(set(["payment", "method"], "card"), set(["payment", "status"], "pending"))),
@@ -290,25 +290,39 @@ struct TransitionTests {
     @Test("Payment.Captured releases an order held only for payment, lifts the hold otherwise")
     func captured() throws {
         let captured = try Self.update("Payment.Captured")
-        #expect(PaymentDecision.decide(captured, status: .onHold, holds: [.payment], paymentAmount: 100, capturedSoFar: 100) == .release)
-        #expect(PaymentDecision.decide(captured, status: .onHold, holds: [.payment, .review], paymentAmount: 100, capturedSoFar: 100)
+        #expect(PaymentDecision.decide(captured, status: .onHold, holds: [.payment], paymentAmount: .eur(100), capturedSoFar: .eur(100)) == .release)
+        #expect(PaymentDecision.decide(captured, status: .onHold, holds: [.payment, .review], paymentAmount: .eur(100), capturedSoFar: .eur(100))
             == .liftPaymentHold(remaining: [.review]))
-        guard case .recordOnly = PaymentDecision.decide(captured, status: .onHold, holds: [.payment], paymentAmount: 100, capturedSoFar: 99) else {
+        guard case .recordOnly = PaymentDecision.decide(captured, status: .onHold, holds: [.payment], paymentAmount: .eur(100), capturedSoFar: .eur(99)) else {
             Issue.record("a partial payment must not release")
             return
         }
-        guard case .recordOnly = PaymentDecision.decide(captured, status: .accepted, holds: [], paymentAmount: 100, capturedSoFar: 100) else {
+        guard case .recordOnly = PaymentDecision.decide(captured, status: .accepted, holds: [], paymentAmount: .eur(100), capturedSoFar: .eur(100)) else {
             Issue.record("an accepted order only records the payment")
             return
         }
     }
 
+    @Test("a capture in another currency never pays for an order: refused, not counted")
+    func capturedInAnotherCurrency() throws {
+        let yen = try PaymentUpdate(type: "Payment.Captured", data: ["orderId": "BB-1", "amount": 10_000, "currency": "JPY"])
+        guard case .refuse(let why) = PaymentDecision.decide(yen, status: .onHold, holds: [.payment], paymentAmount: .eur(10_000),
+                                                             capturedSoFar: .eur(0)) else {
+            Issue.record("10,000 JPY must not release a 100.00 EUR order")
+            return
+        }
+        #expect(why.contains("JPY") && why.contains("EUR"))
+        // Captures are kept per currency: JPY in the ledger is no EUR.
+        let ledger = PaymentLedger(capturedByCurrency: ["JPY": 10_000])
+        #expect(ledger.captured(in: Currency("EUR")!) == .eur(0))
+    }
+
     @Test("Payment.Failed cancels an order waiting for payment, and only that")
     func failed() throws {
         let failed = try Self.update("Payment.Failed")
-        #expect(PaymentDecision.decide(failed, status: .onHold, holds: [.payment], paymentAmount: 100, capturedSoFar: 0)
+        #expect(PaymentDecision.decide(failed, status: .onHold, holds: [.payment], paymentAmount: .eur(100), capturedSoFar: .eur(0))
             == .cancel("payment failed: card expired"))
-        guard case .recordOnly = PaymentDecision.decide(failed, status: .onHold, holds: [.review], paymentAmount: 100, capturedSoFar: 0) else {
+        guard case .recordOnly = PaymentDecision.decide(failed, status: .onHold, holds: [.review], paymentAmount: .eur(100), capturedSoFar: .eur(0)) else {
             Issue.record("a review hold is not a payment hold")
             return
         }
@@ -467,4 +481,8 @@ struct CatalogWaitTests {
         let error = #expect(throws: RuleFileProblem.self) { try CaptureRules(try JSONParser.parse(text)) }
         #expect(error?.path == "catalog.unknownSku")
     }
+}
+
+extension Money {
+    static func eur(_ minorUnits: Int64) -> Money { Money(minorUnits: minorUnits, currency: Currency("EUR")!) }
 }

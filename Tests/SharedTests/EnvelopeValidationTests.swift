@@ -91,3 +91,41 @@ struct EnvelopeValidationTests {
         #expect(throws: (any Error).self) { try JSONSchema(json: #"{"type":"object","oneOf":[]}"#) }
     }
 }
+
+@Suite("JSON Schema subset")
+struct JSONSchemaSubsetTests {
+    @Test("$ in a pattern is the end of the text: a trailing newline does not match")
+    func strictAnchor() throws {
+        let schema = try JSONSchema(json: #"{"type":"string","pattern":"^[A-Z]{3}$"}"#)
+        #expect(schema.validate("EUR").isEmpty)
+        #expect(!schema.validate("EUR\n").isEmpty)
+        #expect(!schema.validate("EUR\r\n").isEmpty)
+        let escaped = try JSONSchema(json: #"{"type":"string","pattern":"^a\\$[$]$"}"#)
+        #expect(escaped.validate("a$$").isEmpty)
+    }
+
+    @Test("additionalProperties as a schema checks every extra property")
+    func additionalSchema() throws {
+        let schema = try JSONSchema(json: #"{"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":{"type":"integer"}}"#)
+        #expect(schema.validate(["a": "x", "b": 1]).isEmpty)
+        #expect(schema.validate(["a": "x", "b": "y"]).map(\.path) == ["$.b"])
+    }
+
+    @Test("enum and const compare numbers by value; integer is what the reader reads")
+    func numericEquality() throws {
+        let schema = try JSONSchema(json: #"{"enum":[1, 2.5]}"#)
+        #expect(schema.validate(try JSONParser.parse("1.0")).isEmpty)
+        #expect(schema.validate(.number(1.0)).isEmpty)
+        #expect(!schema.validate(.integer(2)).isEmpty)
+        let integer = try JSONSchema(json: #"{"type":"integer"}"#)
+        #expect(integer.validate(try JSONParser.parse("495.0")).isEmpty)
+        #expect(integer.validate(try JSONParser.parse("1e30")).first?.problem.contains("outside the 64-bit") == true)
+    }
+
+    @Test("what the validator does not implement is refused at load time")
+    func refusesUnknown() {
+        #expect(throws: (any Error).self) { try JSONSchema(json: #"{"type":"string","format":"email"}"#) }
+        #expect(throws: (any Error).self) { try JSONSchema(json: #"{"oneOf":[]}"#) }
+        #expect(throws: (any Error).self) { try JSONSchema(json: #"{"additionalProperties":1}"#) }
+    }
+}

@@ -46,14 +46,29 @@ struct PaymentTerms: Sendable, Equatable {
     }
 }
 
-/// What a business customer owes or has ordered and not yet been invoiced for.
+/// What a business customer owes or has ordered and not yet been invoiced for,
+/// in minor units of the credit limit's currency.
 struct CreditExposure: Sendable, Equatable {
     /// Accepted or held orders not yet invoiced, gross, in the credit currency.
     var openOrders: Int64
     /// Unpaid invoices as the ledger last reported them (`Receivables.Changed`).
     var unpaidInvoices: Int64
+    /// Currencies other than the limit's in which open orders or unpaid invoices exist:
+    /// they cannot be counted against the limit, so the order waits for a person.
+    var otherCurrencies: Set<String> = []
 
     static let none = CreditExposure(openOrders: 0, unpaidInvoices: 0)
+
+    /// Counts an order of this batch for the ones after it (saturating: a sum beyond
+    /// Int64 is above every limit anyway).
+    mutating func add(openOrder amount: Money, creditCurrency: String?) {
+        guard creditCurrency == nil || creditCurrency == amount.currency.code else {
+            otherCurrencies.insert(amount.currency.code)
+            return
+        }
+        let (sum, overflow) = openOrders.addingReportingOverflow(amount.minorUnits)
+        openOrders = overflow ? .max : sum
+    }
 }
 
 /// A customer group's net unit price for an SKU in a currency.
@@ -83,22 +98,36 @@ enum B2BCheck {
         guard let group, !order.pricesIncludeTax else { return [] }
         return order.lines.compactMap { line in
             guard let listed = groupPrices[GroupPriceKey(sku: line.sku, group: group, currency: order.currency)],
-                  listed != line.unitPrice else { return nil }
+                  listed != line.unitPrice.minorUnits else { return nil }
             return CheckFinding(check: "price", code: "price.group-mismatch", effect: .hold(.price),
-                                message: "line \(line.lineID) (\(line.sku)) at \(line.unitPrice) but the \(group) price is \(listed) \(order.currency)")
+                                message: "line \(line.lineID) (\(line.sku)) at \(line.unitPrice) but the \(group) price is \(Money(minorUnits: listed, currency: line.unitPrice.currency))")
         }
     }
 
     static func creditFindings(_ order: OrderSubmission, account: CustomerAccount, exposure: CreditExposure) -> [CheckFinding] {
-        guard let limit = account.creditLimit else { return [] }
+        guard let limitMinor = account.creditLimit else { return [] }
         if let currency = account.creditCurrency, currency != order.currency {
             return [CheckFinding(check: "credit", code: "credit.currency-mismatch", effect: .hold(.credit),
                                  message: "credit limit is kept in \(currency), the order is in \(order.currency)")]
         }
-        let total = exposure.openOrders &+ exposure.unpaidInvoices &+ order.paymentAmount
-        guard total > limit else { return [] }
+        if !exposure.otherCurrencies.isEmpty {
+            return [CheckFinding(check: "credit", code: "credit.currency-mismatch", effect: .hold(.credit),
+                                 message: "open orders or unpaid invoices in \(exposure.otherCurrencies.sorted().joined(separator: ", ")) cannot be counted against a limit in \(order.currency)")]
+        }
+        let unit = order.paymentAmount.currency
+        let limit = Money(minorUnits: limitMinor, currency: unit)
+        let open = Money(minorUnits: exposure.openOrders, currency: unit)
+        let unpaid = Money(minorUnits: exposure.unpaidInvoices, currency: unit)
+        let total: Money
+        do {
+            total = try open.adding(unpaid).adding(order.paymentAmount)
+        } catch {
+            return [CheckFinding(check: "credit", code: "credit.limit-exceeded", effect: .hold(.credit),
+                                 message: "open orders \(open) + unpaid invoices \(unpaid) + this order \(order.paymentAmount) exceed any credit limit (\(error))")]
+        }
+        guard total.minorUnits > limit.minorUnits else { return [] }
         return [CheckFinding(check: "credit", code: "credit.limit-exceeded", effect: .hold(.credit),
-                             message: "open orders \(exposure.openOrders) + unpaid invoices \(exposure.unpaidInvoices) + this order \(order.paymentAmount) = \(total) exceeds the credit limit \(limit) \(order.currency)")]
+                             message: "open orders \(open) + unpaid invoices \(unpaid) + this order \(order.paymentAmount) = \(total) exceeds the credit limit \(limit)")]
     }
 
     static func approvalFindings(_ order: OrderSubmission, account: CustomerAccount) -> [CheckFinding] {
@@ -107,7 +136,9 @@ enum B2BCheck {
             return [CheckFinding(check: "approval", code: "approval.buyer-unknown", effect: .hold(.approval),
                                  message: "buyer \(buyerID) is not registered for customer \(account.customerID); approval by \(approvers(of: order, account: account).listedOrStaff) needed")]
         }
-        guard let limit = buyer.approvalLimit, order.paymentAmount > limit else { return [] }
+        // The approval limit is kept in the customer's currency, which is the order's (else the credit check holds it).
+        guard let limitMinor = buyer.approvalLimit, order.paymentAmount.minorUnits > limitMinor else { return [] }
+        let limit = Money(minorUnits: limitMinor, currency: order.paymentAmount.currency)
         return [CheckFinding(check: "approval", code: "approval.required", effect: .hold(.approval),
                              message: "order total \(order.paymentAmount) is above buyer \(buyerID)'s approval limit \(limit); approval by \(buyer.approvers.listedOrStaff) needed")]
     }

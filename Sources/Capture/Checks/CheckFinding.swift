@@ -48,6 +48,14 @@ struct CheckFinding: Sendable, Equatable {
     let message: String
 
     var points: Int { if case .points(let p) = effect { return p } else { return 0 } }
+
+    /// The fraud score of these findings (points come from the rule file; summed without trapping).
+    static func score(_ findings: [CheckFinding]) -> Int {
+        findings.reduce(0) { total, finding in
+            let (sum, overflow) = total.addingReportingOverflow(finding.points)
+            return overflow ? Int.max : sum
+        }
+    }
 }
 
 /// What Capture knows about a customer's earlier orders, for the fraud rules.

@@ -1,3 +1,5 @@
+import Shared
+
 /// Explainable fraud rules: each hit adds points and a sentence; the sum
 /// against the configured thresholds decides.
 enum FraudScore {
@@ -10,10 +12,10 @@ enum FraudScore {
             hit("fraud.country-mismatch", rules.countryMismatchPoints,
                 "billing country \(order.billingAddress.country) differs from shipping country \(order.shippingAddress.country)")
         }
-        let total = (order.linesTotal ?? .max) &+ order.shippingCharge
-        if history.previousOrders == 0 && total > rules.firstOrderAboveAmount {
+        let total = order.orderTotal
+        if history.previousOrders == 0 && total.minorUnits > rules.firstOrderAboveAmount {
             hit("fraud.first-order-high-value", rules.firstOrderAbovePoints,
-                "first order of this customer and worth \(total) (above \(rules.firstOrderAboveAmount))")
+                "first order of this customer and worth \(total) (above \(Money(minorUnits: rules.firstOrderAboveAmount, currency: total.currency)))")
         }
         if let domain = order.customer.email.split(separator: "@").last.map({ $0.lowercased() }),
            rules.disposableEmailDomains.contains(domain) {
@@ -38,7 +40,7 @@ enum FraudScore {
                 fast.map { "\($0.2) earlier orders from this \($0.1)" }.joined(separator: ", ")
                     + " within \(rules.velocityWindowMinutes) min (limit \(rules.velocityMaxOrders))")
         }
-        let score = hits.reduce(0) { $0 + $1.points }
+        let score = CheckFinding.score(hits)
         if score >= rules.rejectThreshold {
             hits.append(CheckFinding(check: "fraud", code: "fraud.score-reject", effect: .reject,
                                      message: "fraud score \(score) reaches the reject threshold \(rules.rejectThreshold)"))

@@ -1,3 +1,5 @@
+import Shared
+
 /// Payment method and state: may the order go on, wait for the money, or never?
 enum PaymentCheck {
     /// `ledger`: payments reported on shop.payments before this order arrived.
@@ -19,7 +21,8 @@ enum PaymentCheck {
         if let reason = ledger.failedReason {
             findings.append(CheckFinding(check: "payment", code: "payment.failed", effect: .reject,
                                          message: "the shop reported the payment failed: \(reason)"))
-        } else if ledger.capturedAmount >= order.paymentAmount && order.paymentAmount > 0 {
+        } else if ledger.captured(in: order.paymentAmount.currency).minorUnits >= order.paymentAmount.minorUnits
+                    && order.paymentAmount.minorUnits > 0 {
             // Paid already (Payment.Captured came first): nothing to wait for.
         } else if order.paymentStatus == "failed" || order.paymentStatus == "declined" {
             findings.append(CheckFinding(check: "payment", code: "payment.failed", effect: .reject,

@@ -57,20 +57,8 @@ struct CaptureRules: Sendable {
     let fraud: Fraud
     let shipCompleteShortfall: ShortfallPolicy
 
-    /// A compiled regular expression with its source, for messages.
-    struct Pattern: Sendable {
-        let source: String
-        private let regex: NSRegularExpression
-
-        init(_ source: String) throws {
-            self.source = source
-            regex = try NSRegularExpression(pattern: source)
-        }
-
-        func matches(_ text: String) -> Bool {
-            regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-        }
-    }
+    /// A compiled regular expression with its source, for messages (`$` is the end of the text).
+    typealias Pattern = StrictPattern
 
     static let fileName = "capture.json"
 

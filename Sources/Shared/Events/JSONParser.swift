@@ -1,5 +1,14 @@
 /// A strict RFC 8259 parser: UTF-8 checked, duplicate keys and trailing
 /// content refused, nesting bounded so that hostile input cannot exhaust the stack.
+///
+/// Two rules beyond RFC 8259, both so that whatever it returns can be stored:
+/// - U+0000 in a string (only possible as `\u0000`) is refused: PostgreSQL text
+///   and jsonb cannot hold it, so an id or value carrying it could never be
+///   written, not even into a dead letter.
+/// - A number with a fraction or exponent whose value is a whole number that fits
+///   Int64 (`495.0`, `2598e1`) is read as that integer, exactly (no Double on
+///   the way): JSON Schema calls it an integer, so the readers must too. Numbers
+///   outside the Double range (`1e400`) are refused.
 public struct JSONParser {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let offset: Int
@@ -77,7 +86,13 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
-            guard members.updateValue(value, forKey: key) == nil else { throw failure("duplicate key \"\(key.prefix(64))\"") }
+            if let existing = members.index(forKey: key) {
+                // Swift compares strings by canonical equivalence; RFC 8259 by code units.
+                let stored = members[existing].key
+                if stored.utf8.elementsEqual(key.utf8) { throw failure("duplicate key \"\(key.prefix(64))\"") }
+                throw failure("keys \"\(stored.prefix(64))\" and \"\(key.prefix(64))\" differ only in Unicode normalization; such objects are refused")
+            }
+            members[key] = value
             skipWhitespace()
             guard index < bytes.count else { throw failure("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -167,6 +182,7 @@ public struct JSONParser {
                         guard (0xDC00..<0xE000).contains(low) else { throw failure("unpaired surrogate") }
                         scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
                     }
+                    guard scalarValue != 0 else { throw failure("\\u0000 (NUL) is not accepted in strings") }
                     guard let scalar = Unicode.Scalar(scalarValue) else { throw failure("invalid \\u escape") }
                     buffer.append(contentsOf: String(Character(scalar)).utf8)
                 default: throw failure("invalid escape")
@@ -200,34 +216,74 @@ public struct JSONParser {
 
     private mutating func parseNumber() throws(Failure) -> JSONValue {
         let start = index
-        var isInteger = true
+        let digit = UInt8(ascii: "0")...UInt8(ascii: "9")
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {
-            throw failure("invalid number")
-        }
+        guard index < bytes.count, digit.contains(bytes[index]) else { throw failure("invalid number") }
+        let integerStart = index
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else {
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            while index < bytes.count, digit.contains(bytes[index]) { index += 1 }
         }
+        let integerDigits = bytes[integerStart..<index]
+        var fractionDigits = bytes[index..<index]
+        var exponent = 0
+        var isPlainInteger = true
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            isInteger = false
+            isPlainInteger = false
             index += 1
             let digitsStart = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            while index < bytes.count, digit.contains(bytes[index]) { index += 1 }
             guard index > digitsStart else { throw failure("invalid number") }
+            fractionDigits = bytes[digitsStart..<index]
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            isInteger = false
+            isPlainInteger = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            var negative = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                negative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
             let digitsStart = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            while index < bytes.count, digit.contains(bytes[index]) {
+                // Saturate: beyond a few thousand the value is 0 or out of range anyway.
+                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[index] - UInt8(ascii: "0")) }
+                index += 1
+            }
             guard index > digitsStart else { throw failure("invalid number") }
+            if negative { exponent = -exponent }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let integer = Int64(text) { return .integer(integer) }
-        guard let double = Double(text) else { throw failure("invalid number") }
+        if isPlainInteger, let integer = Int64(text) { return .integer(integer) }
+        if !isPlainInteger, let integer = Self.wholeValue(negative: bytes[start] == UInt8(ascii: "-"), integerDigits: integerDigits,
+                                                          fractionDigits: fractionDigits, exponent: exponent) {
+            return .integer(integer)
+        }
+        guard let double = Double(text), double.isFinite else { throw failure("number out of range") }
         return .number(double)
+    }
+
+    /// The exact value of `digits × 10^exponent` when it is a whole number within Int64.
+    private static func wholeValue(negative: Bool, integerDigits: ArraySlice<UInt8>, fractionDigits: ArraySlice<UInt8>,
+                                   exponent: Int) -> Int64? {
+        var digits = Array(integerDigits) + Array(fractionDigits)
+        var scale = exponent - fractionDigits.count
+        while let first = digits.first, first == UInt8(ascii: "0") { digits.removeFirst() }
+        if digits.isEmpty { return 0 }
+        while scale < 0, let last = digits.last, last == UInt8(ascii: "0") {
+            digits.removeLast()
+            scale += 1
+        }
+        guard scale >= 0, digits.count + scale <= 19 else { return nil }
+        var value: Int64 = 0
+        for byte in digits + Array(repeating: UInt8(ascii: "0"), count: scale) {
+            let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowB) = shifted.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !overflowA, !overflowB else { return nil }
+            value = sum
+        }
+        // Int64.min's magnitude does not fit; it is not a plausible whole-valued decimal.
+        return negative ? -value : value
     }
 }

@@ -37,11 +37,17 @@ public final class JSONSchema: Sendable {
         let description: String
     }
 
+    enum Additional: Sendable {
+        case refuse
+        case schema(Node)
+    }
+
     final class Node: Sendable {
         let types: [String]?
         let properties: [(String, Node)]
         let required: [String]
-        let additionalPropertiesAllowed: Bool
+        /// nil: any extra property is fine; `.refuse`: none allowed; `.schema`: each must match it.
+        let additionalProperties: Additional?
         let items: Node?
         let minItems: Int?
         let maxItems: Int?
@@ -50,7 +56,7 @@ public final class JSONSchema: Sendable {
         let exclusiveMinimum: Double?
         let minLength: Int?
         let maxLength: Int?
-        let pattern: (source: String, regex: NSRegularExpression)?
+        let pattern: StrictPattern?
         let enumeration: [JSONValue]?
         let constant: JSONValue?
         let format: String?
@@ -84,7 +90,12 @@ public final class JSONSchema: Sendable {
                 ($0.key, try Node($0.value, definitions: definitions, depth: depth + 1))
             }
             required = keywords["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            additionalPropertiesAllowed = keywords["additionalProperties"]?.boolValue ?? true
+            switch keywords["additionalProperties"] {
+            case nil, .bool(true): additionalProperties = nil
+            case .bool(false): additionalProperties = .refuse
+            case .object(let value): additionalProperties = .schema(try Node(.object(value), definitions: definitions, depth: depth + 1))
+            default: throw LoadError(description: "additionalProperties must be a boolean or a schema")
+            }
             items = try keywords["items"].map { try Node($0, definitions: definitions, depth: depth + 1) }
             minItems = keywords["minItems"]?.int64Value.map(Int.init)
             maxItems = keywords["maxItems"]?.int64Value.map(Int.init)
@@ -93,14 +104,15 @@ public final class JSONSchema: Sendable {
             exclusiveMinimum = Self.number(keywords["exclusiveMinimum"])
             minLength = keywords["minLength"]?.int64Value.map(Int.init)
             maxLength = keywords["maxLength"]?.int64Value.map(Int.init)
-            if let source = keywords["pattern"]?.stringValue {
-                pattern = (source, try NSRegularExpression(pattern: source))
-            } else {
-                pattern = nil
-            }
+            pattern = try keywords["pattern"]?.stringValue.map(StrictPattern.init)
+            if let value = keywords["enum"], value.arrayValue == nil { throw LoadError(description: "enum must be an array") }
             enumeration = keywords["enum"]?.arrayValue
             constant = keywords["const"]
             format = keywords["format"]?.stringValue
+            if let format, format != "date-time" { throw LoadError(description: "unsupported format \(format)") }
+            for key in ["minItems", "maxItems", "minLength", "maxLength"] where keywords[key] != nil && keywords[key]?.int64Value == nil {
+                throw LoadError(description: "\(key) must be an integer")
+            }
         }
 
         private static func number(_ value: JSONValue?) -> Double? {
@@ -113,13 +125,15 @@ public final class JSONSchema: Sendable {
 
         func validate(_ value: JSONValue, path: String, into violations: inout [Violation]) {
             if let types, !types.contains(where: { Self.matches(value, type: $0) }) {
-                violations.append(Violation(path: path, problem: "must be of type \(types.joined(separator: " or ")), found \(value.typeName)"))
+                var found = value.typeName
+                if case .number(let d) = value, d == d.rounded() { found = "a whole number outside the 64-bit integer range" }
+                violations.append(Violation(path: path, problem: "must be of type \(types.joined(separator: " or ")), found \(found)"))
                 return
             }
-            if let constant, value != constant {
+            if let constant, !value.sameJSONValue(as: constant) {
                 violations.append(Violation(path: path, problem: "must be \(constant.serializedString)"))
             }
-            if let enumeration, !enumeration.contains(value) {
+            if let enumeration, !enumeration.contains(where: { value.sameJSONValue(as: $0) }) {
                 violations.append(Violation(path: path, problem: "must be one of \(enumeration.map(\.serializedString).joined(separator: ", "))"))
             }
             switch value {
@@ -130,10 +144,13 @@ public final class JSONSchema: Sendable {
                 for (name, node) in properties {
                     if let member = members[name] { node.validate(member, path: "\(path).\(name)", into: &violations) }
                 }
-                if !additionalPropertiesAllowed {
+                if let additionalProperties {
                     let known = Set(properties.map(\.0))
                     for name in members.keys.sorted() where !known.contains(name) {
-                        violations.append(Violation(path: path, problem: "property \"\(name.prefix(64))\" is not allowed"))
+                        switch additionalProperties {
+                        case .refuse: violations.append(Violation(path: path, problem: "property \"\(name.prefix(64))\" is not allowed"))
+                        case .schema(let node): node.validate(members[name] ?? .null, path: "\(path).\(name.prefix(64))", into: &violations)
+                        }
                     }
                 }
             case .array(let elements):
@@ -164,8 +181,7 @@ public final class JSONSchema: Sendable {
                     }
                 }
                 if let pattern {
-                    let range = NSRange(text.startIndex..., in: text)
-                    if pattern.regex.firstMatch(in: text, range: range) == nil {
+                    if !pattern.matches(text) {
                         violations.append(Violation(path: path, problem: "must match \(pattern.source)"))
                     }
                 }
@@ -186,7 +202,8 @@ public final class JSONSchema: Sendable {
             case ("null", .null), ("boolean", .bool), ("integer", .integer), ("number", .integer), ("number", .number),
                 ("string", .string), ("array", .array), ("object", .object):
                 return true
-            case ("integer", .number(let d)): return d == d.rounded() && abs(d) < 9e15
+            // The parser reads every whole number within Int64 as `.integer`
+            // (also `495.0`), so what is left as `.number` is no integer we can hold.
             default: return false
             }
         }
@@ -210,8 +227,12 @@ public enum RFC3339 {
               b[7] == UInt8(ascii: "-"), let day = digits(8..<10), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
               let hour = digits(11..<13), b[13] == UInt8(ascii: ":"), let minute = digits(14..<16),
               b[16] == UInt8(ascii: ":"), let second = digits(17..<19) else { return false }
-        _ = year
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60 else { return false }
+        // Real calendar dates only (no 31 April, 29 February only in leap years), year 1 or
+        // later, no leap second: PostgreSQL must be able to store whatever passes here.
+        guard year >= 1, (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return false }
+        let isLeap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let daysInMonth = [31, isLeap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...daysInMonth).contains(day) else { return false }
         var i = 19
         if b[i] == UInt8(ascii: ".") {
             i += 1

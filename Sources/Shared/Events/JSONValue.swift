@@ -28,6 +28,18 @@ public enum JSONValue: Sendable, Equatable {
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
     public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
 
+    /// Equality as JSON Schema's `enum`/`const` mean it: numbers by value
+    /// (`1` equals `1.0`), objects by members, arrays element by element.
+    public func sameJSONValue(as other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.integer(let a), .number(let b)), (.number(let b), .integer(let a)): return Double(a) == b && Int64(exactly: b) == a
+        case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.sameJSONValue(as: $1) }
+        case (.object(let a), .object(let b)):
+            return a.count == b.count && a.allSatisfy { key, value in b[key].map { value.sameJSONValue(as: $0) } ?? false }
+        default: return self == other
+        }
+    }
+
     /// The JSON Schema type name of this value.
     public var typeName: String {
         switch self {

@@ -17,7 +17,7 @@ extension EventContracts {
           "type": "object",
           "required": ["amount", "currency"],
           "properties": {
-            "amount": { "type": "integer", "minimum": 0 },
+            "amount": { "type": "integer", "minimum": 0, "maximum": 1000000000000 },
             "currency": { "type": "string", "pattern": "^[A-Z]{3}$" }
           }
         },
@@ -32,15 +32,15 @@ extension EventContracts {
           }
         },
         "buyers": {
-          "type": "array",
+          "type": "array", "maxItems": 500,
           "items": {
             "type": "object",
             "required": ["buyerId", "approvers"],
             "properties": {
               "buyerId": { "type": "string", "minLength": 1, "maxLength": 64 },
               "name": { "type": "string", "maxLength": 200 },
-              "approvalLimit": { "type": "integer", "minimum": 0 },
-              "approvers": { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 200 } }
+              "approvalLimit": { "type": "integer", "minimum": 0, "maximum": 1000000000000 },
+              "approvers": { "type": "array", "maxItems": 500, "items": { "type": "string", "minLength": 1, "maxLength": 200 } }
             }
           }
         }
@@ -59,7 +59,7 @@ extension EventContracts {
       "required": ["customerId", "unpaidAmount", "currency"],
       "properties": {
         "customerId": { "type": "string", "minLength": 1, "maxLength": 64 },
-        "unpaidAmount": { "type": "integer", "minimum": 0 },
+        "unpaidAmount": { "type": "integer", "minimum": 0, "maximum": 1000000000000 },
         "currency": { "type": "string", "pattern": "^[A-Z]{3}$" }
       }
     }

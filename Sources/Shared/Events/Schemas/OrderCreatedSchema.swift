@@ -38,7 +38,7 @@ extension EventContracts {
             "method": { "type": "string", "minLength": 1, "maxLength": 32 },
             "status": { "type": "string", "minLength": 1, "maxLength": 32 },
             "reference": { "type": "string", "maxLength": 128 },
-            "amount": { "type": "integer", "minimum": 0 }
+            "amount": { "type": "integer", "minimum": 0, "maximum": 1000000000000 }
           }
         },
         "lines": {
@@ -52,11 +52,11 @@ extension EventContracts {
               "lineId": { "type": "string", "minLength": 1, "maxLength": 32 },
               "sku": { "type": "string", "minLength": 1, "maxLength": 64 },
               "quantity": { "type": "integer", "minimum": 1, "maximum": 100000 },
-              "unitPrice": { "type": "integer", "minimum": 0 }
+              "unitPrice": { "type": "integer", "minimum": 0, "maximum": 10000000000 }
             }
           }
         },
-        "shippingCharge": { "type": "integer", "minimum": 0 },
+        "shippingCharge": { "type": "integer", "minimum": 0, "maximum": 10000000000 },
         "gift": {
           "type": "object",
           "properties": {
@@ -91,18 +91,18 @@ extension EventContracts {
       "type": "object",
       "required": ["orderId", "customerId", "customerType", "currency", "total", "lines", "acceptedAt"],
       "properties": {
-        "orderId": { "type": "string", "minLength": 1 },
-        "customerId": { "type": "string", "minLength": 1 },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "customerId": { "type": "string", "minLength": 1, "maxLength": 200 },
         "customerType": { "enum": ["b2c", "b2b"] },
         "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
-        "total": { "type": "integer", "minimum": 0 },
+        "total": { "type": "integer", "minimum": 0, "maximum": 1000000000000 },
         "shipComplete": { "type": "boolean" },
-        "shippingMethod": { "type": "string" },
+        "shippingMethod": { "type": "string", "maxLength": 200 },
         "shippingCountry": { "type": "string", "pattern": "^[A-Z]{2}$" },
         "acceptedAt": { "type": "string", "format": "date-time" },
-        "buyerId": { "type": "string" },
+        "buyerId": { "type": "string", "maxLength": 200 },
         "paymentTerms": \#(paymentTermsFragment),
-        "lines": { "type": "array", "minItems": 1, "items": \#(outcomeLineFragment) }
+        "lines": { "type": "array", "minItems": 1, "maxItems": 500, "items": \#(outcomeLineFragment) }
       }
     }
     """#

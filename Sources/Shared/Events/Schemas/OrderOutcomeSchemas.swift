@@ -2,18 +2,18 @@ extension EventContracts {
     // Pieces several outcome schemas share, written once.
     static let paymentTermsFragment = #"""
     { "type": "object", "required": ["code", "netDays"],
-      "properties": { "code": { "type": "string" }, "netDays": { "type": "integer", "minimum": 0 },
-                      "discountDays": { "type": "integer", "minimum": 0 }, "discountPercent": { "type": "number", "minimum": 0 } } }
+      "properties": { "code": { "type": "string", "maxLength": 200 }, "netDays": { "type": "integer", "minimum": 0, "maximum": 3650 },
+                      "discountDays": { "type": "integer", "minimum": 0, "maximum": 3650 }, "discountPercent": { "type": "number", "minimum": 0, "maximum": 100 } } }
     """#
     static let findingFragment = #"""
     { "type": "object", "required": ["check", "code", "message"],
-      "properties": { "check": { "type": "string" }, "code": { "type": "string" }, "message": { "type": "string" },
-                      "points": { "type": "integer", "minimum": 0 } } }
+      "properties": { "check": { "type": "string", "maxLength": 200 }, "code": { "type": "string", "maxLength": 200 }, "message": { "type": "string", "maxLength": 2000 },
+                      "points": { "type": "integer", "minimum": 0, "maximum": 1000 } } }
     """#
     static let outcomeLineFragment = #"""
     { "type": "object", "required": ["lineId", "sku", "quantity", "unitPrice"],
-      "properties": { "lineId": { "type": "string" }, "sku": { "type": "string" },
-                      "quantity": { "type": "integer", "minimum": 1 }, "unitPrice": { "type": "integer", "minimum": 0 } } }
+      "properties": { "lineId": { "type": "string", "maxLength": 200 }, "sku": { "type": "string", "maxLength": 200 },
+                      "quantity": { "type": "integer", "minimum": 1, "maximum": 100000000 }, "unitPrice": { "type": "integer", "minimum": 0, "maximum": 10000000000 } } }
     """#
 
     /// `Order.OnHold` on `oms.orders`: the order as in `Order.Accepted`, plus why it waits.
@@ -25,20 +25,20 @@ extension EventContracts {
       "type": "object",
       "required": ["orderId", "customerId", "customerType", "currency", "total", "lines", "holdReasons", "findings", "heldAt"],
       "properties": {
-        "orderId": { "type": "string", "minLength": 1 },
-        "customerId": { "type": "string", "minLength": 1 },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "customerId": { "type": "string", "minLength": 1, "maxLength": 200 },
         "customerType": { "enum": ["b2c", "b2b"] },
         "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
-        "total": { "type": "integer", "minimum": 0 },
+        "total": { "type": "integer", "minimum": 0, "maximum": 1000000000000 },
         "shipComplete": { "type": "boolean" },
-        "shippingMethod": { "type": "string" },
+        "shippingMethod": { "type": "string", "maxLength": 200 },
         "shippingCountry": { "type": "string", "pattern": "^[A-Z]{2}$" },
         "heldAt": { "type": "string", "format": "date-time" },
-        "buyerId": { "type": "string" },
+        "buyerId": { "type": "string", "maxLength": 200 },
         "paymentTerms": { "$ref": "#/$defs/paymentTerms" },
-        "holdReasons": { "type": "array", "minItems": 1, "items": { "enum": ["review", "total", "address", "payment", "catalog", "price", "credit", "approval", "stock"] } },
-        "findings": { "type": "array", "items": { "$ref": "#/$defs/finding" } },
-        "lines": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/line" } }
+        "holdReasons": { "type": "array", "minItems": 1, "maxItems": 500, "items": { "enum": ["review", "total", "address", "payment", "catalog", "price", "credit", "approval", "stock"] } },
+        "findings": { "type": "array", "maxItems": 500, "items": { "$ref": "#/$defs/finding" } },
+        "lines": { "type": "array", "minItems": 1, "maxItems": 500, "items": { "$ref": "#/$defs/line" } }
       },
       "$defs": {
         "paymentTerms": \#(paymentTermsFragment),
@@ -57,10 +57,10 @@ extension EventContracts {
       "type": "object",
       "required": ["orderId", "reasons", "rejectedAt"],
       "properties": {
-        "orderId": { "type": "string", "minLength": 1 },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
         "rejectedAt": { "type": "string", "format": "date-time" },
         "reasons": {
-          "type": "array", "minItems": 1,
+          "type": "array", "minItems": 1, "maxItems": 500,
           "items": \#(findingFragment)
         }
       }
@@ -76,8 +76,8 @@ extension EventContracts {
       "type": "object",
       "required": ["orderId", "reason", "at"],
       "properties": {
-        "orderId": { "type": "string", "minLength": 1 },
-        "reason": { "type": "string", "minLength": 1 },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "reason": { "type": "string", "minLength": 1, "maxLength": 2000 },
         "at": { "type": "string", "format": "date-time" }
       }
     }
@@ -93,14 +93,14 @@ extension EventContracts {
       "type": "object",
       "required": ["orderId", "customerId", "buyerId", "approvers", "total", "currency", "reason", "requestedAt"],
       "properties": {
-        "orderId": { "type": "string", "minLength": 1 },
-        "customerId": { "type": "string", "minLength": 1 },
-        "buyerId": { "type": "string", "minLength": 1 },
-        "approvers": { "type": "array", "items": { "type": "string" } },
-        "approvalLimit": { "type": "integer", "minimum": 0 },
-        "total": { "type": "integer", "minimum": 0 },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "customerId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "buyerId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "approvers": { "type": "array", "maxItems": 500, "items": { "type": "string", "maxLength": 200 } },
+        "approvalLimit": { "type": "integer", "minimum": 0, "maximum": 1000000000000 },
+        "total": { "type": "integer", "minimum": 0, "maximum": 1000000000000 },
         "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
-        "reason": { "type": "string", "minLength": 1 },
+        "reason": { "type": "string", "minLength": 1, "maxLength": 2000 },
         "requestedAt": { "type": "string", "format": "date-time" }
       }
     }

@@ -10,7 +10,7 @@ extension EventContracts {
       "properties": {
         "orderId": { "type": "string", "minLength": 1, "maxLength": 64 },
         "reference": { "type": "string", "maxLength": 128 },
-        "amount": { "type": "integer", "minimum": 1 },
+        "amount": { "type": "integer", "minimum": 1, "maximum": 1000000000000 },
         "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
         "capturedAt": { "type": "string", "format": "date-time" }
       }

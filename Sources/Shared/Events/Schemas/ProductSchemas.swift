@@ -14,14 +14,14 @@ extension EventContracts {
         "sellable": { "type": "boolean" },
         "discontinued": { "type": "boolean" },
         "taxClass": { "type": "string", "minLength": 1, "maxLength": 32 },
-        "weightGrams": { "type": "integer", "minimum": 0 },
+        "weightGrams": { "type": "integer", "minimum": 0, "maximum": 10000000 },
         "dimensionsMm": {
           "type": "object",
           "required": ["length", "width", "height"],
           "properties": {
-            "length": { "type": "integer", "minimum": 0 },
-            "width": { "type": "integer", "minimum": 0 },
-            "height": { "type": "integer", "minimum": 0 }
+            "length": { "type": "integer", "minimum": 0, "maximum": 100000 },
+            "width": { "type": "integer", "minimum": 0, "maximum": 100000 },
+            "height": { "type": "integer", "minimum": 0, "maximum": 100000 }
           }
         },
         "hsCode": { "type": "string", "pattern": "^[0-9]{6,10}$" },
@@ -35,14 +35,14 @@ extension EventContracts {
         "dropShipSupplier": { "type": "string", "maxLength": 64 },
         "serviceSkill": { "type": "string", "maxLength": 64 },
         "groupPrices": {
-          "type": "array",
+          "type": "array", "maxItems": 500,
           "items": {
             "type": "object",
             "required": ["group", "currency", "unitPrice"],
             "properties": {
               "group": { "type": "string", "minLength": 1, "maxLength": 64 },
               "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
-              "unitPrice": { "type": "integer", "minimum": 0 }
+              "unitPrice": { "type": "integer", "minimum": 0, "maximum": 10000000000 }
             }
           }
         }

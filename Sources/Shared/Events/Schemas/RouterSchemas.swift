@@ -10,7 +10,7 @@ extension EventContracts {
       "required": ["warehouseId", "sequence", "items"],
       "properties": {
         "warehouseId": { "type": "string", "minLength": 1, "maxLength": 32 },
-        "sequence": { "type": "integer", "minimum": 0 },
+        "sequence": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 },
         "items": {
           "type": "array", "minItems": 1, "maxItems": 10000,
           "items": {
@@ -18,7 +18,7 @@ extension EventContracts {
             "required": ["sku", "onHand"],
             "properties": {
               "sku": { "type": "string", "minLength": 1, "maxLength": 64 },
-              "onHand": { "type": "integer", "minimum": 0 }
+              "onHand": { "type": "integer", "minimum": 0, "maximum": 100000000 }
             }
           }
         }
@@ -46,7 +46,7 @@ extension EventContracts {
             "required": ["sku", "quantity"],
             "properties": {
               "sku": { "type": "string", "minLength": 1, "maxLength": 64 },
-              "quantity": { "type": "integer", "minimum": 0 }
+              "quantity": { "type": "integer", "minimum": 0, "maximum": 100000000 }
             }
           }
         }
@@ -64,24 +64,24 @@ extension EventContracts {
       "type": "object",
       "required": ["fulfillmentOrderId", "orderId", "lines"],
       "properties": {
-        "fulfillmentOrderId": { "type": "string", "minLength": 1 },
-        "orderId": { "type": "string", "minLength": 1 },
-        "warehouseId": { "type": "string" },
-        "supplierId": { "type": "string" },
-        "carrierService": { "type": "string" },
+        "fulfillmentOrderId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "warehouseId": { "type": "string", "maxLength": 200 },
+        "supplierId": { "type": "string", "maxLength": 200 },
+        "carrierService": { "type": "string", "maxLength": 200 },
         "shipBy": { "type": "string", "format": "date-time" },
         "slaDue": { "type": "string", "format": "date-time" },
-        "shippingMethod": { "type": "string" },
+        "shippingMethod": { "type": "string", "maxLength": 200 },
         "shippingCountry": { "type": "string", "pattern": "^[A-Z]{2}$" },
         "branding": { "type": "object" },
         "gift": { "type": "object" },
         "lines": {
-          "type": "array", "minItems": 1,
+          "type": "array", "minItems": 1, "maxItems": 500,
           "items": {
             "type": "object",
             "required": ["lineId", "sku", "quantity"],
             "properties": {
-              "lineId": { "type": "string" }, "sku": { "type": "string" }, "quantity": { "type": "integer", "minimum": 1 },
+              "lineId": { "type": "string", "maxLength": 200 }, "sku": { "type": "string", "maxLength": 200 }, "quantity": { "type": "integer", "minimum": 1, "maximum": 100000000 },
               "personalization": { "type": "object" }
             }
           }
@@ -99,15 +99,15 @@ extension EventContracts {
       "type": "object",
       "required": ["orderId", "lines"],
       "properties": {
-        "orderId": { "type": "string", "minLength": 1 },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
         "eta": { "type": "string", "format": "date-time" },
         "lines": {
-          "type": "array", "minItems": 1,
+          "type": "array", "minItems": 1, "maxItems": 500,
           "items": {
             "type": "object",
             "required": ["lineId", "sku", "quantity"],
             "properties": {
-              "lineId": { "type": "string" }, "sku": { "type": "string" }, "quantity": { "type": "integer", "minimum": 1 },
+              "lineId": { "type": "string", "maxLength": 200 }, "sku": { "type": "string", "maxLength": 200 }, "quantity": { "type": "integer", "minimum": 1, "maximum": 100000000 },
               "eta": { "type": "string", "format": "date-time" }
             }
           }
@@ -125,10 +125,10 @@ extension EventContracts {
       "type": "object",
       "required": ["orderId", "lineId", "sku", "technicianId", "date"],
       "properties": {
-        "orderId": { "type": "string", "minLength": 1 },
-        "lineId": { "type": "string" },
-        "sku": { "type": "string" },
-        "technicianId": { "type": "string" },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "lineId": { "type": "string", "maxLength": 200 },
+        "sku": { "type": "string", "maxLength": 200 },
+        "technicianId": { "type": "string", "maxLength": 200 },
         "date": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" }
       }
     }
@@ -145,12 +145,12 @@ extension EventContracts {
       "type": "object",
       "required": ["orderId", "reasons"],
       "properties": {
-        "orderId": { "type": "string", "minLength": 1 },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
         "reasons": {
-          "type": "array", "minItems": 1,
+          "type": "array", "minItems": 1, "maxItems": 500,
           "items": {
             "type": "object", "required": ["code", "message"],
-            "properties": { "lineId": { "type": "string" }, "code": { "type": "string" }, "message": { "type": "string" } }
+            "properties": { "lineId": { "type": "string", "maxLength": 200 }, "code": { "type": "string", "maxLength": 200 }, "message": { "type": "string", "maxLength": 2000 } }
           }
         }
       }
@@ -166,7 +166,7 @@ extension EventContracts {
       "type": "object",
       "required": ["orderId", "template", "facts"],
       "properties": {
-        "orderId": { "type": "string", "minLength": 1 },
+        "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
         "template": { "enum": ["backorder", "dropship-delayed", "appointment"] },
         "facts": { "type": "object" }
       }
@@ -182,7 +182,7 @@ extension EventContracts {
       "type": "object",
       "required": ["fulfillmentOrderId", "orderId", "supplierId", "slaDue"],
       "properties": {
-        "fulfillmentOrderId": { "type": "string" }, "orderId": { "type": "string" }, "supplierId": { "type": "string" },
+        "fulfillmentOrderId": { "type": "string", "maxLength": 200 }, "orderId": { "type": "string", "maxLength": 200 }, "supplierId": { "type": "string", "maxLength": 200 },
         "slaDue": { "type": "string", "format": "date-time" }
       }
     }
@@ -197,8 +197,8 @@ extension EventContracts {
       "type": "object",
       "required": ["fulfillmentOrderId", "orderId"],
       "properties": {
-        "fulfillmentOrderId": { "type": "string", "minLength": 1 }, "orderId": { "type": "string", "minLength": 1 },
-        "trackingNumber": { "type": "string" }
+        "fulfillmentOrderId": { "type": "string", "minLength": 1, "maxLength": 200 }, "orderId": { "type": "string", "minLength": 1, "maxLength": 200 },
+        "trackingNumber": { "type": "string", "maxLength": 200 }
       }
     }
     """#

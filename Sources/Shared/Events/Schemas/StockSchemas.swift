@@ -18,16 +18,16 @@ extension EventContracts {
             "required": ["sku", "available"],
             "properties": {
               "sku": { "type": "string", "minLength": 1, "maxLength": 64 },
-              "available": { "type": "integer", "minimum": 0 },
+              "available": { "type": "integer", "minimum": 0, "maximum": 100000000 },
               "nextEta": { "type": "string", "format": "date-time" },
               "warehouses": {
-                "type": "array",
+                "type": "array", "maxItems": 500,
                 "items": {
                   "type": "object",
                   "required": ["warehouseId", "available"],
                   "properties": {
                     "warehouseId": { "type": "string", "minLength": 1, "maxLength": 32 },
-                    "available": { "type": "integer", "minimum": 0 }
+                    "available": { "type": "integer", "minimum": 0, "maximum": 100000000 }
                   }
                 }
               }
