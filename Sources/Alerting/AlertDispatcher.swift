@@ -24,17 +24,22 @@ struct AlertDispatcher: Service {
     private func loop(stop: StopSignal) {
         let backoff = Backoff(baseMillis: 500, capMillis: 60_000)
         var attempts: [Int64: Int] = [:]
+        // A failing webhook waits for its next try without holding up the alerts behind it.
+        var notBefore: [Int64: Date] = [:]
         var database: PostgresConnection?
         while !stop.isRequested {
             do {
                 if database == nil { database = try PostgresConnection(url: databaseURL, applicationName: "oms-alerting-dispatcher", logger: logger) }
-                let pending = try database!.query("""
+                guard let connection = database else { continue }
+                let now = Date()
+                let waiting = notBefore.filter { $0.value > now }.map(\.key)
+                let pending = try connection.query("""
                     SELECT a.id, a.stage, a.error_class, d.reason, d.original_topic, d.original_partition, d.original_offset,
                            coalesce(d.original_event_id, '') AS event_id, d.id AS dead_letter_id,
                            (SELECT count(*) FROM alerting.alerts b WHERE b.stage = a.stage AND b.error_class = a.error_class
                               AND b.raised_at >= a.raised_at AND NOT b.notified) AS folded
                     FROM alerting.alerts a JOIN alerting.dead_letters d ON d.id = a.dead_letter_id
-                    WHERE a.webhook_status = 'pending' ORDER BY a.id LIMIT 100
+                    WHERE a.webhook_status = 'pending' AND NOT (a.id = ANY(\(waiting)::bigint[])) ORDER BY a.id LIMIT 100
                     """)
                 for row in pending {
                     let id: Int64 = try row.decode("id")
@@ -64,7 +69,7 @@ struct AlertDispatcher: Service {
                             let attempt = (attempts[id] ?? 0) + 1
                             attempts[id] = attempt
                             if attempt < maximumAttempts {
-                                stop.sleep(millis: backoff.delayMillis(attempt: attempt))
+                                notBefore[id] = Date().addingTimeInterval(Double(backoff.delayMillis(attempt: attempt)) / 1000)
                                 continue
                             }
                             logger.error("alert webhook failed for good", metadata: ["alert": "\(id)", "attempts": "\(attempt)"])
@@ -74,9 +79,10 @@ struct AlertDispatcher: Service {
                         status = "logged"
                     }
                     attempts[id] = nil
-                    try database!.query("UPDATE alerting.alerts SET webhook_status = \(status) WHERE id = \(id)")
+                    notBefore[id] = nil
+                    try connection.query("UPDATE alerting.alerts SET webhook_status = \(status) WHERE id = \(id)")
                 }
-                if pending.count == 0 { stop.sleep(millis: 500) }
+                if pending.count == 0 { stop.sleep(millis: waiting.isEmpty ? 500 : 200) }
             } catch {
                 logger.warning("alert dispatcher: \(error)")
                 database = nil

@@ -81,22 +81,30 @@ struct StageBenchmark {
         _ = reader.poll(maxMessages: 100_000, timeoutMillis: 100)
 
         let commitsBefore = try Self.commits(database)
+        // Per order: when it was handed to the producer (seconds since start, and epoch ms for
+        // comparing with the output's Kafka CreateTime, which the worker's producer stamps).
         let publishTimes = Mutex([Double](repeating: 0, count: orders))
+        let publishEpochMillis = Mutex([Int64](repeating: 0, count: orders))
+        let publishedUntil = Mutex(0.0)
         let clock = ContinuousClock()
         let start = clock.now
         BenchEnvironment.progress("publishing \(orders) orders (run \(runID))…")
         let publisher = Thread { [orders, rate, kafka, makeMessage] in
             do {
                 let producer = try KafkaProducer(configuration: kafka, logger: logger)
-                let chunk = 2_000
                 var index = 0
                 while index < orders {
-                    let end = min(orders, index + chunk)
+                    // At a given rate: every order that is due now (a steady stream, a few at a
+                    // time); unlimited: chunks of 2,000.
+                    let elapsed = (clock.now - start).seconds
+                    let end = rate > 0 ? min(orders, max(index + 1, Int(elapsed * Double(rate)) + 1)) : min(orders, index + 2_000)
                     var messages: [OutgoingMessage] = []
                     messages.reserveCapacity(end - index)
                     let now = Date()
                     let offset = (clock.now - start).seconds
+                    let epoch = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
                     publishTimes.withLock { times in for i in index..<end { times[i] = offset } }
+                    publishEpochMillis.withLock { times in for i in index..<end { times[i] = epoch } }
                     for i in index..<end {
                         messages.append(makeMessage(i, runID, now))
                     }
@@ -108,14 +116,18 @@ struct StageBenchmark {
                         if wait > 0 { Thread.sleep(forTimeInterval: wait) }
                     }
                 }
+                publishedUntil.withLock { $0 = (clock.now - start).seconds }
             } catch {
                 BenchEnvironment.progress("publisher failed: \(error)")
             }
         }
+        let cpuBefore = CPUTimes.sample(workers: workerProcesses.map(\.processIdentifier))
         publisher.start()
 
         var latencies: [Double] = []
         latencies.reserveCapacity(orders)
+        var stageLatencies: [Double] = []
+        stageLatencies.reserveCapacity(orders)
         var seen = Set<String>()
         var lastProgress = clock.now
         let deadline = clock.now + .seconds(timeout)
@@ -130,8 +142,12 @@ struct StageBenchmark {
                       seen.insert(cause).inserted else { continue }
                 let now = clock.now
                 lastAccepted = now
+                guard index >= 0, index < orders else { continue }
                 let sentAt = publishTimes.withLock { $0[index] }
                 latencies.append((now - start).seconds - sentAt)
+                if let created = message.timestampMillis {
+                    stageLatencies.append(Double(created - publishEpochMillis.withLock { $0[index] }) / 1000)
+                }
             }
             if clock.now - lastProgress > .seconds(2) {
                 lastProgress = clock.now
@@ -142,9 +158,15 @@ struct StageBenchmark {
             throw ValidationError("only \(seen.count) of \(orders) orders were decided within \(timeout) s")
         }
         let elapsed = (lastAccepted - start).seconds
+        let cpuAfter = CPUTimes.sample(workers: workerProcesses.map(\.processIdentifier))
         let commits = try Self.commits(database) - commitsBefore
         latencies.sort()
+        stageLatencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
+        func stagePercentile(_ p: Double) -> Double {
+            stageLatencies.isEmpty ? .nan : stageLatencies[min(stageLatencies.count - 1, Int(Double(stageLatencies.count) * p))] * 1000
+        }
+        let publishSeconds = publishedUntil.withLock { $0 }
         let synchronousCommit = try database.query("SHOW synchronous_commit").first!.decode("synchronous_commit", as: String.self)
         let fsync = try database.query("SHOW fsync").first!.decode("fsync", as: String.self)
         print("oms-bench \(name): \(orders) orders (\(label)), \(workers) worker(s), batch size \(batchSize), fsync=\(fsync), synchronous_commit=\(synchronousCommit)")
@@ -153,8 +175,17 @@ struct StageBenchmark {
             """).map { "\(try $0.decode("status", as: String.self)) \(try $0.decode("n", as: Int.self))" }
         print("  outcomes        \(outcomes.joined(separator: ", "))")
         print(String(format: "  throughput      %.0f orders/s (%.2f s from first publish to the last decision event)", Double(orders) / elapsed, elapsed))
-        print(String(format: "  latency (ms)    p50 %.1f  p95 %.1f  p99 %.1f  max %.1f   (\(latencyLabel))",
+        if rate > 0 && publishSeconds > 0 {
+            print(String(format: "  offered rate    %.0f orders/s (asked %d; published one by one as they fell due, over %.1f s)",
+                         Double(orders) / publishSeconds, rate, publishSeconds))
+        }
+        print(String(format: "  latency (ms)    p50 %.1f  p95 %.1f  p99 %.1f  max %.1f   (\(latencyLabel), Kafka CreateTime of input → output)",
+                     stagePercentile(0.50), stagePercentile(0.95), stagePercentile(0.99), (stageLatencies.last ?? .nan) * 1000))
+        print(String(format: "  seen by bench   p50 %.1f  p95 %.1f  p99 %.1f  max %.1f   (hand-over to producer → bench consumer received the output)",
                      percentile(0.50), percentile(0.95), percentile(0.99), latencies.last! * 1000))
+        let workerCPU = cpuAfter.workers - cpuBefore.workers, postgresCPU = cpuAfter.postgres - cpuBefore.postgres
+        print(String(format: "  cpu per order   worker %.1f µs, PostgreSQL %.1f µs (%.1f s and %.1f s of CPU in total; /proc)",
+                     workerCPU / Double(orders) * 1e6, postgresCPU / Double(orders) * 1e6, workerCPU, postgresCPU))
         print(String(format: "  db commits      %d (%.4f per order)", commits, Double(commits) / Double(orders)))
         if rate == 0 {
             print("  note: all orders were published at once, so latency includes time spent queued behind earlier orders")
@@ -172,5 +203,31 @@ extension StageBenchmark {
         try database.query("SELECT pg_stat_clear_snapshot()")
         return try database.query("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
             .first!.decode("xact_commit")
+    }
+}
+
+/// CPU seconds (user + system) of the worker processes and of every PostgreSQL
+/// server process, read from /proc, so that a benchmark can split the cost per order.
+struct CPUTimes {
+    var workers: Double
+    var postgres: Double
+
+    static func sample(workers: [Int32]) -> CPUTimes {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        func seconds(_ pid: Int32) -> Double {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return 0 }
+            // Fields after the command name: state is field 3; utime and stime are 14 and 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+            return (user + system) / ticks
+        }
+        var postgres = 0.0
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                  let command = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { continue }
+            if command.hasPrefix("postgres") || command.hasPrefix("postmaster") { postgres += seconds(pid) }
+        }
+        return CPUTimes(workers: workers.map(seconds).reduce(0, +), postgres: postgres)
     }
 }

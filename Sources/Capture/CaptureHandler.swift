@@ -8,15 +8,29 @@ struct CaptureHandler: StageHandler {
                                      topics: [Topic.shopOrders, Topic.shopPayments, Topic.catalogProducts, Topic.crmCustomers, Topic.omsStock])
     let maximumEventBytes: Int
     let rules: CaptureRules
+    /// Each topic carries only its own types (a `Product.Changed` on shop.orders is `wrong-topic`).
+    let admission: TopicAdmission
 
-    static let handledTypes: Set<String> = [
-        "Order.Created", "Payment.Captured", "Payment.Failed", "Order.CancellationRequested", "Order.ApprovalGiven", "Order.ApprovalDenied",
-        "Product.Changed", "Customer.Changed", "Receivables.Changed", "Availability.Changed",
+    static let handledTypes: [String: Set<String>] = [
+        Topic.shopOrders: ["Order.Created", "Order.CancellationRequested", "Order.ApprovalGiven", "Order.ApprovalDenied"],
+        Topic.shopPayments: ["Payment.Captured", "Payment.Failed"],
+        Topic.catalogProducts: ["Product.Changed"],
+        Topic.crmCustomers: ["Customer.Changed", "Receivables.Changed"],
+        Topic.omsStock: ["Availability.Changed"],
     ]
+
+    init(maximumEventBytes: Int, rules: CaptureRules, topicSources: [String: [String]] = [:]) {
+        self.maximumEventBytes = maximumEventBytes
+        self.rules = rules
+        admission = TopicAdmission(handled: Self.handledTypes, sources: topicSources)
+    }
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<CaptureInput> {
         let event = try CloudEvent.decode(message.value, maximumBytes: maximumEventBytes)
-        try EventContracts.validateData(of: event, accepted: Self.handledTypes)
+        if case .ignore(let why) = try admission.admit(event, topic: message.topic) {
+            return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: .ignored(why))
+        }
+        try EventContracts.validateData(of: event, accepted: admission.handled[message.topic] ?? [])
         let input: CaptureInput
         let orderID: String
         if event.type == "Order.Created" {
@@ -167,22 +181,40 @@ struct CaptureHandler: StageHandler {
     /// Orders waiting for SKUs this batch brought into the catalog or whose
     /// availability changed: re-checked with three queries for the whole batch;
     /// each order's result goes with the first message that updated one of its SKUs.
-    private func recheckWaitingOrders(_ outcomeBySku: [String: Int], known: [String: KnownOrder], store: CaptureStore,
-                                      master: MasterDataStore, at now: String, outcomes: inout [MessageOutcome],
+    /// An order that a payment or request of this same batch already changed is re-checked
+    /// in the state that message left it in, and its result goes with the later of the two
+    /// messages, so that its events keep their order on the topic.
+    private func recheckWaitingOrders(_ outcomeBySku: [String: Int], lastOutcomeByOrder: [String: Int], known: inout [String: KnownOrder],
+                                      store: CaptureStore, master: MasterDataStore, at now: String, outcomes: inout [MessageOutcome],
                                       changes: inout [(orderID: String, status: OrderStatus, holds: Set<HoldReason>)]) throws {
         guard !outcomeBySku.isEmpty else { return }
-        let waiting = try store.ordersWaitingForMasterData(skus: Array(outcomeBySku.keys)).filter { known[$0.orderID] == nil }
+        let waiting = try store.ordersWaitingForMasterData(skus: Array(outcomeBySku.keys)).compactMap { stored -> CaptureStore.WaitingOrder? in
+            guard let current = known[stored.orderID] else { return stored }
+            // Changed by this batch: still waiting for master data only if it is still held for it.
+            guard current.status == .onHold, !current.holds.isDisjoint(with: [.catalog, .stock]) else { return nil }
+            return CaptureStore.WaitingOrder(orderID: stored.orderID, holds: current.holds, lines: stored.lines,
+                                             shipComplete: stored.shipComplete, shippingStreet: stored.shippingStreet)
+        }
         guard !waiting.isEmpty else { return }
         let skus = Array(Set(waiting.flatMap(\.skus)))
         let products = try store.products(skus)
         let availability = try master.availability(skus)
         for held in waiting {
-            guard let index = held.skus.compactMap({ outcomeBySku[$0] }).min(),
-                  case .processed(let emit, let audit) = outcomes[index] else { continue }
+            guard let skuIndex = held.skus.compactMap({ outcomeBySku[$0] }).min() else { continue }
+            var index = max(skuIndex, lastOutcomeByOrder[held.orderID] ?? skuIndex)
+            if case .deadLetter = outcomes[index] { index = skuIndex }
+            guard case .processed(let emit, let audit) = outcomes[index] else { continue }
             let change = try recheckWaiting(held, products: products, availability: availability, at: now)
             guard change.status != .onHold || change.holds != held.holds else { continue }
             outcomes[index] = .processed(emit: emit + change.emit, audit: audit + change.audit)
-            changes.append((held.orderID, change.status, change.holds))
+            if var current = known[held.orderID] {
+                current.status = change.status
+                current.holds = change.holds
+                current.changed = true
+                known[held.orderID] = current
+            } else {
+                changes.append((held.orderID, change.status, change.holds))
+            }
         }
     }
 
@@ -223,6 +255,8 @@ struct CaptureHandler: StageHandler {
                 receivablesUpdates.append((message.idempotencyKey, update))
             case .availability(_, let update):
                 availabilityUpdates.append(update)
+            case .ignored:
+                break
             }
         }
         try store.upsertProducts(productUpdates)
@@ -377,6 +411,8 @@ struct CaptureHandler: StageHandler {
                     AuditRecord(subject: "availability", action: event.type, actor: "router:\(event.source)",
                                 reason: "availability of \(update.items.count) SKU(s) as of \(update.asOf)")
                 ]))
+            case .ignored:
+                outcomes.append(.processed(emit: [], audit: []))
             case .request(let event, let request):
                 guard var order = known[request.orderID] else {
                     outcomes.append(.deadLetter(.businessRule("order \(request.orderID) is unknown; \(request.kind.rawValue) cannot apply")))
@@ -423,8 +459,16 @@ struct CaptureHandler: StageHandler {
                 }
             }
         }
-        try recheckWaitingOrders(outcomeBySku, known: known, store: store, master: master, at: now, outcomes: &outcomes,
-                                 changes: &masterDataChanges)
+        var lastOutcomeByOrder: [String: Int] = [:]
+        for (index, message) in batch.enumerated() {
+            switch message.input {
+            case .payment(_, let update): lastOutcomeByOrder[update.orderID] = index
+            case .request(_, let request): lastOutcomeByOrder[request.orderID] = index
+            default: break
+            }
+        }
+        try recheckWaitingOrders(outcomeBySku, lastOutcomeByOrder: lastOutcomeByOrder, known: &known, store: store, master: master,
+                                 at: now, outcomes: &outcomes, changes: &masterDataChanges)
         try store.insert(inserts)
         // After the insert: a new order changed by a later message of this batch is written with its final state.
         try store.update(masterDataChanges + known.filter(\.value.changed).map { ($0.key, $0.value.status, $0.value.holds) })

@@ -15,6 +15,8 @@ enum CaptureInput: Sendable {
     case receivables(CloudEvent, ReceivablesUpdate)
     /// Availability the Router published.
     case availability(CloudEvent, AvailabilityUpdate)
+    /// Belongs on the topic but needs nothing from Capture (e.g. `Payment.Authorized`).
+    case ignored(String)
 }
 
 /// A request about an order Capture already has.

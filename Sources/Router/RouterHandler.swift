@@ -9,6 +9,21 @@ struct RouterHandler: StageHandler {
                                      topics: [Topic.omsOrders, Topic.inventoryStock, Topic.catalogProducts, Topic.warehouseEvents])
     let maximumEventBytes: Int
     let book: RuleBook
+    /// Each topic carries only its own types: a `Stock.Changed` on oms.orders is `wrong-topic`, never applied.
+    let admission: TopicAdmission
+
+    static let handledTypes: [String: Set<String>] = [
+        Topic.omsOrders: ["Order.Accepted", "Order.OnHold", "Order.Released", "Order.Cancelled", "Order.Rejected", "Order.CancellationRequested"],
+        Topic.inventoryStock: ["Stock.Changed", "Inbound.Expected"],
+        Topic.catalogProducts: ["Product.Changed"],
+        Topic.warehouseEvents: ["FulfillmentOrder.Confirmed"],
+    ]
+
+    init(maximumEventBytes: Int, book: RuleBook, topicSources: [String: [String]] = [:]) {
+        self.maximumEventBytes = maximumEventBytes
+        self.book = book
+        admission = TopicAdmission(handled: Self.handledTypes, sources: topicSources)
+    }
     /// Back-orders routed again per transaction when stock arrives (the rest follow in the next ones).
     let rerouteLimit = 200
 
@@ -19,10 +34,8 @@ struct RouterHandler: StageHandler {
         }
         // Shared topics carry events for other stages too (and our own): not ours to judge.
         if event.source == definition.eventSource { return decoded(.ignored("own event")) }
-        if (message.topic == Topic.omsOrders || message.topic == Topic.warehouseEvents) && !RouterInput.handledTypes.contains(event.type) {
-            return decoded(.ignored("\(event.type) is not for the Router"))
-        }
-        try EventContracts.validateData(of: event, accepted: RouterInput.handledTypes)
+        if case .ignore(let why) = try admission.admit(event, topic: message.topic) { return decoded(.ignored(why)) }
+        try EventContracts.validateData(of: event, accepted: admission.handled[message.topic] ?? [])
         return decoded(try RouterInput.decode(event))
     }
 

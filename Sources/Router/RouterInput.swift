@@ -54,11 +54,6 @@ struct OrderAnnouncement: Sendable {
 }
 
 extension RouterInput {
-    static let handledTypes: Set<String> = [
-        "Stock.Changed", "Inbound.Expected", "Product.Changed", "Order.Accepted", "Order.OnHold", "Order.Released", "Order.Cancelled",
-        "Order.Rejected", "Order.CancellationRequested", "FulfillmentOrder.Confirmed",
-    ]
-
     static func decode(_ event: CloudEvent) throws(PermanentFailure) -> RouterInput {
         let data = event.data
         func string(_ key: String) throws(PermanentFailure) -> String {

@@ -6,7 +6,7 @@ import Synchronization
 enum RouterMain {
     static func main() async {
         await WorkerMain.run(stage: "router") { settings in
-            RouterHandler(maximumEventBytes: settings.maximumEventBytes, book: try ruleBook(settings))
+            RouterHandler(maximumEventBytes: settings.maximumEventBytes, book: try ruleBook(settings), topicSources: settings.topicSources)
         } additionalServices: { settings, logger in
             [RuleReloadService(book: try ruleBook(settings), logger: logger)]
         }

@@ -295,6 +295,14 @@ struct RouterOrderStore {
             """)
     }
 
+    /// Until the transaction ends, no other Router copy books technicians.
+    func lockTechnicianCalendar() throws {
+        try database.query("SELECT pg_advisory_xact_lock(\(Self.technicianCalendarLock))")
+    }
+
+    /// Advisory lock key of the technician calendar ("rtec").
+    static let technicianCalendarLock: Int64 = 0x7274_6563
+
     func bookings(days: Int) throws -> TechnicianBookings {
         var bookings: TechnicianBookings = [:]
         for row in try database.query("""

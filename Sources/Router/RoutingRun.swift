@@ -41,6 +41,9 @@ struct RoutingRun {
         }
         let skus = Array(Set(open.values.flatMap { $0.map(\.sku) })).sorted()
         let traits = try store.traits(skus)
+        // Technician days are counted, not constrained by a row: copies booking them
+        // queue on one lock (taken before the stock rows, in the same order everywhere).
+        if traits.values.contains(where: { $0.serviceSkill != nil }) { try store.lockTechnicianCalendar() }
         var position = try ledger.lockPosition(skus: skus)
         var bookings = try store.bookings(days: rules.appointmentHorizonDays)
         let existing = try store.fulfillmentOrders(of: known)

@@ -146,3 +146,24 @@ extension Dictionary where Key == String, Value == JSONValue {
         self[object] = .object(inner)
     }
 }
+
+extension String {
+    /// This text with U+0000 replaced by U+FFFD: PostgreSQL text cannot hold NUL, and a
+    /// write that the database refuses for one message must never block its neighbours.
+    /// The parser already refuses NUL in input; this guards what code builds from it.
+    public var storable: String {
+        guard utf8.contains(0) else { return self }
+        var scalars = String.UnicodeScalarView()
+        for scalar in unicodeScalars { scalars.append(scalar.value == 0 ? "\u{FFFD}" : scalar) }
+        return String(scalars)
+    }
+}
+
+extension JSONValue {
+    /// Serialized for a jsonb column, which refuses the escape `\u0000`.
+    public var storableJSON: String {
+        let text = serializedString
+        guard text.contains("\\u0000") else { return text }
+        return text.replacingOccurrences(of: "\\u0000", with: "\\ufffd")
+    }
+}

@@ -18,7 +18,12 @@ public enum OperationsHTTPServer {
         }
         router.get("/healthz") { _, _ -> Response in
             let summary = health.summary
-            let body = #"{"status":"\#(summary.healthy ? "ok" : "unhealthy")","state":"\#(summary.status.replacingOccurrences(of: "\"", with: "'"))","secondsSinceHeartbeat":\#(Int(summary.secondsSinceHeartbeat))}"#
+            // Encoded, not interpolated: the state may hold any text (e.g. a multi-line SQL error).
+            let seconds = summary.secondsSinceHeartbeat.isFinite ? Int64(max(0, min(summary.secondsSinceHeartbeat, 1e12))) : -1
+            let body = JSONValue.object([
+                "status": .string(summary.healthy ? "ok" : "unhealthy"), "state": .string(String(summary.status.prefix(2_000))),
+                "secondsSinceHeartbeat": .integer(seconds),
+            ]).serializedString
             return Response(
                 status: summary.healthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: body)))

@@ -23,7 +23,7 @@ struct OutboxStore {
     func insert(_ rows: [OutboxRow], database: PostgresConnection) throws -> [OutboxRow] {
         guard !rows.isEmpty else { return [] }
         let headersJSON = rows.map { row in
-            JSONValue.object(Dictionary(row.headers.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { $1 })).serializedString
+            JSONValue.object(Dictionary(row.headers.map { ($0.0.storable, JSONValue.string($0.1.storable)) }, uniquingKeysWith: { $1 })).serializedString
         }
         let result = try database.query("""
             INSERT INTO \(unescaped: schema).outbox (event_id, topic, message_key, payload, headers)

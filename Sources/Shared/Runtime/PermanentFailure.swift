@@ -20,6 +20,7 @@ public struct PermanentFailure: Error, Sendable, Equatable, CustomStringConverti
     public static func invalidEnvelope(_ reason: String) -> Self { .init("invalid-envelope", reason) }
     public static func schemaViolation(_ reason: String) -> Self { .init("schema-violation", reason) }
     public static func unknownEventType(_ reason: String) -> Self { .init("unknown-event-type", reason) }
+    public static func wrongTopic(_ reason: String) -> Self { .init("wrong-topic", reason) }
     public static func tooLarge(_ reason: String) -> Self { .init("too-large", reason) }
     public static func conflict(_ reason: String) -> Self { .init("conflict", reason) }
     public static func businessRule(_ reason: String) -> Self { .init("business-rule", reason) }

@@ -27,6 +27,7 @@ public final class StageWorker<Handler: StageHandler> {
     private var publishedNotMarked: [Int64] = []
     private var lastRelay = Date.distantPast
     private var lastHousekeeping = Date.distantPast
+    private var lastDedupePurge = Date.distantPast
 
     public init(handler: Handler, settings: WorkerSettings, logger: Logger, health: WorkerHealth, stop: StopSignal) {
         self.handler = handler
@@ -100,9 +101,14 @@ public final class StageWorker<Handler: StageHandler> {
         // a completed publish is not repeated.
         var committed: [OutboxRow]?
         var published = false
+        // After a failure that is not transient, the next try takes one message at a
+        // time end to end (dedupe row, apply, audit, outbox), so that a message whose
+        // writes the database refuses is dead-lettered instead of retried forever.
+        var permanentFailureSeen = false
         while !messages.isEmpty {
             do {
-                let isolate = settings.maximumAttempts > 0 && attempt >= settings.maximumAttempts
+                let mode: IsolationMode = permanentFailureSeen ? .afterPermanentFailure
+                    : settings.maximumAttempts > 0 && attempt >= settings.maximumAttempts ? .afterRepeatedTransientFailures : .none
                 var phase = DispatchTime.now()
                 var timings: [String: Double] = [:]
                 func lap(_ name: String) {
@@ -111,7 +117,7 @@ public final class StageWorker<Handler: StageHandler> {
                     phase = now
                 }
                 if committed == nil {
-                    committed = try commitBatch(messages, isolateEachMessage: isolate, lap: lap)
+                    committed = try commitBatch(messages, mode: mode, lap: lap)
                 }
                 if !published {
                     try publish(committed!)
@@ -130,6 +136,7 @@ public final class StageWorker<Handler: StageHandler> {
             } catch {
                 attempt += 1
                 metrics.retried.increment()
+                if committed == nil && !Self.isTransient(error) { permanentFailureSeen = true }
                 let delay = backoff.delayMillis(attempt: attempt)
                 logger.warning("batch failed, will retry", metadata: [
                     "error": "\(Self.describe(error))", "attempt": "\(attempt)", "delay_ms": "\(delay)",
@@ -185,7 +192,17 @@ public final class StageWorker<Handler: StageHandler> {
     }
 
     /// The transaction. Returns the outbox rows it wrote (to publish).
-    private func commitBatch(_ messages: [ConsumedMessage], isolateEachMessage: Bool, lap: (String) -> Void) throws -> [OutboxRow] {
+    /// How a batch is taken apart when it cannot be committed whole.
+    enum IsolationMode {
+        case none
+        /// Every message end to end in its own savepoint; transient errors retry the batch.
+        case afterPermanentFailure
+        /// Every message in its own savepoint, retried a few times there; one that keeps
+        /// failing (e.g. repeated deadlocks) is dead-lettered.
+        case afterRepeatedTransientFailures
+    }
+
+    private func commitBatch(_ messages: [ConsumedMessage], mode: IsolationMode, lap: (String) -> Void) throws -> [OutboxRow] {
         guard let database else { throw PostgresError(kind: .connection, serverMessage: "not connected") }
         var deadLetters: [(ConsumedMessage, PermanentFailure, String?)] = []
         var entries: [DecodedEntry] = []
@@ -207,6 +224,9 @@ public final class StageWorker<Handler: StageHandler> {
 
         let result: (rows: [OutboxRow], processed: Int, duplicates: Int, dead: Int) = try database.transaction { db in
             try outbox.markSent(publishedNotMarked, database: db)
+            if mode != .none {
+                return try commitOneByOne(entries, decodeFailures: deadLetters, mode: mode, db: db)
+            }
             let keys = entries.map(\.decoded.idempotencyKey)
             var fresh = Set<String>()
             if !keys.isEmpty {
@@ -219,7 +239,7 @@ public final class StageWorker<Handler: StageHandler> {
             }
             let toApply = entries.filter { fresh.contains($0.decoded.idempotencyKey) }
             lap("dedupe_ms")
-            let outcomes = isolateEachMessage ? try applyIsolated(toApply, db: db) : try applyBatchOrIsolate(toApply, db: db)
+            let outcomes = try applyBatchOrIsolate(toApply, db: db)
             lap("apply_ms")
 
             var rows: [OutboxRow] = []
@@ -340,25 +360,116 @@ public final class StageWorker<Handler: StageHandler> {
                 return try db.savepoint { db in
                     try handler.apply([entry.decoded], database: db).first ?? .deadLetter(.businessRule("handler returned no outcome"))
                 }
-            } catch let error as PostgresError where error.isTransient && error.kind == .connection {
+            } catch where Self.isTransient(error) {
+                // A deadlock or serialization failure is no verdict on the message: the batch is retried.
                 throw error
-            } catch let error as PermanentFailure {
-                return .deadLetter(error)
-            } catch let error as PostgresError {
-                return .deadLetter(.database("\(error.description): \(error.serverMessage.prefix(300))"))
             } catch {
-                return .deadLetter(.businessRule("\(error)"))
+                return .deadLetter(Self.permanentFailure(error))
             }
         }
+    }
+
+    /// The slow path: each message in its own savepoint with all its writes, so that
+    /// whatever the database refuses for one message (a permanent error in its dedupe,
+    /// audit or outbox rows) dead-letters that message alone.
+    private func commitOneByOne(_ entries: [DecodedEntry], decodeFailures: [(ConsumedMessage, PermanentFailure, String?)],
+                                mode: IsolationMode, db: PostgresConnection) throws -> (rows: [OutboxRow], processed: Int, duplicates: Int, dead: Int) {
+        logger.warning("committing message by message", metadata: ["messages": "\(entries.count)", "mode": "\(mode)"])
+        var rows: [OutboxRow] = []
+        var processed = 0, duplicates = 0
+        var dead = decodeFailures
+        let now = EventTime.format(Date())
+        for entry in entries {
+            let key = entry.decoded.idempotencyKey
+            var tries = 0
+            while true {
+                tries += 1
+                do {
+                    let written: [OutboxRow]? = try db.savepoint("oms_isolated") { db -> [OutboxRow]? in
+                        let fresh = try db.query("""
+                            INSERT INTO \(unescaped: definition.schema).processed_messages (consumer_group, idempotency_key)
+                            VALUES (\(definition.consumerGroup), \(key)) ON CONFLICT DO NOTHING RETURNING idempotency_key
+                            """)
+                        guard fresh.count == 1 else { return nil }
+                        let outcome = try handler.apply([entry.decoded], database: db).first
+                            ?? .deadLetter(.businessRule("handler returned no outcome"))
+                        switch outcome {
+                        case .deadLetter(let failure):
+                            // Rolls the savepoint back: no dedupe row, so a fixed message can be replayed.
+                            throw failure
+                        case .processed(let emissions, let records):
+                            try insertAudit(records, eventIDs: Array(repeating: key, count: records.count), db: db)
+                            return try outbox.insert(outboxRows(emissions, causedBy: key, correlationID: entry.decoded.correlationID, time: now),
+                                                     database: db)
+                        }
+                    }
+                    if let written {
+                        rows += written
+                        processed += 1
+                    } else {
+                        duplicates += 1
+                    }
+                } catch let error as PostgresError where error.kind == .connection {
+                    throw error
+                } catch where Self.isTransient(error) {
+                    guard mode == .afterRepeatedTransientFailures else { throw error }
+                    if tries < 3 {
+                        stop.sleep(millis: backoff.delayMillis(attempt: tries))
+                        continue
+                    }
+                    var failure = Self.permanentFailure(error)
+                    failure.attempts = settings.maximumAttempts + tries
+                    dead.append((entry.message, failure, key))
+                } catch {
+                    dead.append((entry.message, Self.permanentFailure(error), key))
+                }
+                break
+            }
+        }
+        guard let deadLetterTopic = definition.deadLetterTopic else {
+            for (message, failure, _) in dead {
+                logger.error("message cannot be processed and has no dead-letter topic; skipped", metadata: [
+                    "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)", "error": "\(failure)"])
+            }
+            return (rows, processed, duplicates, dead.count)
+        }
+        for (message, failure, eventID) in dead {
+            let letter = deadLetterRow(message: message, failure: failure, eventID: eventID, topic: deadLetterTopic)
+            do {
+                rows += try db.savepoint("oms_dead_letter") { try outbox.insert([letter], database: $0) }
+            } catch let error as PostgresError where error.kind == .connection || error.isTransient {
+                throw error
+            } catch {
+                // Headers and payload are sanitized bytes; if even this is refused, say so loudly rather than block the partition.
+                logger.critical("dead letter could not be stored; message skipped", metadata: [
+                    "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+                    "failure": "\(failure)", "error": "\(Self.describe(error))"])
+            }
+        }
+        return (rows, processed, duplicates, dead.count)
+    }
+
+    static func isTransient(_ error: any Error) -> Bool {
+        if let error = error as? PostgresError { return error.isTransient }
+        if let error = error as? KafkaError { return error.isTransient }
+        return false
+    }
+
+    static func permanentFailure(_ error: any Error) -> PermanentFailure {
+        if let failure = error as? PermanentFailure { return failure }
+        if let error = error as? PostgresError {
+            return .database("\(error.description): \(error.serverMessage.prefix(300))")
+        }
+        return .businessRule("\(error)")
     }
 
     private func insertAudit(_ records: [AuditRecord], eventIDs: [String], db: PostgresConnection) throws {
         guard !records.isEmpty else { return }
         try db.query("""
             INSERT INTO \(unescaped: definition.schema).audit_trail (subject, action, actor, reason, details, event_id)
-            SELECT * FROM unnest(\(records.map(\.subject))::text[], \(records.map(\.action))::text[],
-                                 \(records.map(\.actor))::text[], \(records.map(\.reason))::text[],
-                                 \(records.map(\.details.serializedString))::jsonb[], \(eventIDs)::text[])
+            SELECT * FROM unnest(\(records.map(\.subject.storable))::text[], \(records.map(\.action.storable))::text[],
+                                 \(records.map(\.actor.storable))::text[], \(records.map(\.reason.storable))::text[],
+                                 \(records.map(\.details.storableJSON))::jsonb[], \(eventIDs.map(\.storable))::text[])
             """)
     }
 
@@ -460,10 +571,34 @@ public final class StageWorker<Handler: StageHandler> {
                 if count < 1000 { break }
             }
             try database.transaction { try outbox.purgeSent(olderThanHours: 24 * 7, database: $0) }
+            if Date().timeIntervalSince(lastDedupePurge) > 600 { purgeProcessedMessages(database) }
             if total > 0 { logger.notice("relayed unsent outbox events", metadata: ["count": "\(total)"]) }
             metrics.published.increment(by: total)
         } catch {
             logger.warning("outbox relay failed; will try again", metadata: ["error": "\(Self.describe(error))"])
+        }
+    }
+
+    /// Dedupe keys older than the retention are removed in small transactions, so that
+    /// the table does not grow forever and the purge never holds up the batches for long.
+    private func purgeProcessedMessages(_ database: PostgresConnection) {
+        lastDedupePurge = Date()
+        var removed = 0
+        do {
+            for _ in 0..<20 {
+                let count = try database.transaction { db in
+                    try db.query("""
+                        DELETE FROM \(unescaped: definition.schema).processed_messages WHERE ctid = ANY(ARRAY(
+                            SELECT ctid FROM \(unescaped: definition.schema).processed_messages
+                            WHERE processed_at < now() - make_interval(days => \(settings.dedupeRetentionDays)) LIMIT 5000))
+                        """).affectedRows
+                }
+                removed += count
+                if count < 5000 { break }
+            }
+            if removed > 0 { logger.info("purged old dedupe keys", metadata: ["count": "\(removed)", "retention_days": "\(settings.dedupeRetentionDays)"]) }
+        } catch {
+            logger.warning("dedupe purge failed; will try again", metadata: ["error": "\(Self.describe(error))"])
         }
     }
 

@@ -30,6 +30,11 @@ public struct WorkerSettings: Sendable {
     public var maximumAttempts: Int
     /// How often time-driven changes (deadlines) are looked for.
     public var housekeepingSeconds: Int
+    /// How long dedupe keys are kept; must be longer than the retention of every consumed topic.
+    public var dedupeRetentionDays: Int
+    /// Per topic, the CloudEvents `source` prefixes allowed to publish to it
+    /// (`OMS_TOPIC_SOURCES=shop.orders=shop/,omsctl;catalog.products=pim/`); a topic not named accepts any source.
+    public var topicSources: [String: [String]]
     public var environment: [String: String]
 
     public init(environment: [String: String]) throws(ConfigurationError) {
@@ -53,6 +58,24 @@ public struct WorkerSettings: Sendable {
         retryCapMillis = try Self.integer("OMS_RETRY_MAX_MS", environment, range: 1...600_000, default: 5_000)!
         housekeepingSeconds = try Self.integer("OMS_HOUSEKEEPING_SECONDS", environment, range: 1...86_400, default: 30)!
         maximumAttempts = try Self.integer("OMS_RETRY_MAX_ATTEMPTS", environment, range: 0...1_000_000, default: 10)!
+        dedupeRetentionDays = try Self.integer("OMS_DEDUPE_RETENTION_DAYS", environment, range: 1...3_650, default: 30)!
+        topicSources = try Self.topicSources(environment["OMS_TOPIC_SOURCES"] ?? "")
+    }
+
+    static func topicSources(_ text: String) throws(ConfigurationError) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for entry in text.split(separator: ";") where !entry.trimmingCharacters(in: .whitespaces).isEmpty {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ConfigurationError(setting: "OMS_TOPIC_SOURCES", problem: "\"\(entry.prefix(60))\" is not topic=source-prefix,…")
+            }
+            let prefixes = parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !prefixes.isEmpty else {
+                throw ConfigurationError(setting: "OMS_TOPIC_SOURCES", problem: "topic \(parts[0]) names no source prefix")
+            }
+            result[parts[0]] = prefixes
+        }
+        return result
     }
 
     public var kafka: KafkaConfiguration { KafkaConfiguration(brokers: kafkaBrokers, overrides: kafkaOverrides) }
