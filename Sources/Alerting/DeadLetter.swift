@@ -20,19 +20,24 @@ struct DeadLetter: Sendable, Equatable {
     let replayable: Bool
 
     init(_ message: ConsumedMessage) {
-        dlqID = message.header(DeadLetterHeader.id)
+        // Anyone who may write to oms.dlq sets these headers: stored only as text PostgreSQL can hold, bounded.
+        func header(_ name: String, limit: Int = 200) -> String? {
+            message.header(name).map { String($0.storable.prefix(limit)) }
+        }
+        // An id too long to keep whole is replaced by a digest of it, so that two long ids never collide.
+        dlqID = message.header(DeadLetterHeader.id).map { $0.utf8.count <= 200 && !$0.utf8.contains(0) ? $0 : EventID.derived("long-dlq-id", $0) }
             ?? EventID.derived("unlabelled-dead-letter", message.topic, String(message.partition), String(message.offset))
-        stage = message.header(DeadLetterHeader.stage) ?? "unknown"
-        errorClass = message.header(DeadLetterHeader.errorClass) ?? "unlabelled"
-        reason = message.header(DeadLetterHeader.errorMessage) ?? "message on \(message.topic) without dead-letter headers"
-        attempts = message.header(DeadLetterHeader.attempts).flatMap(Int.init) ?? 1
-        originalTopic = message.header(DeadLetterHeader.originalTopic) ?? message.topic
-        replayable = message.header(DeadLetterHeader.replayable) != "false"
+        stage = header(DeadLetterHeader.stage) ?? "unknown"
+        errorClass = header(DeadLetterHeader.errorClass) ?? "unlabelled"
+        reason = header(DeadLetterHeader.errorMessage, limit: 4_000) ?? "message on \(message.topic) without dead-letter headers"
+        attempts = header(DeadLetterHeader.attempts).flatMap(Int.init).map { min(max($0, 0), Int(Int32.max)) } ?? 1
+        originalTopic = header(DeadLetterHeader.originalTopic) ?? message.topic
+        replayable = header(DeadLetterHeader.replayable) != "false"
         // A deadline's dead letter has no original position; -1 says so rather than pointing at the DLQ message.
-        originalPartition = message.header(DeadLetterHeader.originalPartition).flatMap(Int32.init) ?? (replayable ? message.partition : -1)
-        originalOffset = message.header(DeadLetterHeader.originalOffset).flatMap(Int64.init) ?? (replayable ? message.offset : -1)
-        originalEventID = message.header(DeadLetterHeader.originalEventID)
-        failedAt = message.header(DeadLetterHeader.failedAt).flatMap { RFC3339.isValid($0) ? $0 : nil }
+        originalPartition = header(DeadLetterHeader.originalPartition).flatMap(Int32.init) ?? (replayable ? message.partition : -1)
+        originalOffset = header(DeadLetterHeader.originalOffset).flatMap(Int64.init) ?? (replayable ? message.offset : -1)
+        originalEventID = header(DeadLetterHeader.originalEventID)
+        failedAt = header(DeadLetterHeader.failedAt).flatMap { RFC3339.isValid($0) ? $0 : nil }
         key = message.key
         payload = message.value
     }

@@ -400,7 +400,7 @@ struct CaptureHandler: StageHandler {
             case .receivables(let event, let update):
                 outcomes.append(.processed(emit: [], audit: [
                     AuditRecord(subject: "customer:\(update.customerID)", action: event.type, actor: "ledger:\(event.source)",
-                                reason: "unpaid invoices now \(update.unpaidAmount) \(update.currency) (as of \(update.changedAt))")
+                                reason: "unpaid invoices now \(Money.format(update.unpaidAmount, update.currency)) (as of \(update.changedAt))")
                 ]))
             case .availability(let event, let update):
                 // Availability arrives often and in bulk: audited once per event, not per SKU.

@@ -29,7 +29,7 @@ struct MalformedInputTests {
             (Array("[1,2,3]".utf8), "invalid-envelope", "event: must be of type object"),
             (variant(1) { e, _ in e["specversion"] = "0.3" }, "invalid-envelope", "event.specversion: must be \"1.0\""),
             (variant(2) { e, _ in e["id"] = nil }, "invalid-envelope", "required property \"id\" is missing"),
-            (variant(3) { e, _ in e["type"] = "Order.Exploded" }, "unknown-event-type", "Order.Exploded"),
+            (variant(3) { e, _ in e["type"] = "Order.Exploded" }, "wrong-topic", "\"Order.Exploded\" does not belong on shop.orders"),
             (variant(4) { e, _ in e["data"] = nil }, "invalid-envelope", "required property \"data\" is missing"),
             (variant(5) { _, d in d["lines"] = .array([]) }, "schema-violation", "data.lines: must have at least 1 item(s)"),
             (variant(6, line { $0["quantity"] = .integer(-1) }), "schema-violation", "data.lines[0].quantity: must be >= 1"),

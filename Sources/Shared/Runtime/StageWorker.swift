@@ -487,9 +487,10 @@ public final class StageWorker<Handler: StageHandler> {
             (DeadLetterHeader.failedAt, EventTime.format(Date())),
         ]
         if let eventID = eventID ?? Self.bestEffortEventID(message.value) {
-            headers.append((DeadLetterHeader.originalEventID, eventID))
+            headers.append((DeadLetterHeader.originalEventID, String(eventID.prefix(200))))
         }
-        return OutboxRow(eventID: id, topic: topic, key: message.key, payload: message.value, headers: headers)
+        // Header values may quote input: published as text every consumer can store.
+        return OutboxRow(eventID: id, topic: topic, key: message.key, payload: message.value, headers: headers.map { ($0.0, $0.1.storable) })
     }
 
     private func timedDeadLetterRow(_ letter: TimedDeadLetter, changeKey: String, index: Int, topic: String) -> OutboxRow {
