@@ -26,7 +26,7 @@ enum RouterEvents {
         return fulfillmentOrderCreated(
             .init(id: fo.id, orderID: fo.orderID, warehouseID: fo.warehouseID, supplierID: fo.supplierID, carrierService: fo.carrierService,
                   shipBy: fo.warehouseID.flatMap { rules.warehouse($0) }.flatMap { ShipCalendar.shipBy(from: $0, at: now, timeZone: rules.timeZone) },
-                  slaDue: supplier.map { now.addingTimeInterval(Double($0.slaHours) * 3600) }, status: "released", lines: fo.lines),
+                  slaDue: supplier.map { now.addingTimeInterval(Double($0.slaHours) * 3600) }, status: .released, lines: fo.lines),
             order: order, branding: supplier?.branding)
     }
 

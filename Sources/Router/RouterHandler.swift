@@ -44,15 +44,12 @@ struct RouterHandler: StageHandler {
         let now = Date()
         let store = RouterOrderStore(database: database)
         let ledger = StockLedger(database: database)
-        var emissions = Array(repeating: [Emission](), count: batch.count)
-        var audits = Array(repeating: [AuditRecord](), count: batch.count)
-        var dead: [Int: PermanentFailure] = [:]
         var touched = Set<String>()
 
         // Master data and stock first, so that orders of this batch see them.
         var products: [(sku: String, traits: ProductTraits, changedAt: String)] = []
         var stockReports: [StockReport] = [], inboundReports: [InboundReport] = []
-        var announcements: [(announcement: OrderAnnouncement, status: String, correlationID: String)] = []
+        var announcements: [(announcement: OrderAnnouncement, correlationID: String)] = []
         var orderIDs = Set<String>()
         for message in batch {
             switch message.input {
@@ -60,7 +57,7 @@ struct RouterHandler: StageHandler {
             case .stock(let report): stockReports.append(report)
             case .inbound(let report): inboundReports.append(report)
             case .order(let announcement):
-                announcements.append((announcement, "waiting", message.correlationID))
+                announcements.append((announcement, message.correlationID))
                 orderIDs.insert(announcement.orderID)
             case .released(let id), .ended(let id, _, _), .cancellationRequested(let id, _, _), .confirmed(_, let id): orderIDs.insert(id)
             case .ignored: break
@@ -84,155 +81,34 @@ struct RouterHandler: StageHandler {
         var orders = try store.lock(existingIDs)
         for (id, entry) in fresh {
             let a = entry.announcement
-            orders[id] = .init(orderID: id, status: "new", holdReasons: a.holdReasons, country: a.shippingCountry, method: a.shippingMethod,
+            orders[id] = .init(orderID: id, status: .new, holdReasons: a.holdReasons, country: a.shippingCountry, method: a.shippingMethod,
                                shipComplete: a.shipComplete, correlationID: entry.correlationID, data: a.data)
         }
         let fulfillment = try store.fulfillmentOrders(of: existingIDs)
-        var waitingOrders: [(announcement: OrderAnnouncement, status: String, correlationID: String)] = []
-        var firstSeen = Set<String>()
 
-        var jobs: [RoutingRun.Job] = []
-        var jobOutcome: [String: Int] = [:]
-        var toFree: [String] = []
-        var releasedFOs: [(index: Int, fo: RouterOrderStore.FulfillmentOrderRow)] = []
-        var statuses: [(orderID: String, status: String)] = []
-        var confirmed: [String] = [], consumed: [String] = []
-        var releasedHeld: [String] = []
-        /// A follow-up (release, cancellation) in the same batch as the order itself.
-        func pendingJob(_ orderID: String) -> Int? { fresh[orderID] == nil ? nil : jobs.firstIndex { $0.orderID == orderID } }
-        func settleUnrouted(_ orderID: String, as status: String) {
-            guard let index = pendingJob(orderID), let entry = fresh[orderID] else { return }
-            jobs.remove(at: index)
-            fresh[orderID] = nil
-            waitingOrders.append((entry.announcement, status, entry.correlationID))
-            orders[orderID]?.status = status
-        }
-        for (index, message) in batch.enumerated() {
-            switch message.input {
-            case .order(let announcement):
-                guard fresh[announcement.orderID] != nil, firstSeen.insert(announcement.orderID).inserted else {
-                    audits[index].append(AuditRecord(subject: announcement.orderID, action: "Order.Repeated", actor: "oms-router",
-                                                     reason: "order already known to the Router; no second routing"))
-                    continue
-                }
-                if !announcement.held {
-                    jobs.append(.init(orderID: announcement.orderID, mode: .ship))
-                } else if Set(announcement.holdReasons).isSubset(of: rules.reserveHeldFor) {
-                    jobs.append(.init(orderID: announcement.orderID, mode: .reserve))
-                } else {
-                    waitingOrders.append((announcement, "waiting", message.correlationID))
-                    fresh[announcement.orderID] = nil
-                    orders[announcement.orderID]?.status = "waiting"
-                    audits[index].append(AuditRecord(subject: announcement.orderID, action: "Order.Waiting", actor: "oms-router",
-                                                     reason: "held for \(announcement.holdReasons.joined(separator: ", ")); routed when released, nothing reserved"))
-                    continue
-                }
-                jobOutcome[announcement.orderID] = index
-            case .released(let orderID):
-                if let pending = pendingJob(orderID) {
-                    jobs[pending] = .init(orderID: orderID, mode: .ship)
-                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Released", actor: "oms-router",
-                                                     reason: "hold lifted in the same batch; routed to ship"))
-                    continue
-                }
-                guard let order = orders[orderID] else {
-                    dead[index] = .businessRule("order \(orderID) was released but the Router never saw it held or accepted")
-                    continue
-                }
-                switch order.status {
-                case "waiting", "held":
-                    jobs.append(.init(orderID: orderID, mode: .ship))
-                    jobOutcome[orderID] = index
-                case "reserved":
-                    for fo in fulfillment[orderID] ?? [] where fo.status == "reserved" { releasedFOs.append((index, fo)) }
-                    releasedHeld.append(orderID)
-                    orders[orderID]?.status = "routed"   // settled below from what its lines still wait for
-                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Released", actor: "oms-router",
-                                                     reason: "hold lifted; reserved fulfillment orders released to the warehouses"))
-                default:
-                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Released", actor: "oms-router",
-                                                     reason: "order is \(order.status); nothing to release"))
-                }
-            case .ended(let orderID, let event, let reason):
-                if pendingJob(orderID) != nil {
-                    settleUnrouted(orderID, as: "cancelled")
-                    audits[index].append(AuditRecord(subject: orderID, action: event, actor: "oms-router", reason: "ended before it was routed: \(reason)"))
-                    continue
-                }
-                guard let order = orders[orderID], order.status != "cancelled" else {
-                    audits[index].append(AuditRecord(subject: orderID, action: event, actor: "oms-router",
-                                                     reason: "nothing reserved for this order; nothing to free"))
-                    continue
-                }
-                toFree.append(orderID)
-                statuses.append((orderID, "cancelled"))
-                orders[orderID]?.status = "cancelled"
-                audits[index].append(AuditRecord(subject: orderID, action: event, actor: "oms-router",
-                                                 reason: "reservations freed: \(reason)"))
-            case .cancellationRequested(let orderID, let reason, let by):
-                if pendingJob(orderID) != nil {
-                    settleUnrouted(orderID, as: "cancelled")
-                    emissions[index].append(RouterEvents.cancelled(orderID: orderID, reason: "cancelled by \(by) before routing: \(reason)"))
-                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Cancelled", actor: by, reason: "cancelled before routing: \(reason)"))
-                    continue
-                }
-                guard let order = orders[orderID] else {
-                    dead[index] = .businessRule("cancellation of order \(orderID) requested, but the Router does not know the order")
-                    continue
-                }
-                // Released earlier in this batch counts as released.
-                let releasedNow = Set(releasedFOs.map(\.fo.id))
-                let released = (fulfillment[orderID] ?? []).filter {
-                    $0.status == "released" || $0.status == "confirmed" || releasedNow.contains($0.id)
-                }
-                if order.status == "cancelled" {
-                    audits[index].append(AuditRecord(subject: orderID, action: "Order.CancellationRequested", actor: by,
-                                                     reason: "already cancelled; nothing to do"))
-                } else if !released.isEmpty {
-                    let why = "fulfillment order(s) \(released.map(\.id).joined(separator: ", ")) already released to \(released.map { $0.warehouseID ?? $0.supplierID ?? "?" }.joined(separator: ", "))"
-                    emissions[index].append(RouterEvents.problem("Order.CancellationRefused", orderID: orderID,
-                                                                 reasons: [(nil, "cancellation.too-late", why)]))
-                    audits[index].append(AuditRecord(subject: orderID, action: "Order.CancellationRefused", actor: "oms-router", reason: why))
-                } else {
-                    toFree.append(orderID)
-                    statuses.append((orderID, "cancelled"))
-                    orders[orderID]?.status = "cancelled"
-                    emissions[index].append(RouterEvents.cancelled(orderID: orderID, reason: "cancelled by \(by) before release to a warehouse: \(reason)"))
-                    audits[index].append(AuditRecord(subject: orderID, action: "Order.Cancelled", actor: by,
-                                                     reason: "no fulfillment order released yet; reservations freed: \(reason)"))
-                }
-            case .confirmed(let foID, let orderID):
-                guard let fo = (fulfillment[orderID] ?? []).first(where: { $0.id == foID }) else {
-                    dead[index] = .businessRule("fulfillment order \(foID) of order \(orderID) is unknown")
-                    continue
-                }
-                confirmed.append(foID)
-                if fo.warehouseID != nil { consumed.append(foID) }
-                audits[index].append(AuditRecord(subject: orderID, action: "FulfillmentOrder.Confirmed", actor: fo.warehouseID ?? fo.supplierID ?? "?",
-                                                 reason: "\(foID) confirmed" + (fo.warehouseID != nil ? "; its reservations are consumed" : "")))
-            case .stock(let report):
-                audits[index].append(AuditRecord(subject: "warehouse:\(report.warehouseID)", action: "Stock.Changed", actor: "wms",
-                                                 reason: "\(report.items.count) SKU(s) as of WMS sequence \(report.sequence)"))
-            case .inbound(let report):
-                audits[index].append(AuditRecord(subject: "inbound:\(report.inboundID)", action: "Inbound.Expected", actor: "wms",
-                                                 reason: "\(report.items.count) SKU(s) expected in \(report.warehouseID) at \(report.eta)"))
-            case .product, .ignored:
-                break
-            }
-        }
+        // Decide: the lifecycle rules over this batch's messages, from values only.
+        var plan = OrderLifecycle.decide(batch.map { ($0.input, $0.correlationID) }, orders: &orders, fresh: &fresh,
+                                         fulfillment: fulfillment, reserveHeldFor: rules.reserveHeldFor)
+        var jobs = plan.jobs, jobOutcome = plan.jobOutcome
+        var emissions = plan.emissions, audits = plan.audits
+        let dead = plan.dead
+        let toFree = plan.toFree, releasedFOs = plan.releasedFulfillmentOrders
 
-        for (orderID, waiting) in try store.waitingKinds(releasedHeld) where orders[orderID]?.status != "cancelled" {
-            statuses.append((orderID, waiting.contains("problem") ? "held" : waiting.isEmpty ? "routed" : "backordered"))
+        // Write.
+        for (orderID, waiting) in try store.waitingKinds(plan.releasedHeld) where orders[orderID]?.status != .cancelled {
+            plan.statuses.append((orderID, OrderLifecycle.statusAfterRelease(waitingFor: waiting)))
         }
+        let statuses = plan.statuses, confirmed = plan.confirmed, consumed = plan.consumed
+        let waitingOrders = plan.unrouted
         try store.insert(waitingOrders)
         // Freed stock first, so that orders routed in this transaction can use it.
         touched.formUnion(try ledger.free(orders: toFree, kinds: ["hard", "soft"]))
         try store.setFulfillmentStatus((fulfillment.filter { toFree.contains($0.key) }.values.flatMap { $0 })
-                                        .filter { $0.status == "reserved" || $0.status == "pending" }.map(\.id), to: "cancelled")
+                                        .filter { $0.status.canMove(to: .cancelled) }.map(\.id), to: .cancelled)
         try store.deleteAppointments(of: toFree)
-        try store.setFulfillmentStatus(confirmed, to: "confirmed")
+        try store.setFulfillmentStatus(confirmed, to: .confirmed)
         touched.formUnion(try ledger.consume(fulfillmentOrders: consumed))
-        try store.setFulfillmentStatus(releasedFOs.map(\.fo.id), to: "released")
+        try store.setFulfillmentStatus(releasedFOs.map(\.fo.id), to: .released)
         for (index, fo) in releasedFOs {
             guard let order = orders[fo.orderID] else { continue }
             emissions[index].append(RouterEvents.released(fo, order: order, rules: rules, now: now))
@@ -250,7 +126,7 @@ struct RouterHandler: StageHandler {
                     subject: withdrawal.orderID, action: "FulfillmentOrder.Withdrawn", actor: "oms-router",
                     reason: "\(withdrawal.warehouseID) counts less than is reserved (\(withdrawal.lines.map { "\($0.quantity)×\($0.sku)" }.joined(separator: ", "))); \(withdrawal.fulfillmentOrderID) taken back before release"))
             }
-            for (id, order) in affected where order.status != "reserved" && orders[id] == nil && !jobs.contains(where: { $0.orderID == id }) {
+            for (id, order) in affected where order.status != .reserved && orders[id] == nil && !jobs.contains(where: { $0.orderID == id }) {
                 orders[id] = order
                 jobs.append(.init(orderID: id, mode: .ship))
                 jobOutcome[id] = stockIndex

@@ -9,7 +9,7 @@ struct RouterOrderStore {
 
     struct OrderRow {
         let orderID: String
-        var status: String
+        var status: RouterOrderStatus
         let holdReasons: [String]
         let country: String
         let method: String
@@ -31,7 +31,7 @@ struct RouterOrderStore {
         let supplierID: String?
         let carrierService: String?
         let slaDue: Date?
-        let status: String
+        let status: FulfillmentOrderStatus
         let lines: JSONValue
     }
 
@@ -77,14 +77,14 @@ struct RouterOrderStore {
 
     /// Inserts new orders with their state and lines (routed quantity and what the rest waits for, per line id).
     /// Another copy inserting the same order first is a conflict to retry, never a silent double.
-    func insert(_ orders: [(announcement: OrderAnnouncement, status: String, correlationID: String)],
+    func insert(_ orders: [(announcement: OrderAnnouncement, status: RouterOrderStatus, correlationID: String)],
                 lineStates: [String: [String: (routed: Int64, waitingFor: String?)]] = [:]) throws {
         guard !orders.isEmpty else { return }
         let a = orders.map(\.announcement)
         let inserted = Set(try database.query("""
             INSERT INTO router.orders (order_id, status, hold_reasons, shipping_country, shipping_method, ship_complete, correlation_id, data)
             SELECT o, st, string_to_array(h, ','), c, m, sc, co, d::json
-            FROM unnest(\(a.map(\.orderID))::text[], \(orders.map(\.status))::text[], \(a.map { $0.holdReasons.joined(separator: ",") })::text[],
+            FROM unnest(\(a.map(\.orderID))::text[], \(orders.map(\.status.rawValue))::text[], \(a.map { $0.holdReasons.joined(separator: ",") })::text[],
                         \(a.map(\.shippingCountry))::text[], \(a.map(\.shippingMethod))::text[], \(a.map(\.shipComplete))::boolean[],
                         \(orders.map(\.correlationID))::text[], \(a.map(\.data.serializedString))::text[]) AS u(o, st, h, c, m, sc, co, d)
             ORDER BY o
@@ -115,7 +115,7 @@ struct RouterOrderStore {
             FROM router.orders WHERE order_id = ANY(\(orderIDs)::text[]) ORDER BY order_id FOR UPDATE
             """) {
             let id: String = try row.decode("order_id")
-            rows[id] = OrderRow(orderID: id, status: try row.decode("status"),
+            rows[id] = OrderRow(orderID: id, status: try RouterOrderStatus(stored: try row.decode("status"), orderID: id),
                                 holdReasons: try row.decode("holds", as: String.self).split(separator: ",").map(String.init),
                                 country: try row.decode("shipping_country"), method: try row.decode("shipping_method"),
                                 shipComplete: try row.decode("ship_complete"), correlationID: try row.decode("correlation_id"),
@@ -201,7 +201,8 @@ struct RouterOrderStore {
             FulfillmentOrderRow(
                 id: try row.decode("fulfillment_order_id"), orderID: try row.decode("order_id"), warehouseID: try row.decodeIfPresent("warehouse_id"),
                 supplierID: try row.decodeIfPresent("supplier_id"), carrierService: try row.decodeIfPresent("carrier_service"),
-                slaDue: try row.decodeIfPresent("sla_due"), status: try row.decode("status"),
+                slaDue: try row.decodeIfPresent("sla_due"),
+                status: try FulfillmentOrderStatus(stored: try row.decode("status"), id: try row.decode("fulfillment_order_id")),
                 lines: (try? JSONParser.parse(try row.decode("lines", as: String.self))) ?? .array([]))
         }
     }
@@ -229,7 +230,8 @@ struct RouterOrderStore {
             let fo = FulfillmentOrderRow(
                 id: try row.decode("fulfillment_order_id"), orderID: try row.decode("order_id"), warehouseID: try row.decodeIfPresent("warehouse_id"),
                 supplierID: try row.decodeIfPresent("supplier_id"), carrierService: try row.decodeIfPresent("carrier_service"),
-                slaDue: try row.decodeIfPresent("sla_due"), status: try row.decode("status"),
+                slaDue: try row.decodeIfPresent("sla_due"),
+                status: try FulfillmentOrderStatus(stored: try row.decode("status"), id: try row.decode("fulfillment_order_id")),
                 lines: (try? JSONParser.parse(try row.decode("lines", as: String.self))) ?? .array([]))
             result[fo.orderID, default: []].append(fo)
         }
@@ -244,7 +246,7 @@ struct RouterOrderStore {
         let carrierService: String?
         let shipBy: Date?
         let slaDue: Date?
-        let status: String
+        let status: FulfillmentOrderStatus
         let lines: JSONValue
         /// For 'pending' ones: when they are released to the warehouse.
         var releaseDue: Date? = nil
@@ -259,12 +261,13 @@ struct RouterOrderStore {
             SELECT i, o, w, s, c, sb, sd, st, l::json, CASE WHEN st = 'released' THEN now() END, rd
             FROM unnest(\(f.map(\.id))::text[], \(f.map(\.orderID))::text[], \(f.map(\.warehouseID))::text[], \(f.map(\.supplierID))::text[],
                         \(f.map(\.carrierService))::text[], \(f.map(\.shipBy))::timestamptz[], \(f.map(\.slaDue))::timestamptz[],
-                        \(f.map(\.status))::text[], \(f.map(\.lines.serializedString))::text[], \(f.map(\.releaseDue))::timestamptz[])
+                        \(f.map(\.status.rawValue))::text[], \(f.map(\.lines.serializedString))::text[], \(f.map(\.releaseDue))::timestamptz[])
                  AS u(i, o, w, s, c, sb, sd, st, l, rd)
             """)
     }
 
-    func setFulfillmentStatus(_ ids: [String], to status: String) throws {
+    func setFulfillmentStatus(_ ids: [String], to next: FulfillmentOrderStatus) throws {
+        let status = next.rawValue
         guard !ids.isEmpty else { return }
         try database.query("""
             UPDATE router.fulfillment_orders SET status = \(status),
@@ -286,11 +289,11 @@ struct RouterOrderStore {
             """)
     }
 
-    func setStatus(_ changes: [(orderID: String, status: String)]) throws {
+    func setStatus(_ changes: [(orderID: String, status: RouterOrderStatus)]) throws {
         guard !changes.isEmpty else { return }
         try database.query("""
             UPDATE router.orders o SET status = c.status, updated_at = now()
-            FROM unnest(\(changes.map(\.orderID))::text[], \(changes.map(\.status))::text[]) AS c(order_id, status)
+            FROM unnest(\(changes.map(\.orderID))::text[], \(changes.map(\.status.rawValue))::text[]) AS c(order_id, status)
             WHERE o.order_id = c.order_id
             """)
     }

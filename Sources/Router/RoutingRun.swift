@@ -17,7 +17,7 @@ struct RoutingRun {
         var emissions: [String: [Emission]] = [:]
         var audits: [String: [AuditRecord]] = [:]
         var touchedSkus = Set<String>()
-        var statuses: [String: String] = [:]
+        var statuses: [String: RouterOrderStatus] = [:]
     }
 
     let store: RouterOrderStore
@@ -79,8 +79,8 @@ struct RoutingRun {
                 return "\(order.orderID)-F\(number)"
             }
             // Warehouse orders may wait out the cancellation window; suppliers get theirs at once.
-            let warehouseStatus = job.mode == .reserve ? "reserved" : rules.releaseDelayMinutes > 0 ? "pending" : "released"
-            let supplierStatus = job.mode == .reserve ? "reserved" : "released"
+            let warehouseStatus: FulfillmentOrderStatus = job.mode == .reserve ? .reserved : rules.releaseDelayMinutes > 0 ? .pending : .released
+            let supplierStatus: FulfillmentOrderStatus = job.mode == .reserve ? .reserved : .released
             let releaseDue = now.addingTimeInterval(Double(rules.releaseDelayMinutes) * 60)
             var routed: [String: Int64] = [:]
             var emit: [Emission] = []
@@ -89,7 +89,7 @@ struct RoutingRun {
                 let fo = RouterOrderStore.NewFulfillmentOrder(
                     id: nextID(), orderID: order.orderID, warehouseID: shipment.warehouseID, supplierID: nil, carrierService: shipment.carrierService,
                     shipBy: shipment.shipBy, slaDue: nil, status: warehouseStatus, lines: RouterEvents.lines(shipment.lines, order: order),
-                    releaseDue: warehouseStatus == "pending" ? releaseDue : nil)
+                    releaseDue: warehouseStatus == .pending ? releaseDue : nil)
                 fulfillmentOrders.append(fo)
                 for line in shipment.lines {
                     hard.append(.init(orderID: order.orderID, lineID: line.lineID, sku: line.sku, warehouseID: shipment.warehouseID,
@@ -97,7 +97,7 @@ struct RoutingRun {
                     routed[line.lineID, default: 0] += line.quantity
                     result.touchedSkus.insert(line.sku)
                 }
-                if warehouseStatus == "released" { emit.append(RouterEvents.fulfillmentOrderCreated(fo, order: order, branding: nil)) }
+                if warehouseStatus == .released { emit.append(RouterEvents.fulfillmentOrderCreated(fo, order: order, branding: nil)) }
                 summary.append("\(shipment.warehouseID) via \(shipment.carrierService)")
             }
             for dropShip in plan.dropShips {
@@ -134,15 +134,18 @@ struct RoutingRun {
             }
 
             // A held order stays 'reserved' until Capture releases it, problems or not.
-            let newStatus = job.mode == .reserve ? "reserved"
-                : !plan.problems.isEmpty ? "held"
-                : (!plan.backorders.isEmpty || !plan.preorders.isEmpty) ? "backordered" : "routed"
+            let newStatus: RouterOrderStatus = job.mode == .reserve ? .reserved
+                : !plan.problems.isEmpty ? .held
+                : (!plan.backorders.isEmpty || !plan.preorders.isEmpty) ? .backordered : .routed
+            guard order.status.canMove(to: newStatus) else {
+                throw PermanentFailure.businessRule("order \(order.orderID) is \(order.status.rawValue); routing cannot make it \(newStatus.rawValue)")
+            }
             if !plan.backorders.isEmpty || !plan.preorders.isEmpty {
-                if order.status != "backordered" { emit += RouterEvents.backorderCreated(plan, orderID: order.orderID) }
+                if order.status != .backordered { emit += RouterEvents.backorderCreated(plan, orderID: order.orderID) }
                 summary.append("\(plan.backorders.count + plan.preorders.count) line(s) waiting"
                                + (plan.backorderETA.map { " (ETA \(EventTime.format($0)))" } ?? ""))
             }
-            if !plan.problems.isEmpty && order.status != "held" {
+            if !plan.problems.isEmpty && order.status != .held {
                 emit.append(RouterEvents.problem("Order.RoutingOnHold", orderID: order.orderID,
                                                  reasons: plan.problems.map { ($0.lineID, $0.code, $0.message) }))
                 summary += plan.problems.map(\.message)
@@ -152,10 +155,10 @@ struct RoutingRun {
             result.audits[order.orderID, default: []].append(AuditRecord(
                 subject: order.orderID, action: job.mode == .reserve ? "Order.Reserved" : "Order.Routed", actor: "oms-router",
                 reason: summary.isEmpty ? "nothing to route" : summary.joined(separator: "; "),
-                details: ["status": .string(newStatus), "rulesValidFrom": .string(rules.validFrom)]))
+                details: ["status": .string(newStatus.rawValue), "rulesValidFrom": .string(rules.validFrom)]))
         }
         try store.insert(fresh.values.sorted { $0.announcement.orderID < $1.announcement.orderID }.map {
-            ($0.announcement, result.statuses[$0.announcement.orderID] ?? "waiting", $0.correlationID)
+            ($0.announcement, result.statuses[$0.announcement.orderID] ?? .waiting, $0.correlationID)
         }, lineStates: freshLines)
         try ledger.reserve(hard)
         try ledger.claim(claims)
