@@ -7,7 +7,10 @@ struct CaptureHandler: StageHandler {
     let definition = StageDefinition(name: "capture", schema: "capture", consumerGroup: "oms-capture",
                                      topics: [Topic.shopOrders, Topic.shopPayments, Topic.catalogProducts, Topic.crmCustomers, Topic.omsStock])
     let maximumEventBytes: Int
-    let rules: CaptureRules
+    /// Every version of capture.json; an order is checked by the one in force when it was placed.
+    let ruleVersions: RuleVersions<CaptureRules>
+    /// The rules in force now (time-driven changes, re-checks).
+    var rules: CaptureRules { ruleVersions.rules(at: Date()) }
     /// Each topic carries only its own types (a `Product.Changed` on shop.orders is `wrong-topic`).
     let admission: TopicAdmission
 
@@ -19,9 +22,9 @@ struct CaptureHandler: StageHandler {
         Topic.omsStock: ["Availability.Changed"],
     ]
 
-    init(maximumEventBytes: Int, rules: CaptureRules, topicSources: [String: [String]] = [:]) {
+    init(maximumEventBytes: Int, ruleVersions: RuleVersions<CaptureRules>, topicSources: [String: [String]] = [:]) {
         self.maximumEventBytes = maximumEventBytes
-        self.rules = rules
+        self.ruleVersions = ruleVersions
         admission = TopicAdmission(handled: Self.handledTypes, sources: topicSources)
     }
 
@@ -289,6 +292,8 @@ struct CaptureHandler: StageHandler {
         for message in batch {
             switch message.input {
             case .orderCreated(let event, let order):
+                // The version in force when the order was placed (never one from the future).
+                let rules = ruleVersions.rules(at: min(EventTime.parse(order.placedAt), Date()))
                 let existing = known[order.orderID].map { ExistingOrder(contentHash: $0.contentHash, sourceEventID: $0.sourceEventID) }
                 let account = accounts[order.customer.id]
                 let context = IntakeContext(

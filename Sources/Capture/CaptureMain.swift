@@ -7,7 +7,7 @@ enum CaptureMain {
             guard let directory = settings.configDirectory else {
                 throw ConfigurationError(setting: "OMS_CONFIG_DIR", problem: "is not set (Capture reads capture.json from it)")
             }
-            return CaptureHandler(maximumEventBytes: settings.maximumEventBytes, rules: try CaptureRules.load(directory: directory),
+            return CaptureHandler(maximumEventBytes: settings.maximumEventBytes, ruleVersions: try CaptureRules.loadVersions(directory: directory),
                                   topicSources: settings.topicSources)
         }
     }

@@ -40,8 +40,8 @@ struct RouterHandler: StageHandler {
     }
 
     func apply(_ batch: [DecodedMessage<RouterInput>], database: PostgresConnection) throws -> [MessageOutcome] {
-        let rules = book.rules
         let now = Date()
+        let rules = book.rules(at: now)
         let store = RouterOrderStore(database: database)
         let ledger = StockLedger(database: database)
         var touched = Set<String>()
@@ -165,7 +165,7 @@ struct RouterHandler: StageHandler {
     /// Time-driven: pre-orders reaching their release date are routed; drop-ship
     /// fulfillment orders past their SLA without confirmation raise an alert and tell the customer.
     func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange] {
-        let rules = book.rules
+        let rules = book.rules(at: now)
         let store = RouterOrderStore(database: database)
         let ledger = StockLedger(database: database)
         var changes: [TimedChange] = []

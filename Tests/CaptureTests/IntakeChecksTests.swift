@@ -355,6 +355,29 @@ struct CaptureRulesFileTests {
         #expect(error?.location?.line == text.components(separatedBy: "\n").firstIndex { $0.contains("holdThreshold") }.map { $0 + 1 })
     }
 
+    @Test("versions by validFrom: an order is checked by the rules in force when it was placed")
+    func versions() throws {
+        let shipped = try String(contentsOfFile: repositoryConfig + "/capture.json", encoding: .utf8)
+        let directory = try write(shipped)
+        // From 2027 the shop stops shipping to Switzerland and holds at a lower fraud score.
+        let next = shipped.replacingOccurrences(of: "\"validFrom\": \"2026-01-01T00:00:00Z\"", with: "\"validFrom\": \"2027-01-01T00:00:00Z\"")
+            .replacingOccurrences(of: "\"CH\", ", with: "").replacingOccurrences(of: "\"holdThreshold\": 50", with: "\"holdThreshold\": 40")
+        #expect(next != shipped)
+        try next.write(toFile: directory + "/capture.2027.json", atomically: true, encoding: .utf8)
+        let versions = try CaptureRules.loadVersions(directory: directory)
+        #expect(versions.versions.map(\.rules.validFrom) == ["2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z"])
+        let before = versions.rules(at: EventTime.parse("2026-12-31T23:59:59Z"))
+        let after = versions.rules(at: EventTime.parse("2027-01-01T00:00:00Z"))
+        #expect(before.servedCountries.contains("CH") && !after.servedCountries.contains("CH"))
+        #expect(before.fraud.holdThreshold == 50 && after.fraud.holdThreshold == 40)
+        // Before every version: the earliest applies.
+        #expect(versions.rules(at: EventTime.parse("2025-01-01T00:00:00Z")).validFrom == "2026-01-01T00:00:00Z")
+        // Two versions from the same instant are refused, naming the file.
+        try shipped.write(toFile: directory + "/capture.copy.json", atomically: true, encoding: .utf8)
+        let error = #expect(throws: ConfigurationFileError.self) { try CaptureRules.loadVersions(directory: directory) }
+        #expect(error?.problem.contains("also the validFrom of") == true)
+    }
+
     @Test("a missing file is named")
     func missingFile() {
         let error = #expect(throws: ConfigurationFileError.self) { try CaptureRules.load(directory: "/nonexistent") }

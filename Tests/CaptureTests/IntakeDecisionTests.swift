@@ -96,7 +96,8 @@ struct IntakeDecisionTests {
     func subjectMismatch() throws {
         var event = BergUndBeutelOrders.orderCreated(index: 3)
         event.subject = "BB-SOMETHING-ELSE"
-        let handler = CaptureHandler(maximumEventBytes: 262_144, rules: shippedRules)
+        let handler = CaptureHandler(maximumEventBytes: 262_144,
+                                     ruleVersions: try RuleVersions([.init(file: "capture.json", validFrom: .distantPast, rules: shippedRules)]))
         let message = ConsumedMessage(topic: Topic.shopOrders, partition: 0, offset: 0, key: nil, value: event.serialized())
         let error = #expect(throws: PermanentFailure.self) { try handler.decode(message) }
         #expect(error?.reason.contains("does not match data.orderId") == true)

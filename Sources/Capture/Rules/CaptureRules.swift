@@ -4,7 +4,7 @@ import Shared
 /// Capture's business constants, from `$OMS_CONFIG_DIR/capture.json`: served
 /// countries, postal-code formats, payment methods, fraud weights and
 /// thresholds. Never literals in the checks.
-struct CaptureRules: Sendable {
+struct CaptureRules: VersionedRules {
     struct Payment: Sendable {
         /// Method → statuses with which an order may go on.
         let acceptedStatuses: [String: Set<String>]
@@ -65,6 +65,11 @@ struct CaptureRules: Sendable {
     /// Loads and checks the file; any problem names the file, the place and what is wrong.
     static func load(directory: String) throws -> CaptureRules {
         try ConfigurationFileError.load(fileName, directory: directory, build: CaptureRules.init)
+    }
+
+    /// `capture.json` and every `capture.<label>.json` beside it, each in force from its `validFrom`.
+    static func loadVersions(directory: String) throws -> RuleVersions<CaptureRules> {
+        try RuleVersions.load("capture", directory: directory, build: CaptureRules.init)
     }
 
     init(_ document: JSONValue) throws {

@@ -4,7 +4,7 @@ import Shared
 /// The Router's rules, from `$OMS_CONFIG_DIR/router.json` (versioned by
 /// `validFrom`, reloaded on SIGHUP): warehouses, carriers, calendars, zones,
 /// split limit, drop-ship suppliers, technicians. Never literals in the logic.
-public struct RouterRules: Sendable {
+public struct RouterRules: VersionedRules {
     public struct Warehouse: Sendable, Equatable {
         public let id: String
         public let country: String
