@@ -11,6 +11,8 @@ struct StageBenchOptions: ParsableArguments {
     @Option(help: "Worker processes of the stage to run (one consumer group).") var workers: Int = 2
     @Option(help: "OMS_BATCH_SIZE for the workers.") var batchSize: Int = 1000
     @Option(help: "Give up after this many seconds.") var timeout: Int = 600
+    @Option(help: "With --rate: orders published in the first this many seconds warm the workers up and are left out of the latency figures.")
+    var warmupSeconds: Int = 5
 
     func validate() throws {
         guard orders >= 1 else { throw ValidationError("--orders must be at least 1") }
@@ -51,7 +53,8 @@ struct StageBenchmark {
         let runID = String(UUID().uuidString.prefix(8)).lowercased()
 
         var environment = ProcessInfo.processInfo.environment
-        environment["OMS_LOG_LEVEL"] = "warning"
+        // OMS_BENCH_WORKER_LOG_LEVEL=debug shows each batch's phase timings in the workers' logs.
+        environment["OMS_LOG_LEVEL"] = environment["OMS_BENCH_WORKER_LOG_LEVEL"] ?? "warning"
         environment["OMS_BATCH_SIZE"] = String(batchSize)
         environment["OMS_HTTP_PORT"] = nil
         var workerProcesses: [Process] = []
@@ -128,6 +131,8 @@ struct StageBenchmark {
         latencies.reserveCapacity(orders)
         var stageLatencies: [Double] = []
         stageLatencies.reserveCapacity(orders)
+        /// Second of the run (by publish time) → orders that took longer than 100 ms: shows whether slow ones cluster.
+        var slowAt: [Int: Int] = [:]
         var seen = Set<String>()
         var lastProgress = clock.now
         let deadline = clock.now + .seconds(timeout)
@@ -144,9 +149,11 @@ struct StageBenchmark {
                 lastAccepted = now
                 guard index >= 0, index < orders else { continue }
                 let sentAt = publishTimes.withLock { $0[index] }
-                latencies.append((now - start).seconds - sentAt)
-                if let created = message.timestampMillis {
-                    stageLatencies.append(Double(created - publishEpochMillis.withLock { $0[index] }) / 1000)
+                if rate == 0 || sentAt >= Double(options.warmupSeconds) { latencies.append((now - start).seconds - sentAt) }
+                if let created = message.timestampMillis, rate == 0 || sentAt >= Double(options.warmupSeconds) {
+                    let latency = Double(created - publishEpochMillis.withLock { $0[index] }) / 1000
+                    stageLatencies.append(latency)
+                    if latency > 0.1 { slowAt[Int(sentAt), default: 0] += 1 }
                 }
             }
             if clock.now - lastProgress > .seconds(2) {
@@ -160,6 +167,9 @@ struct StageBenchmark {
         let elapsed = (lastAccepted - start).seconds
         let cpuAfter = CPUTimes.sample(workers: workerProcesses.map(\.processIdentifier))
         let commits = try Self.commits(database) - commitsBefore
+        guard !latencies.isEmpty else {
+            throw ValidationError("no order was published after the \(options.warmupSeconds) s warm-up: publish more orders or lower --warmup-seconds")
+        }
         latencies.sort()
         stageLatencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
@@ -176,13 +186,17 @@ struct StageBenchmark {
         print("  outcomes        \(outcomes.joined(separator: ", "))")
         print(String(format: "  throughput      %.0f orders/s (%.2f s from first publish to the last decision event)", Double(orders) / elapsed, elapsed))
         if rate > 0 && publishSeconds > 0 {
-            print(String(format: "  offered rate    %.0f orders/s (asked %d; published one by one as they fell due, over %.1f s)",
-                         Double(orders) / publishSeconds, rate, publishSeconds))
+            print(String(format: "  offered rate    %.0f orders/s (asked %d; published one by one as they fell due, over %.1f s; latency counts the %d orders after the first %d s of warm-up)",
+                         Double(orders) / publishSeconds, rate, publishSeconds, latencies.count, options.warmupSeconds))
         }
         print(String(format: "  latency (ms)    p50 %.1f  p95 %.1f  p99 %.1f  max %.1f   (\(latencyLabel), Kafka CreateTime of input → output)",
                      stagePercentile(0.50), stagePercentile(0.95), stagePercentile(0.99), (stageLatencies.last ?? .nan) * 1000))
         print(String(format: "  seen by bench   p50 %.1f  p95 %.1f  p99 %.1f  max %.1f   (hand-over to producer → bench consumer received the output)",
                      percentile(0.50), percentile(0.95), percentile(0.99), latencies.last! * 1000))
+        if rate > 0 && !slowAt.isEmpty {
+            print("  over 100 ms     \(slowAt.values.reduce(0, +)) orders, published in second(s) " +
+                  slowAt.keys.sorted().prefix(20).map { "\($0) (\(slowAt[$0]!))" }.joined(separator: ", "))
+        }
         let workerCPU = cpuAfter.workers - cpuBefore.workers, postgresCPU = cpuAfter.postgres - cpuBefore.postgres
         print(String(format: "  cpu per order   worker %.1f µs, PostgreSQL %.1f µs (%.1f s and %.1f s of CPU in total; /proc)",
                      workerCPU / Double(orders) * 1e6, postgresCPU / Double(orders) * 1e6, workerCPU, postgresCPU))

@@ -13,7 +13,10 @@ public final class DevKafkaCluster {
     public init(brokerCount: Int, logger: Logger) throws {
         context = RDKafkaCallbackContext(logger: logger)
         // The mock cluster lives inside a client instance; this one is never used to produce.
-        let conf = try RDKafka.makeConf(["client.id": "oms-devkafka"], context: context)
+        // The mock brokers' sockets take their options from this handle's configuration:
+        // without TCP_NODELAY every response split over two segments waited for the
+        // client's delayed ACK (40 ms on Linux), which was most of a batch's publish time.
+        let conf = try RDKafka.makeConf(["client.id": "oms-devkafka", "socket.nagle.disable": "true"], context: context)
         let raw = try RDKafka.makeHandle(type: RD_KAFKA_PRODUCER, conf: conf)
         guard let mock = rd_kafka_mock_cluster_new(raw, Int32(brokerCount)) else {
             rd_kafka_destroy(raw)
