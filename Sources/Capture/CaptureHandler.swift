@@ -293,7 +293,7 @@ struct CaptureHandler: StageHandler {
             switch message.input {
             case .orderCreated(let event, let order):
                 // The version in force when the order was placed (never one from the future).
-                let rules = ruleVersions.rules(at: min(EventTime.parse(order.placedAt), Date()))
+                let rules = ruleVersions.rules { min(EventTime.parse(order.placedAt), Date()) }
                 let existing = known[order.orderID].map { ExistingOrder(contentHash: $0.contentHash, sourceEventID: $0.sourceEventID) }
                 let account = accounts[order.customer.id]
                 let context = IntakeContext(

@@ -1,7 +1,10 @@
 import Shared
 
 /// An `Order.Created` as the shop sent it, after schema validation.
-struct OrderSubmission: Sendable, Equatable {
+///
+/// A class (immutable, so Sendable): a batch passes each order through several
+/// steps, and copying a struct of some thirty strings cost a retain per field each time.
+final class OrderSubmission: Sendable, Equatable {
     struct Line: Sendable, Equatable {
         let lineID: String
         let sku: String
@@ -59,6 +62,11 @@ struct OrderSubmission: Sendable, Equatable {
     /// stored with the order; personal data lives in `capture.order_parties` only,
     /// so that an erasure request has one place to clear.
     let recordData: String
+
+    /// The shipping address as one comparable key, for velocity counts (computed once).
+    let shippingAddressKey: String
+
+    static func == (a: OrderSubmission, b: OrderSubmission) -> Bool { a === b || a.data == b.data }
 
     static let personalFields: Set<String> = ["customer", "billingAddress", "shippingAddress", "clientIp"]
 
@@ -122,15 +130,14 @@ struct OrderSubmission: Sendable, Equatable {
         }
         buyerID = customerJSON?["buyerId"]?.stringValue
         clientIP = data["clientIp"]?.stringValue
+        shippingAddressKey = Self.addressKey(shippingAddress)
         if Set(lines.map(\.lineID)).count != lines.count {
             throw .schemaViolation("data.lines: lineId values must be unique within an order")
         }
     }
 
-    /// The shipping address as one comparable key, for velocity counts.
-    var shippingAddressKey: String {
-        let address = shippingAddress
-        return [address.street, address.postalCode, address.city, address.country]
+    static func addressKey(_ address: Address) -> String {
+        [address.street, address.postalCode, address.city, address.country]
             .map { $0.lowercased().split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == "." }).joined(separator: " ") }
             .joined(separator: "|")
     }

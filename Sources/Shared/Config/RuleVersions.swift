@@ -55,6 +55,12 @@ public struct RuleVersions<Rules: VersionedRules>: Sendable {
         return try RuleVersions(versions)
     }
 
+    /// The version in force at the instant `instant` gives, computed only when there is
+    /// more than one version (reading a time from text is not free per message).
+    public func rules(at instant: () -> Date) -> Rules {
+        versions.count == 1 ? versions[0].rules : rules(at: instant())
+    }
+
     /// The version in force at `instant`.
     public func rules(at instant: Date) -> Rules {
         versions.last { $0.validFrom <= instant }?.rules ?? versions[0].rules
