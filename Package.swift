@@ -1,5 +1,10 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// The event contracts: one JSON file each, compiled into the binaries (`EventContracts`).
+let contractSchemas = ((try? FileManager.default.contentsOfDirectory(
+    atPath: Context.packageDirectory + "/Sources/Shared/Events/Schemas/json")) ?? []).filter { $0.hasSuffix(".json") }.sorted()
 
 let package = Package(
     name: "oms",
@@ -39,7 +44,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]),
+            ],
+            resources: contractSchemas.map { .embedInCode("Events/Schemas/json/\($0)") }),
         .executableTarget(name: "Capture", dependencies: ["Shared"], path: "Sources/Capture"),
         // The Router's pure routing core is a library of its own so that `omsctl rules simulate` runs the same rules.
         .target(name: "RouterCore", dependencies: ["Shared"], path: "Sources/Router/Core"),

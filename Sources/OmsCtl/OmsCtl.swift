@@ -119,7 +119,7 @@ struct Schemas: ParsableCommand {
         func run() throws {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             for (name, text) in EventContracts.schemaFiles.sorted(by: { $0.key < $1.key }) {
-                try (text + "\n").write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
+                try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
                 print("\(directory)/\(name)")
             }
         }

@@ -1,64 +1,75 @@
 /// The JSON Schemas of every event we read or write, by CloudEvents `type`.
+///
+/// The one source of truth is the JSON files in `Sources/Shared/Events/Schemas/json`
+/// (`contracts/schemas` points there): they are compiled into the binaries
+/// (SwiftPM `embedInCode`), so a person changing a contract edits one file, and
+/// a new contract is a new file plus its line below.
 public enum EventContracts {
-    /// Schema source by file name, for `omsctl schemas export` and the docs.
-    public static let schemaFiles: [String: String] = [
-        "cloudevent-envelope.schema.json": envelopeSchemaText,
-        "order.created.v1.schema.json": orderCreatedSchemaText,
-        "order.accepted.v1.schema.json": orderAcceptedSchemaText,
-        "order.on-hold.v1.schema.json": orderOnHoldSchemaText,
-        "order.rejected.v1.schema.json": orderRejectedSchemaText,
-        "order.status-change.v1.schema.json": orderStatusChangeSchemaText,
-        "payment.captured.v1.schema.json": paymentCapturedSchemaText,
-        "payment.failed.v1.schema.json": paymentFailedSchemaText,
-        "order.cancellation-requested.v1.schema.json": orderCancellationRequestedSchemaText,
-        "order.approval.v1.schema.json": orderApprovalSchemaText,
-        "product.changed.v1.schema.json": productChangedSchemaText,
-        "customer.changed.v1.schema.json": customerChangedSchemaText,
-        "receivables.changed.v1.schema.json": receivablesChangedSchemaText,
-        "availability.changed.v1.schema.json": availabilityChangedSchemaText,
-        "order.approval-requested.v1.schema.json": orderApprovalRequestedSchemaText,
-        "stock.changed.v1.schema.json": stockChangedSchemaText,
-        "inbound.expected.v1.schema.json": inboundExpectedSchemaText,
-        "fulfillment-order.created.v1.schema.json": fulfillmentOrderCreatedSchemaText,
-        "fulfillment-order.confirmed.v1.schema.json": fulfillmentOrderConfirmedSchemaText,
-        "fulfillment-order.sla-breached.v1.schema.json": slaBreachedSchemaText,
-        "backorder.created.v1.schema.json": backorderCreatedSchemaText,
-        "appointment.scheduled.v1.schema.json": appointmentScheduledSchemaText,
-        "order.routing-problem.v1.schema.json": orderRoutingProblemSchemaText,
-        "customer.notification-requested.v1.schema.json": customerNotificationSchemaText,
+    /// Schema file name → bytes, as embedded at build time.
+    private static let embedded: [String: [UInt8]] = [
+        "cloudevent-envelope.schema.json": PackageResources.cloudevent_envelope_schema_json,
+        "order.created.v1.schema.json": PackageResources.order_created_v1_schema_json,
+        "order.accepted.v1.schema.json": PackageResources.order_accepted_v1_schema_json,
+        "order.on-hold.v1.schema.json": PackageResources.order_on_hold_v1_schema_json,
+        "order.rejected.v1.schema.json": PackageResources.order_rejected_v1_schema_json,
+        "order.status-change.v1.schema.json": PackageResources.order_status_change_v1_schema_json,
+        "payment.captured.v1.schema.json": PackageResources.payment_captured_v1_schema_json,
+        "payment.failed.v1.schema.json": PackageResources.payment_failed_v1_schema_json,
+        "order.cancellation-requested.v1.schema.json": PackageResources.order_cancellation_requested_v1_schema_json,
+        "order.approval.v1.schema.json": PackageResources.order_approval_v1_schema_json,
+        "product.changed.v1.schema.json": PackageResources.product_changed_v1_schema_json,
+        "customer.changed.v1.schema.json": PackageResources.customer_changed_v1_schema_json,
+        "receivables.changed.v1.schema.json": PackageResources.receivables_changed_v1_schema_json,
+        "availability.changed.v1.schema.json": PackageResources.availability_changed_v1_schema_json,
+        "order.approval-requested.v1.schema.json": PackageResources.order_approval_requested_v1_schema_json,
+        "stock.changed.v1.schema.json": PackageResources.stock_changed_v1_schema_json,
+        "inbound.expected.v1.schema.json": PackageResources.inbound_expected_v1_schema_json,
+        "fulfillment-order.created.v1.schema.json": PackageResources.fulfillment_order_created_v1_schema_json,
+        "fulfillment-order.confirmed.v1.schema.json": PackageResources.fulfillment_order_confirmed_v1_schema_json,
+        "fulfillment-order.sla-breached.v1.schema.json": PackageResources.fulfillment_order_sla_breached_v1_schema_json,
+        "backorder.created.v1.schema.json": PackageResources.backorder_created_v1_schema_json,
+        "appointment.scheduled.v1.schema.json": PackageResources.appointment_scheduled_v1_schema_json,
+        "order.routing-problem.v1.schema.json": PackageResources.order_routing_problem_v1_schema_json,
+        "customer.notification-requested.v1.schema.json": PackageResources.customer_notification_requested_v1_schema_json,
     ]
 
-    // Schemas are compiled once; a broken schema is a programming error caught by the tests.
-    static let envelope = try! JSONSchema(json: envelopeSchemaText)
+    /// Schema text by file name, for `omsctl schemas export` and the docs.
+    public static let schemaFiles: [String: String] = embedded.mapValues { String(decoding: $0, as: UTF8.self) }
 
-    public static let dataSchemas: [String: JSONSchema] = [
-        "Order.Created": try! JSONSchema(json: orderCreatedSchemaText),
-        "Order.Accepted": try! JSONSchema(json: orderAcceptedSchemaText),
-        "Order.OnHold": try! JSONSchema(json: orderOnHoldSchemaText),
-        "Order.Rejected": try! JSONSchema(json: orderRejectedSchemaText),
-        "Order.Released": try! JSONSchema(json: orderStatusChangeSchemaText),
-        "Order.Cancelled": try! JSONSchema(json: orderStatusChangeSchemaText),
-        "Payment.Captured": try! JSONSchema(json: paymentCapturedSchemaText),
-        "Payment.Failed": try! JSONSchema(json: paymentFailedSchemaText),
-        "Order.CancellationRequested": try! JSONSchema(json: orderCancellationRequestedSchemaText),
-        "Order.ApprovalGiven": try! JSONSchema(json: orderApprovalSchemaText),
-        "Order.ApprovalDenied": try! JSONSchema(json: orderApprovalSchemaText),
-        "Product.Changed": try! JSONSchema(json: productChangedSchemaText),
-        "Customer.Changed": try! JSONSchema(json: customerChangedSchemaText),
-        "Receivables.Changed": try! JSONSchema(json: receivablesChangedSchemaText),
-        "Availability.Changed": try! JSONSchema(json: availabilityChangedSchemaText),
-        "Order.ApprovalRequested": try! JSONSchema(json: orderApprovalRequestedSchemaText),
-        "Stock.Changed": try! JSONSchema(json: stockChangedSchemaText),
-        "Inbound.Expected": try! JSONSchema(json: inboundExpectedSchemaText),
-        "FulfillmentOrder.Created": try! JSONSchema(json: fulfillmentOrderCreatedSchemaText),
-        "FulfillmentOrder.Confirmed": try! JSONSchema(json: fulfillmentOrderConfirmedSchemaText),
-        "FulfillmentOrder.SlaBreached": try! JSONSchema(json: slaBreachedSchemaText),
-        "Backorder.Created": try! JSONSchema(json: backorderCreatedSchemaText),
-        "Appointment.Scheduled": try! JSONSchema(json: appointmentScheduledSchemaText),
-        "Order.RoutingOnHold": try! JSONSchema(json: orderRoutingProblemSchemaText),
-        "Order.CancellationRefused": try! JSONSchema(json: orderRoutingProblemSchemaText),
-        "Customer.NotificationRequested": try! JSONSchema(json: customerNotificationSchemaText),
+    /// Which schema checks which event type's `data`.
+    static let schemaFileByType: [String: String] = [
+        "Order.Created": "order.created.v1.schema.json",
+        "Order.Accepted": "order.accepted.v1.schema.json",
+        "Order.OnHold": "order.on-hold.v1.schema.json",
+        "Order.Rejected": "order.rejected.v1.schema.json",
+        "Order.Released": "order.status-change.v1.schema.json",
+        "Order.Cancelled": "order.status-change.v1.schema.json",
+        "Payment.Captured": "payment.captured.v1.schema.json",
+        "Payment.Failed": "payment.failed.v1.schema.json",
+        "Order.CancellationRequested": "order.cancellation-requested.v1.schema.json",
+        "Order.ApprovalGiven": "order.approval.v1.schema.json",
+        "Order.ApprovalDenied": "order.approval.v1.schema.json",
+        "Product.Changed": "product.changed.v1.schema.json",
+        "Customer.Changed": "customer.changed.v1.schema.json",
+        "Receivables.Changed": "receivables.changed.v1.schema.json",
+        "Availability.Changed": "availability.changed.v1.schema.json",
+        "Order.ApprovalRequested": "order.approval-requested.v1.schema.json",
+        "Stock.Changed": "stock.changed.v1.schema.json",
+        "Inbound.Expected": "inbound.expected.v1.schema.json",
+        "FulfillmentOrder.Created": "fulfillment-order.created.v1.schema.json",
+        "FulfillmentOrder.Confirmed": "fulfillment-order.confirmed.v1.schema.json",
+        "FulfillmentOrder.SlaBreached": "fulfillment-order.sla-breached.v1.schema.json",
+        "Backorder.Created": "backorder.created.v1.schema.json",
+        "Appointment.Scheduled": "appointment.scheduled.v1.schema.json",
+        "Order.RoutingOnHold": "order.routing-problem.v1.schema.json",
+        "Order.CancellationRefused": "order.routing-problem.v1.schema.json",
+        "Customer.NotificationRequested": "customer.notification-requested.v1.schema.json",
     ]
+
+    // Schemas are compiled once; a broken schema file is a programming error caught by the tests.
+    static let envelope = try! JSONSchema(json: schemaFiles["cloudevent-envelope.schema.json"]!)
+
+    public static let dataSchemas: [String: JSONSchema] = schemaFileByType.mapValues { try! JSONSchema(json: schemaFiles[$0]!) }
 
     /// Checks `event.data` against its type's schema; `accepted` limits which
     /// types this consumer handles at all.
