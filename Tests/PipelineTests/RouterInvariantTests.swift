@@ -61,6 +61,40 @@ struct RouterInvariantTests {
         for router in routers { #expect(router.terminate(waitSeconds: 15) == 0) }
     }
 
+    @Test("two Router copies booking one technician's days: never more appointments on a day than the technician's capacity")
+    func technicianCapacity() throws {
+        let rig = try PipelineRig(partitions: 12)
+        let (database, producer) = (rig.database, rig.producer)
+        try producer.publish([RouterFixtures.product("ASSEMBLY", ["serviceSkill": "tent-assembly"]),
+                              RouterFixtures.stock("A", sequence: 1, (0..<200).map { ("KIT-\($0)", 1) })])
+        let routers = try Self.startRouters(2, rig: rig, name: "router-tech")
+        try eventually(timeout: 30, "master data known") { try Self.processed(database) == 2 }
+        Thread.sleep(forTimeInterval: 3)   // both copies in the group
+        // 200 tents with assembly in Germany: T-MUC-1 takes 2 a day on weekdays, so the 21-day horizon fills up
+        // while both copies book at the same time (batches of 50, 12 partitions, each order its own
+        // stock row, so that nothing but the calendar lock makes them take turns).
+        try producer.publish((0..<200).map { RouterFixtures.order("TECH-\($0)", [("KIT-\($0)", 1), ("ASSEMBLY", 1)]) })
+        try eventually(timeout: 90, "all 200 orders decided") {
+            try database.query("SELECT count(*) AS n FROM router.orders WHERE order_id LIKE 'TECH-%' AND status <> 'waiting'")
+                .first!.decode("n", as: Int.self) == 200
+        }
+        let days = try database.query("""
+            SELECT technician_id, day::text AS day, count(*) AS n FROM router.appointments GROUP BY 1, 2 ORDER BY 3 DESC, 2
+            """)
+        #expect(days.count > 0)
+        for day in days {
+            let booked: Int = try day.decode("n")
+            let technician: String = try day.decode("technician_id"), date: String = try day.decode("day")
+            #expect(booked <= 2, "\(technician) has \(booked) appointments on \(date)")
+        }
+        let booked = try database.query("SELECT count(*) AS n FROM router.appointments").first!.decode("n", as: Int.self)
+        let held = try database.query("SELECT count(*) AS n FROM router.orders WHERE order_id LIKE 'TECH-%' AND status = 'held'")
+            .first!.decode("n", as: Int.self)
+        #expect(booked + held == 200, "every order either has its appointment or waits (held) for a free day")
+        #expect(booked == days.count * 2 || held == 0, "the horizon fills each day to capacity before orders are held")
+        for router in routers { #expect(router.terminate(waitSeconds: 15) == 0) }
+    }
+
     @Test("5,000 orders, deliveries and cancellations interleaved across two Router copies: never negative, never double-booked")
     func randomInterleaving() throws {
         let rig = try PipelineRig(partitions: 12)
