@@ -51,4 +51,42 @@ struct AlertWebhookTests {
         _ = alerting.terminate(waitSeconds: 10)
         _ = receiver
     }
+
+    @Test("an endpoint that keeps failing for one alert does not hold up the others")
+    func failingAlertDoesNotBlockOthers() throws {
+        let received = NSTemporaryDirectory() + "oms-webhook-\(UUID().uuidString.prefix(8)).jsonl"
+        let portFile = received + ".port"
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/webhook_receiver.py").path
+        // Every invalid-json alert is answered with 503; the backoff before giving up on it is about a minute.
+        let receiver = try ManagedProcess(executable: "/bin/sh", arguments: ["-c", "exec python3 '\(script)' '\(received)' 0 invalid-json > '\(portFile)'"],
+                                          environment: ProcessInfo.processInfo.environment, name: "webhook-failing")
+        try eventually(timeout: 10, "the webhook receiver's port") {
+            !((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+        let port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let rig = try PipelineRig(partitions: 1)
+        let capture = try rig.start("oms-capture", name: "capture-alerts")
+        let alerting = try rig.start("oms-alerting", name: "alerting-failing", ["OMS_ALERT_WEBHOOK_URL": "http://127.0.0.1:\(port)/alerts"])
+        try rig.producer.publish([OutgoingMessage(topic: Topic.shopOrders, key: "k", value: Array("{".utf8))])
+        try eventually(timeout: 30, "the failing alert tried") {
+            try rig.database.query("SELECT count(*) AS n FROM alerting.alerts").first!.decode("n", as: Int.self) == 1
+        }
+        // Its retries are well under way: a dispatcher that slept its backoff inline would now be
+        // inside a wait of several seconds (up to 16–32 s at the fifth or sixth try).
+        Thread.sleep(forTimeInterval: 20)
+        var negative = BergUndBeutelOrders.orderCreated(index: 2)
+        var data = negative.data.objectValue!
+        data["lines"] = .array([])
+        negative.data = .object(data)
+        try rig.producer.publish([BergUndBeutelOrders.message(negative)])
+        try eventually(timeout: 4, "the second alert delivered while the first still waits for its next try") {
+            try rig.database.query("SELECT count(*) AS n FROM alerting.alerts WHERE error_class = 'schema-violation' AND webhook_status = 'sent'")
+                .first!.decode("n", as: Int.self) == 1
+        }
+        #expect(try rig.database.query("SELECT webhook_status FROM alerting.alerts WHERE error_class = 'invalid-json'")
+            .first!.decode("webhook_status", as: String.self) == "pending")
+        _ = capture.terminate(waitSeconds: 10)
+        _ = alerting.terminate(waitSeconds: 10)
+        _ = receiver
+    }
 }
