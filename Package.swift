@@ -68,7 +68,10 @@ let package = Package(
             name: "Bench",
             dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Bench"),
-        .testTarget(name: "SharedTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SharedTests", dependencies: [
+            "Shared", .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Shared"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Shared"]),
         .testTarget(name: "RouterTests", dependencies: ["Router", "RouterCore", "Shared"]),
