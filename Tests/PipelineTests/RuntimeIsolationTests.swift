@@ -45,6 +45,46 @@ struct RuntimeIsolationTests {
         #expect(alerting.terminate(waitSeconds: 10) == 0)
     }
 
+    @Test("taken apart message by message, a serialization failure is still transient: the message is retried, not dead-lettered")
+    func transientStaysTransientWhenIsolated() throws {
+        let rig = try PipelineRig(partitions: 1)
+        // POISON-2's audit row is refused for good; FLAKY-2's fails twice with SQLSTATE 40001 (a
+        // sequence counts, since it is not rolled back), as a conflicting transaction would make it.
+        try rig.database.execute(script: """
+            CREATE SEQUENCE capture.flaky_tries;
+            CREATE FUNCTION capture.refuse_some() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.subject = 'POISON-2' THEN RAISE EXCEPTION 'poisoned audit row for %', NEW.subject; END IF;
+                IF NEW.subject = 'FLAKY-2' AND nextval('capture.flaky_tries') <= 2 THEN
+                    RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_some BEFORE INSERT ON capture.audit_trail FOR EACH ROW EXECUTE FUNCTION capture.refuse_some();
+            """)
+        let capture = try rig.start("oms-capture", name: "transient-capture", ["OMS_BATCH_SIZE": "50", "OMS_RETRY_MAX_ATTEMPTS": "0"])
+        let alerting = try rig.start("oms-alerting", name: "transient-alerting")
+        let poison = BergUndBeutelOrders.orderCreated(index: 98, orderID: "POISON-2")
+        let flaky = BergUndBeutelOrders.orderCreated(index: 97, orderID: "FLAKY-2")
+        try rig.producer.publish([BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: 1, orderID: "OK-1")),
+                                  BergUndBeutelOrders.message(poison), BergUndBeutelOrders.message(flaky),
+                                  BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: 2, orderID: "OK-2"))])
+        try eventually(timeout: 60, "FLAKY-2 and the two others stored, POISON-2 dead-lettered") {
+            let orders = try rig.database.query("SELECT count(*) AS n FROM capture.orders WHERE order_id IN ('OK-1', 'OK-2', 'FLAKY-2')")
+                .first!.decode("n", as: Int.self)
+            let letters = try rig.database.query("SELECT count(*) AS n FROM alerting.dead_letters").first!.decode("n", as: Int.self)
+            return orders == 3 && letters >= 1
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let letters = try rig.database.query("SELECT original_event_id, error_class FROM alerting.dead_letters")
+        #expect(letters.count == 1)
+        #expect(try letters.first?.decode("original_event_id", as: String.self) == poison.id)
+        #expect(try rig.database.query("SELECT last_value FROM capture.flaky_tries").first!.decode("last_value", as: Int64.self) >= 3)
+        #expect(capture.isRunning)
+        #expect(capture.terminate(waitSeconds: 10) == 0)
+        #expect(alerting.terminate(waitSeconds: 10) == 0)
+    }
+
     @Test("dedupe keys older than OMS_DEDUPE_RETENTION_DAYS are purged; younger ones stay")
     func dedupeRetention() throws {
         let rig = try PipelineRig(partitions: 1)
