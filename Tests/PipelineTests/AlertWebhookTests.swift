@@ -4,17 +4,24 @@ import Testing
 
 @Suite("Alert webhook", .serialized)
 struct AlertWebhookTests {
-    @Test("alerts are POSTed as JSON, retried after failures, one per (stage, error class) in the window")
-    func webhookReceivesDeduplicatedAlerts() throws {
+    /// Support/webhook_receiver.py on a free port: it fails the first `failFirst` requests and every
+    /// alert of class `alwaysFailing`, and writes what it accepted to the returned file.
+    static func startReceiver(failFirst: Int, alwaysFailing: String? = nil) throws -> (ManagedProcess, String, String) {
         let received = NSTemporaryDirectory() + "oms-webhook-\(UUID().uuidString.prefix(8)).jsonl"
         let portFile = received + ".port"
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/webhook_receiver.py").path
-        let receiver = try ManagedProcess(executable: "/bin/sh", arguments: ["-c", "exec python3 '\(script)' '\(received)' 2 > '\(portFile)'"],
+        let receiver = try ManagedProcess(executable: "/bin/sh",
+                                          arguments: ["-c", "exec python3 '\(script)' '\(received)' \(failFirst) \(alwaysFailing ?? "") > '\(portFile)'"],
                                           environment: ProcessInfo.processInfo.environment, name: "webhook")
         try eventually(timeout: 10, "the webhook receiver's port") {
             !((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         }
-        let port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (receiver, try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), received)
+    }
+
+    @Test("alerts are POSTed as JSON, retried after failures, one per (stage, error class) in the window")
+    func webhookReceivesDeduplicatedAlerts() throws {
+        let (receiver, port, received) = try Self.startReceiver(failFirst: 2)
 
         let broker = try TestBroker(partitions: 1)
         let databaseURL = try TestEnvironment.makeDatabase()
@@ -54,16 +61,8 @@ struct AlertWebhookTests {
 
     @Test("an endpoint that keeps failing for one alert does not hold up the others")
     func failingAlertDoesNotBlockOthers() throws {
-        let received = NSTemporaryDirectory() + "oms-webhook-\(UUID().uuidString.prefix(8)).jsonl"
-        let portFile = received + ".port"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/webhook_receiver.py").path
         // Every invalid-json alert is answered with 503; the backoff before giving up on it is about a minute.
-        let receiver = try ManagedProcess(executable: "/bin/sh", arguments: ["-c", "exec python3 '\(script)' '\(received)' 0 invalid-json > '\(portFile)'"],
-                                          environment: ProcessInfo.processInfo.environment, name: "webhook-failing")
-        try eventually(timeout: 10, "the webhook receiver's port") {
-            !((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-        }
-        let port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (receiver, port, _) = try Self.startReceiver(failFirst: 0, alwaysFailing: "invalid-json")
         let rig = try PipelineRig(partitions: 1)
         let capture = try rig.start("oms-capture", name: "capture-alerts")
         let alerting = try rig.start("oms-alerting", name: "alerting-failing", ["OMS_ALERT_WEBHOOK_URL": "http://127.0.0.1:\(port)/alerts"])

@@ -163,7 +163,8 @@ extension JSONValue {
     /// Serialized for a jsonb column, which refuses the escape `\u0000`.
     public var storableJSON: String {
         let text = serializedString
-        guard text.contains("\\u0000") else { return text }
+        // A byte search: this runs for every audit row.
+        guard text.utf8.firstRange(of: "\\u0000".utf8) != nil else { return text }
         return text.replacingOccurrences(of: "\\u0000", with: "\\ufffd")
     }
 }

@@ -43,8 +43,6 @@ public struct TopicAdmission: Sendable {
         self.sources = sources
     }
 
-    public var handledTypes: Set<String> { handled.values.reduce(into: Set<String>()) { $0.formUnion($1) } }
-
     public func admit(_ event: CloudEvent, topic: String) throws(PermanentFailure) -> Verdict {
         let allowed = TopicContract.eventTypes[topic] ?? []
         guard allowed.contains(event.type) else {

@@ -7,7 +7,17 @@ struct OutboxRow: Sendable {
     let topic: String
     let key: [UInt8]?
     let payload: [UInt8]
+    /// Header values may quote input; they are kept as text every consumer and
+    /// the jsonb column can store (no U+0000), here once for every kind of row.
     let headers: [(String, String)]
+
+    init(eventID: String, topic: String, key: [UInt8]?, payload: [UInt8], headers: [(String, String)]) {
+        self.eventID = eventID
+        self.topic = topic
+        self.key = key
+        self.payload = payload
+        self.headers = headers.map { ($0.0.storable, $0.1.storable) }
+    }
 
     var message: OutgoingMessage {
         OutgoingMessage(topic: topic, key: key, value: payload, headers: headers.map { ($0.0, Array($0.1.utf8)) })
@@ -23,7 +33,7 @@ struct OutboxStore {
     func insert(_ rows: [OutboxRow], database: PostgresConnection) throws -> [OutboxRow] {
         guard !rows.isEmpty else { return [] }
         let headersJSON = rows.map { row in
-            JSONValue.object(Dictionary(row.headers.map { ($0.0.storable, JSONValue.string($0.1.storable)) }, uniquingKeysWith: { $1 })).serializedString
+            JSONValue.object(Dictionary(row.headers.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { $1 })).serializedString
         }
         let result = try database.query("""
             INSERT INTO \(unescaped: schema).outbox (event_id, topic, message_key, payload, headers)

@@ -344,9 +344,7 @@ public final class StageWorker<Handler: StageHandler> {
                 precondition(outcomes.count == entries.count, "handler must return one outcome per message")
                 return outcomes
             }
-        } catch let error as PostgresError where error.isTransient {
-            throw error
-        } catch let error as KafkaError where error.isTransient {
+        } catch where Self.isTransient(error) {
             throw error
         } catch {
             logger.warning("batch apply failed, isolating messages", metadata: ["error": "\(Self.describe(error))"])
@@ -489,8 +487,7 @@ public final class StageWorker<Handler: StageHandler> {
         if let eventID = eventID ?? Self.bestEffortEventID(message.value) {
             headers.append((DeadLetterHeader.originalEventID, String(eventID.prefix(200))))
         }
-        // Header values may quote input: published as text every consumer can store.
-        return OutboxRow(eventID: id, topic: topic, key: message.key, payload: message.value, headers: headers.map { ($0.0, $0.1.storable) })
+        return OutboxRow(eventID: id, topic: topic, key: message.key, payload: message.value, headers: headers)
     }
 
     private func timedDeadLetterRow(_ letter: TimedDeadLetter, changeKey: String, index: Int, topic: String) -> OutboxRow {
