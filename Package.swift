@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "oms-capture", targets: ["Capture"]),
         .executable(name: "oms-router", targets: ["Router"]),
+        .executable(name: "oms-fulfillment", targets: ["Fulfillment"]),
         .executable(name: "oms-alerting", targets: ["Alerting"]),
         .executable(name: "omsctl", targets: ["OmsCtl"]),
         .executable(name: "oms-devkafka", targets: ["DevKafka"]),
@@ -55,6 +56,13 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Sources/Router", exclude: ["Core"]),
+        // Fulfillment's pure rules (pick routing, packing, SSCC, labels, customs) are a library so that the bench and omsctl use them too.
+        .target(name: "FulfillmentCore", dependencies: ["Shared"], path: "Sources/Fulfillment/Core"),
+        .executableTarget(
+            name: "Fulfillment",
+            dependencies: ["Shared", "FulfillmentCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Fulfillment", exclude: ["Core"]),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
@@ -75,6 +83,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Shared"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Shared"]),
         .testTarget(name: "RouterTests", dependencies: ["Router", "RouterCore", "Shared"]),
+        .testTarget(name: "FulfillmentTests", dependencies: ["Fulfillment", "FulfillmentCore", "Shared"]),
         .testTarget(name: "PipelineTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
     ]
 )

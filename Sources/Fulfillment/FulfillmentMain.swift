@@ -1,0 +1,6 @@
+import Shared
+
+@main
+enum FulfillmentMain {
+    static func main() async {}
+}
