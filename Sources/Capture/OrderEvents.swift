@@ -66,6 +66,14 @@ enum OrderEvents {
             "lines": .array(lines),
         ]
         if let gift = order.data["gift"] { summary["gift"] = gift }
+        // The carrier's recipient: Fulfillment prints it and decides customs by country and postal code.
+        let address = order.shippingAddress
+        var shipTo: [String: JSONValue] = [
+            "name": .string(address.name), "street": .string(address.street), "postalCode": .string(address.postalCode),
+            "city": .string(address.city), "country": .string(address.country), "email": .string(order.customer.email),
+        ]
+        if let phone = order.customer.phone { shipTo["phone"] = .string(phone) }
+        summary["shipTo"] = .object(shipTo)
         return summary
     }
 

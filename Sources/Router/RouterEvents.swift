@@ -16,6 +16,8 @@ enum RouterEvents {
         if let slaDue = fo.slaDue { data["slaDue"] = .string(EventTime.format(slaDue)) }
         if let branding { data["branding"] = branding }
         if let gift = order.data["gift"], gift.objectValue != nil { data["gift"] = gift }
+        // What the warehouse needs to pack, label and declare, carried from Capture's announcement.
+        for key in ["shipTo", "customerType", "currency"] { if let value = order.data[key] { data[key] = value } }
         return Emission(topic: Topic.omsFulfillment, key: fo.orderID, type: "FulfillmentOrder.Created", subject: fo.orderID, data: .object(data))
     }
 
@@ -35,9 +37,9 @@ enum RouterEvents {
         let received = order.data["lines"]?.arrayValue ?? []
         return .array(planned.map { line in
             var value: [String: JSONValue] = ["lineId": .string(line.lineID), "sku": .string(line.sku), "quantity": .integer(line.quantity)]
-            if let personalization = received.first(where: { $0["lineId"]?.stringValue == line.lineID })?["personalization"] {
-                value["personalization"] = personalization
-            }
+            let original = received.first { $0["lineId"]?.stringValue == line.lineID }
+            if let personalization = original?["personalization"] { value["personalization"] = personalization }
+            if let unitPrice = original?["unitPrice"], unitPrice.int64Value != nil { value["unitPrice"] = unitPrice }
             return .object(value)
         })
     }
