@@ -31,6 +31,15 @@ public enum EventContracts {
         "appointment.scheduled.v1.schema.json": PackageResources.appointment_scheduled_v1_schema_json,
         "order.routing-problem.v1.schema.json": PackageResources.order_routing_problem_v1_schema_json,
         "customer.notification-requested.v1.schema.json": PackageResources.customer_notification_requested_v1_schema_json,
+        "pick-list.created.v1.schema.json": PackageResources.pick_list_created_v1_schema_json,
+        "pick.confirmed.v1.schema.json": PackageResources.pick_confirmed_v1_schema_json,
+        "fulfillment-order.short-picked.v1.schema.json": PackageResources.fulfillment_order_short_picked_v1_schema_json,
+        "fulfillment-order.problem.v1.schema.json": PackageResources.fulfillment_order_problem_v1_schema_json,
+        "shipment.packed.v1.schema.json": PackageResources.shipment_packed_v1_schema_json,
+        "label.print-requested.v1.schema.json": PackageResources.label_print_requested_v1_schema_json,
+        "shipment.confirmed.v1.schema.json": PackageResources.shipment_confirmed_v1_schema_json,
+        "shipment.shipped.v1.schema.json": PackageResources.shipment_shipped_v1_schema_json,
+        "shipment.delivered.v1.schema.json": PackageResources.shipment_delivered_v1_schema_json,
     ]
 
     /// Schema text by file name, for `omsctl schemas export` and the docs.
@@ -64,6 +73,15 @@ public enum EventContracts {
         "Order.RoutingOnHold": "order.routing-problem.v1.schema.json",
         "Order.CancellationRefused": "order.routing-problem.v1.schema.json",
         "Customer.NotificationRequested": "customer.notification-requested.v1.schema.json",
+        "PickList.Created": "pick-list.created.v1.schema.json",
+        "Pick.Confirmed": "pick.confirmed.v1.schema.json",
+        "FulfillmentOrder.ShortPicked": "fulfillment-order.short-picked.v1.schema.json",
+        "FulfillmentOrder.PackingProblem": "fulfillment-order.problem.v1.schema.json",
+        "Shipment.Packed": "shipment.packed.v1.schema.json",
+        "Label.PrintRequested": "label.print-requested.v1.schema.json",
+        "Shipment.Confirmed": "shipment.confirmed.v1.schema.json",
+        "Shipment.Shipped": "shipment.shipped.v1.schema.json",
+        "Shipment.Delivered": "shipment.delivered.v1.schema.json",
     ]
 
     // Schemas are compiled once; a broken schema file is a programming error caught by the tests.
