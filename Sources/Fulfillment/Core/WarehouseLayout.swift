@@ -14,6 +14,11 @@ public struct WarehouseLayout: Sendable {
         public let aisle: String
         public let position: Int
         public let level: Int
+        public init(aisle: String, position: Int, level: Int) {
+            self.aisle = aisle
+            self.position = position
+            self.level = level
+        }
         public var name: String { "\(aisle)-\(position < 10 ? "0" : "")\(position)-\(level)" }
         public static func < (a: Bin, b: Bin) -> Bool { a.name < b.name }
     }
