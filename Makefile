@@ -3,9 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN_DEBUG := $(CURDIR)/.build/debug
 BIN_RELEASE := $(CURDIR)/.build/release
-APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 curl ca-certificates
+APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 python3-venv curl ca-certificates qpdf poppler-utils
 
-.PHONY: help deps build build-release dev-up dev-down demo test bench bench-router clean
+.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router clean
 
 help:
 	@echo "make demo      run the pipeline on the embedded default (local PostgreSQL + dev broker) and show results"
@@ -40,13 +40,19 @@ demo: build
 	@OMS_BIN=$(BIN_DEBUG) ./scripts/dev-up.sh
 	@OMS_BIN=$(BIN_DEBUG) ./scripts/demo.sh
 
+# Outside judges for labels and barcodes (PyPI), in a virtualenv under Tests/.
+TEST_VENV := $(CURDIR)/Tests/.venv
+test-tools:
+	@$(TEST_VENV)/bin/python -c "import zplkit, zxingcpp" 2>/dev/null || { \
+	  python3 -m venv $(TEST_VENV) && $(TEST_VENV)/bin/pip install -q --disable-pip-version-check zplkit==0.3.2 zxing-cpp==3.1.1; }
+
 # Every test: unit tests and the end-to-end, failure and crash tests against a
 # real PostgreSQL (own cluster in .oms-test/) and oms-devkafka processes.
-test: deps
+test: deps test-tools
 	swift build --build-tests
 	@OMS_DIR=$(CURDIR)/.oms-test OMS_BIN=$(BIN_DEBUG) ./scripts/dev-up.sh
 	@set -a; source $(CURDIR)/.oms-test/dev.env; set +a; \
-	  OMS_TEST_DATABASE_URL="$$OMS_DATABASE_URL" OMS_TEST_BIN_DIR=$(BIN_DEBUG) \
+	  OMS_TEST_DATABASE_URL="$$OMS_DATABASE_URL" OMS_TEST_BIN_DIR=$(BIN_DEBUG) OMS_TEST_PYTHON=$(TEST_VENV)/bin/python \
 	  swift test --skip-build; status=$$?; \
 	  OMS_DIR=$(CURDIR)/.oms-test ./scripts/dev-down.sh; exit $$status
 

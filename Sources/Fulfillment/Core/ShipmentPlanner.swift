@@ -99,12 +99,27 @@ public enum ShipmentPlanner {
             public let quantity: Int64
             public let unitPrice: Int64?
             public let personalization: JSONValue?
+            public init(lineID: String, sku: String, name: String?, quantity: Int64, unitPrice: Int64?, personalization: JSONValue?) {
+                self.lineID = lineID
+                self.sku = sku
+                self.name = name
+                self.quantity = quantity
+                self.unitPrice = unitPrice
+                self.personalization = personalization
+            }
         }
         public let showPrices: Bool
         public let giftWrap: Bool
         public let giftMessage: String?
         public let currency: String?
         public let lines: [Line]
+        public init(showPrices: Bool, giftWrap: Bool, giftMessage: String?, currency: String?, lines: [Line]) {
+            self.showPrices = showPrices
+            self.giftWrap = giftWrap
+            self.giftMessage = giftMessage
+            self.currency = currency
+            self.lines = lines
+        }
     }
 
     public enum Decision: Sendable {
