@@ -1,0 +1,197 @@
+import Foundation
+import Shared
+import Testing
+
+/// Builds the events other systems send Fulfillment.
+enum FulfillmentFixtures {
+    static func product(_ sku: String, grams: Int64, mm: (Int64, Int64, Int64), _ extra: [String: JSONValue] = [:]) -> OutgoingMessage {
+        var data: [String: JSONValue] = ["sku": .string(sku), "name": .string("Name of \(sku)"), "sellable": true, "taxClass": "standard",
+                                         "weightGrams": .integer(grams), "hsCode": "630622", "originCountry": "VN",
+                                         "dimensionsMm": ["length": .integer(mm.0), "width": .integer(mm.1), "height": .integer(mm.2)]]
+        for (key, value) in extra { data[key] = value }
+        return RouterFixtures.message(Topic.catalogProducts, key: sku, type: "Product.Changed", source: "pim/berg-und-beutel", data: .object(data))
+    }
+
+    static func shipTo(_ country: String, postalCode: String, name: String = "Lena Müller") -> JSONValue {
+        ["name": .string(name), "street": "Hauptstraße 5", "postalCode": .string(postalCode), "city": "Stadt", "country": .string(country),
+         "email": "lena@example.com"]
+    }
+
+    /// `FulfillmentOrder.Created` as the Router emits it.
+    static func fulfillmentOrder(_ id: String, order: String, warehouse: String = "A", method: String = "standard", service: String = "DHL-PAKET",
+                                 shipTo: JSONValue, lines: [(String, Int64)], gift: JSONValue? = nil, customerType: String = "b2c") -> OutgoingMessage {
+        var data: [String: JSONValue] = [
+            "fulfillmentOrderId": .string(id), "orderId": .string(order), "warehouseId": .string(warehouse), "carrierService": .string(service),
+            "shippingMethod": .string(method), "shippingCountry": shipTo["country"] ?? "DE", "shipTo": shipTo, "customerType": .string(customerType),
+            "currency": "EUR", "shipBy": .string(EventTime.format(Date().addingTimeInterval(3600))),
+            "lines": .array(lines.enumerated().map { ["lineId": .string(String($0.offset + 1)), "sku": .string($0.element.0),
+                                                       "quantity": .integer($0.element.1), "unitPrice": 4_990] }),
+        ]
+        if let gift { data["gift"] = gift }
+        return RouterFixtures.message(Topic.omsFulfillment, key: order, type: "FulfillmentOrder.Created", source: "oms/router", data: .object(data))
+    }
+
+    static func picked(_ fo: String, key: String, _ lines: [(String, Int64)]) -> OutgoingMessage {
+        RouterFixtures.message(Topic.warehouseEvents, key: key, type: "Pick.Confirmed", source: "wms/berg-und-beutel", data: [
+            "fulfillmentOrderId": .string(fo), "pickedAt": .string(EventTime.format(Date())),
+            "lines": .array(lines.map { ["lineId": .string($0.0), "picked": .integer($0.1)] }),
+        ])
+    }
+
+    static func confirmed(sscc: String, key: String, tracking: String, carrier: String = "DHL") -> OutgoingMessage {
+        RouterFixtures.message(Topic.carrierShipments, key: key, type: "Shipment.Confirmed", source: "carrier/dhl", data: [
+            "sscc": .string(sscc), "carrier": .string(carrier), "trackingNumber": .string(tracking),
+        ])
+    }
+
+    static func delivered(sscc: String, key: String) -> OutgoingMessage {
+        RouterFixtures.message(Topic.carrierShipments, key: key, type: "Shipment.Delivered", source: "carrier/dhl", data: [
+            "sscc": .string(sscc), "deliveredAt": .string(EventTime.format(Date())),
+        ])
+    }
+}
+
+extension TopicReader {
+    /// Reads until `count` events of `type` arrived (or `timeout`); returns those events.
+    func events(ofType type: String, atLeast count: Int, timeout: Double) throws -> [CloudEvent] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let found = try PipelineTests.events(messages).filter { $0.type == type }
+            if found.count >= count || Date() >= deadline { return found }
+            read(atLeast: messages.count + 1, timeout: 0.2)
+        }
+    }
+}
+
+@Suite("Fulfillment end to end", .serialized)
+struct FulfillmentFlowTests {
+    @Test("waves and pick lists, short pick, parcels with SSCCs and labels, CN23 for Switzerland, tracking, delivery")
+    func pickPackShip() throws {
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let fulfillment = try rig.start("oms-fulfillment", name: "fulfillment-flow")
+        defer { _ = fulfillment.terminate(waitSeconds: 5) }
+        let shipments = try TopicReader(broker: broker, topic: Topic.omsShipments)
+        let labels = try TopicReader(broker: broker, topic: Topic.omsLabels)
+        let back = try TopicReader(broker: broker, topic: Topic.omsFulfillment)
+        let dlq = try TopicReader(broker: broker, topic: Topic.omsDLQ)
+
+        try producer.publish([
+            FulfillmentFixtures.product("TENT-2P", grams: 2_400, mm: (550, 180, 180)),
+            FulfillmentFixtures.product("LAMP-HEAD", grams: 120, mm: (90, 60, 50)),
+            FulfillmentFixtures.product("BOTTLE-1L", grams: 180, mm: (80, 80, 260)),
+            FulfillmentFixtures.product("STOVE-GAS", grams: 400, mm: (150, 150, 120), ["dangerousGoodsClass": "2.1"]),
+        ])
+        try eventually(timeout: 30, "catalog replica") {
+            try database.query("SELECT count(*) AS n FROM fulfillment.products").first!.decode("n", as: Int.self) == 4
+        }
+        try producer.publish([
+            FulfillmentFixtures.fulfillmentOrder("FO-DE-1", order: "ORD-DE-1", shipTo: FulfillmentFixtures.shipTo("DE", postalCode: "80331"),
+                                                 lines: [("TENT-2P", 1), ("LAMP-HEAD", 2), ("STOVE-GAS", 1)],
+                                                 gift: ["wrap": true, "message": "Alles Gute ^XZ~JR_x"]),
+            FulfillmentFixtures.fulfillmentOrder("FO-CH-1", order: "ORD-CH-1", shipTo: FulfillmentFixtures.shipTo("CH", postalCode: "8001"),
+                                                 lines: [("BOTTLE-1L", 3)]),
+            FulfillmentFixtures.fulfillmentOrder("FO-DE-2", order: "ORD-DE-2", shipTo: FulfillmentFixtures.shipTo("DE", postalCode: "27498"),
+                                                 lines: [("LAMP-HEAD", 1), ("BOTTLE-1L", 2)], customerType: "b2b"),
+        ])
+        let lists = try shipments.events(ofType: "PickList.Created", atLeast: 1, timeout: 30)
+        #expect(!lists.isEmpty)
+        let listed = Set(lists.flatMap { $0.data["fulfillmentOrderIds"]?.arrayValue?.compactMap(\.stringValue) ?? [] })
+        try eventually(timeout: 30, "every fulfillment order waved") {
+            try database.query("SELECT count(*) AS n FROM fulfillment.fulfillment_orders WHERE status = 'waved'").first!.decode("n", as: Int.self) == 3
+        }
+        let allLists = try shipments.events(ofType: "PickList.Created", atLeast: 1, timeout: 5)
+        let waved = Set(allLists.flatMap { $0.data["fulfillmentOrderIds"]?.arrayValue?.compactMap(\.stringValue) ?? [] })
+        #expect(waved == ["FO-DE-1", "FO-CH-1", "FO-DE-2"], "listed first: \(listed)")
+        for list in allLists {
+            let routing = list.data["routing"]
+            let length = routing?["lengthDm"]?.int64Value ?? -1
+            #expect(length <= routing?["binNameOrderDm"]?.int64Value ?? -1, "our tour is never longer than walking by bin name")
+            #expect(length == routing?["lengthsDm"]?["optimal"]?.int64Value, "the optimum is chosen")
+            let bins = list.data["stops"]?.arrayValue?.compactMap { $0["bin"]?.stringValue } ?? []
+            #expect(!bins.contains("UNSLOTTED"))
+        }
+
+        // The picker finds one lamp of two for FO-DE-1; FO-CH-1 and FO-DE-2 are complete.
+        try producer.publish([
+            FulfillmentFixtures.picked("FO-DE-1", key: "ORD-DE-1", [("1", 1), ("2", 1), ("3", 1)]),
+            FulfillmentFixtures.picked("FO-CH-1", key: "ORD-CH-1", [("1", 3)]),
+            FulfillmentFixtures.picked("FO-DE-2", key: "ORD-DE-2", [("1", 1), ("2", 2)]),
+            // Unknown fulfillment order: dead letter, nothing else.
+            FulfillmentFixtures.picked("FO-NOPE", key: "NOPE", [("1", 1)]),
+        ])
+        let short = try back.events(ofType: "FulfillmentOrder.ShortPicked", atLeast: 1, timeout: 30)
+        #expect(short.count == 1)
+        #expect(short.first?.data["lines"]?.arrayValue?.first?["sku"]?.stringValue == "LAMP-HEAD")
+        #expect(short.first?.data["lines"]?.arrayValue?.first?["missing"]?.int64Value == 1)
+
+        try eventually(timeout: 30, "three fulfillment orders packed") {
+            try database.query("SELECT count(*) AS n FROM fulfillment.fulfillment_orders WHERE status = 'packed'").first!.decode("n", as: Int.self) == 3
+        }
+        let packed = try shipments.events(ofType: "Shipment.Packed", atLeast: 3, timeout: 10)
+        #expect(packed.count == 3)
+        let byFO = Dictionary(uniqueKeysWithValues: packed.map { ($0.data["fulfillmentOrderId"]?.stringValue ?? "", $0) })
+        // Dangerous goods travel apart: FO-DE-1 has the stove in a parcel of its own.
+        let de1 = try #require(byFO["FO-DE-1"])
+        let de1Parcels = de1.data["parcels"]?.arrayValue ?? []
+        #expect(de1Parcels.count == 2)
+        #expect(de1Parcels.contains { $0["dangerousGoodsClass"]?.stringValue == "2.1" && $0["items"]?.arrayValue?.count == 1 })
+        // A gift's delivery note has no prices and the message exactly as entered; a B2B note neither.
+        #expect(de1.data["deliveryNote"]?["showPrices"]?.boolValue == false)
+        #expect(de1.data["deliveryNote"]?["giftMessage"]?.stringValue == "Alles Gute ^XZ~JR_x")
+        #expect(byFO["FO-DE-2"]?.data["deliveryNote"]?["showPrices"]?.boolValue == false)
+        #expect(byFO["FO-CH-1"]?.data["deliveryNote"]?["showPrices"]?.boolValue == true)
+        #expect(byFO["FO-CH-1"]?.data["deliveryNote"]?["lines"]?.arrayValue?.first?["unitPrice"]?.int64Value == 4_990)
+        // Customs: Switzerland and Heligoland get a CN23, with HS code, origin and value.
+        let ch = byFO["FO-CH-1"]?.data["parcels"]?.arrayValue?.first?["customs"]
+        #expect(ch?["form"]?.stringValue == "CN23")
+        #expect(ch?["items"]?.arrayValue?.first?["hsCode"]?.stringValue == "630622")
+        #expect(ch?["totalValue"]?.int64Value == Int64(3 * 4_990))
+        #expect(ch?["exportDeclarationRequired"]?.boolValue == false)
+        #expect(byFO["FO-DE-2"]?.data["parcels"]?.arrayValue?.first?["customs"]?["reason"]?.stringValue?.contains("Heligoland") == true)
+        #expect(de1Parcels.allSatisfy { $0["customs"] == nil })
+
+        // One SSCC per parcel, valid, never twice; one label job per parcel with that SSCC in its ZPL.
+        let ssccs = packed.flatMap { $0.data["parcels"]?.arrayValue?.compactMap { $0["sscc"]?.stringValue } ?? [] }
+        #expect(ssccs.count == 4)
+        #expect(Set(ssccs).count == ssccs.count)
+        #expect(ssccs.allSatisfy { $0.hasPrefix("34012345") && $0.count == 18 })
+        let jobs = try labels.events(ofType: "Label.PrintRequested", atLeast: 4, timeout: 20)
+        #expect(Set(jobs.compactMap { $0.data["sscc"]?.stringValue }) == Set(ssccs))
+        #expect(jobs.allSatisfy { job in job.data["zpl"]?.stringValue?.contains(">;>800" + (job.data["sscc"]?.stringValue ?? "-")) == true })
+        #expect(jobs.allSatisfy { $0.data["printerId"]?.stringValue == "zebra-a1" })
+
+        // Tracking: one number per parcel; the shipment event waits for the last one; a repeat changes nothing.
+        let de1SSCCs = de1Parcels.compactMap { $0["sscc"]?.stringValue }
+        try producer.publish([FulfillmentFixtures.confirmed(sscc: de1SSCCs[0], key: "ORD-DE-1", tracking: "00340434161094000001")])
+        try eventually(timeout: 20, "first parcel tracked") {
+            try database.query("SELECT count(*) AS n FROM fulfillment.parcels WHERE tracking_number IS NOT NULL").first!.decode("n", as: Int.self) == 1
+        }
+        #expect(try events(shipments.drain(for: 1)).filter { $0.type == "Shipment.Shipped" }.isEmpty)
+        try producer.publish([
+            FulfillmentFixtures.confirmed(sscc: de1SSCCs[1], key: "ORD-DE-1", tracking: "00340434161094000002"),
+            FulfillmentFixtures.confirmed(sscc: de1SSCCs[1], key: "ORD-DE-1", tracking: "00340434161094000002"),
+            FulfillmentFixtures.confirmed(sscc: "340123459999999996", key: "ORD-X", tracking: "00340434161094000009"),
+        ])
+        let shipped = try shipments.events(ofType: "Shipment.Shipped", atLeast: 1, timeout: 20)
+        #expect(shipped.count == 1)
+        let tracked = shipped.first?.data["parcels"]?.arrayValue ?? []
+        #expect(Set(tracked.compactMap { $0["trackingNumber"]?.stringValue }) == ["00340434161094000001", "00340434161094000002"])
+        #expect(tracked.allSatisfy { $0["trackingUrl"]?.stringValue?.hasPrefix("https://www.dhl.de/") == true })
+
+        try producer.publish(de1SSCCs.map { FulfillmentFixtures.delivered(sscc: $0, key: "ORD-DE-1") })
+        let delivered = try shipments.events(ofType: "Shipment.Delivered", atLeast: 1, timeout: 20)
+        #expect(delivered.count == 1)
+        #expect(try database.query("SELECT status FROM fulfillment.fulfillment_orders WHERE fulfillment_order_id = 'FO-DE-1'")
+            .first!.decode("status", as: String.self) == "delivered")
+
+        // Dead letters: the unknown fulfillment order and the unknown parcel, with their reasons.
+        dlq.read(atLeast: 2, timeout: 20)
+        let dead = try events(dlq.drain(for: 1))
+        #expect(dead.count == 2, "\(dead.map(\.data))")
+        let reasons = dlq.messages.flatMap { $0.headers.filter { $0.0 == DeadLetterHeader.errorMessage }.map { String(decoding: $0.1, as: UTF8.self) } }
+        #expect(reasons.contains { $0.contains("FO-NOPE") })
+        #expect(reasons.contains { $0.contains("340123459999999996") })
+        #expect(try events(shipments.messages).filter { $0.type == "Shipment.Shipped" }.count == 1, "the repeated confirmation shipped nothing twice")
+    }
+}
