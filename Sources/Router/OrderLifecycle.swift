@@ -84,6 +84,8 @@ struct LifecyclePlan {
     var confirmed: [String] = []
     /// Confirmed warehouse fulfillment orders: their reservations are consumed (the goods left).
     var consumed: [String] = []
+    /// Units the picker did not find: written off the warehouse's stock, their reservation freed, routed again.
+    var shortPicks: [ShortPick] = []
     /// Held orders released now; their next status depends on what their lines still wait for.
     var releasedHeld: [String] = []
     /// Orders written without routing (held without reservation, or ended before routing).
@@ -248,6 +250,26 @@ enum OrderLifecycle {
                 if fo.warehouseID != nil { plan.consumed.append(foID) }
                 plan.audits[index].append(AuditRecord(subject: orderID, action: "FulfillmentOrder.Confirmed", actor: fo.warehouseID ?? fo.supplierID ?? "?",
                                                       reason: "\(foID) confirmed" + (fo.warehouseID != nil ? "; its reservations are consumed" : "")))
+            case .shortPicked(let pick):
+                let orderID = pick.orderID
+                guard let fo = (fulfillment[orderID] ?? []).first(where: { $0.id == pick.fulfillmentOrderID }) else {
+                    plan.dead[index] = .businessRule("fulfillment order \(pick.fulfillmentOrderID) of order \(orderID) is unknown")
+                    continue
+                }
+                guard fo.status == .released, fo.warehouseID == pick.warehouseID, let order = orders[orderID], order.status != .cancelled else {
+                    plan.audits[index].append(AuditRecord(subject: orderID, action: "FulfillmentOrder.ShortPicked", actor: pick.warehouseID,
+                                                          reason: "\(fo.id) is \(fo.status.rawValue); the short pick changes nothing here"))
+                    continue
+                }
+                plan.shortPicks.append(pick)
+                if pendingJob(orderID) == nil {
+                    plan.jobs.append(.init(orderID: orderID, mode: .ship))
+                    plan.jobOutcome[orderID] = index
+                }
+                plan.audits[index].append(AuditRecord(
+                    subject: orderID, action: "FulfillmentOrder.ShortPicked", actor: pick.warehouseID,
+                    reason: "\(pick.warehouseID) did not find " + pick.lines.map { "\($0.missing)×\($0.sku)" }.joined(separator: ", ")
+                        + " for \(fo.id); written off its stock, reservation freed, routed again"))
             case .stock(let report):
                 plan.audits[index].append(AuditRecord(subject: "warehouse:\(report.warehouseID)", action: "Stock.Changed", actor: "wms",
                                                       reason: "\(report.items.count) SKU(s) as of WMS sequence \(report.sequence)"))

@@ -6,7 +6,7 @@ import Shared
 /// their reservations, fulfillment orders, availability.
 struct RouterHandler: StageHandler {
     let definition = StageDefinition(name: "router", schema: "router", consumerGroup: "oms-router",
-                                     topics: [Topic.omsOrders, Topic.inventoryStock, Topic.catalogProducts, Topic.warehouseEvents])
+                                     topics: [Topic.omsOrders, Topic.inventoryStock, Topic.catalogProducts, Topic.warehouseEvents, Topic.omsFulfillment])
     let maximumEventBytes: Int
     let book: RuleBook
     /// Each topic carries only its own types: a `Stock.Changed` on oms.orders is `wrong-topic`, never applied.
@@ -17,6 +17,7 @@ struct RouterHandler: StageHandler {
         Topic.inventoryStock: ["Stock.Changed", "Inbound.Expected"],
         Topic.catalogProducts: ["Product.Changed"],
         Topic.warehouseEvents: ["FulfillmentOrder.Confirmed"],
+        Topic.omsFulfillment: ["FulfillmentOrder.ShortPicked"],
     ]
 
     init(maximumEventBytes: Int, book: RuleBook, topicSources: [String: [String]] = [:]) {
@@ -60,6 +61,7 @@ struct RouterHandler: StageHandler {
                 announcements.append((announcement, message.correlationID))
                 orderIDs.insert(announcement.orderID)
             case .released(let id), .ended(let id, _, _), .cancellationRequested(let id, _, _), .confirmed(_, let id): orderIDs.insert(id)
+            case .shortPicked(let pick): orderIDs.insert(pick.orderID)
             case .ignored: break
             }
         }
@@ -108,6 +110,7 @@ struct RouterHandler: StageHandler {
         try store.deleteAppointments(of: toFree)
         try store.setFulfillmentStatus(confirmed, to: .confirmed)
         touched.formUnion(try ledger.consume(fulfillmentOrders: consumed))
+        touched.formUnion(try ledger.writeOffShortPicks(plan.shortPicks))
         try store.setFulfillmentStatus(releasedFOs.map(\.fo.id), to: .released)
         for (index, fo) in releasedFOs {
             guard let order = orders[fo.orderID] else { continue }

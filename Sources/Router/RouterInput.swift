@@ -17,8 +17,17 @@ enum RouterInput: Sendable {
     case cancellationRequested(orderID: String, reason: String, by: String)
     /// A warehouse or supplier confirmed a fulfillment order.
     case confirmed(fulfillmentOrderID: String, orderID: String)
+    /// Fulfillment: the picker found bins empty; these units of a released fulfillment order do not exist.
+    case shortPicked(ShortPick)
     /// Events on our topics that are not for the Router (e.g. its own).
     case ignored(String)
+}
+
+struct ShortPick: Sendable {
+    let fulfillmentOrderID: String
+    let orderID: String
+    let warehouseID: String
+    let lines: [(lineID: String, sku: String, missing: Int64)]
 }
 
 struct StockReport: Sendable {
@@ -106,6 +115,17 @@ extension RouterInput {
         case "Order.CancellationRequested":
             return .cancellationRequested(orderID: try string("orderId"), reason: try string("reason"),
                                           by: data["requestedBy"]?.stringValue ?? "shop")
+        case "FulfillmentOrder.ShortPicked":
+            var lines: [(lineID: String, sku: String, missing: Int64)] = []
+            for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {
+                guard let id = line["lineId"]?.stringValue, let sku = line["sku"]?.stringValue, let missing = line["missing"]?.int64Value else {
+                    throw .schemaViolation("data.lines[\(index)]: lineId, sku and missing are required")
+                }
+                lines.append((id, sku, missing))
+            }
+            guard Set(lines.map(\.lineID)).count == lines.count else { throw .schemaViolation("data.lines: lineId values must be unique") }
+            return .shortPicked(ShortPick(fulfillmentOrderID: try string("fulfillmentOrderId"), orderID: try string("orderId"),
+                                          warehouseID: try string("warehouseId"), lines: lines))
         case "FulfillmentOrder.Confirmed":
             return .confirmed(fulfillmentOrderID: try string("fulfillmentOrderId"), orderID: try string("orderId"))
         default:

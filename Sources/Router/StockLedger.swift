@@ -237,6 +237,41 @@ struct StockLedger {
 
     /// Frees the hard reservations of confirmed (shipped) fulfillment orders: the goods left the warehouse.
     @discardableResult
+    /// Units a picker did not find in a released fulfillment order: the WMS's word is taken — its stock is written
+    /// down by them, their reservation freed, and the order lines opened again for routing.
+    func writeOffShortPicks(_ picks: [ShortPick]) throws -> Set<String> {
+        var touched = Set<String>()
+        for pick in picks {
+            for line in pick.lines {
+                // One hard reservation per fulfillment order line; freed in full or in part.
+                var freed: Int64 = 0
+                for row in try database.query("""
+                    DELETE FROM router.reservations WHERE fulfillment_order_id = \(pick.fulfillmentOrderID) AND line_id = \(line.lineID)
+                        AND kind = 'hard' AND quantity <= \(line.missing) RETURNING quantity
+                    """) { freed += try row.decode("quantity", as: Int64.self) }
+                if freed == 0 {
+                    for row in try database.query("""
+                        UPDATE router.reservations SET quantity = quantity - \(line.missing)
+                        WHERE id = (SELECT id FROM router.reservations WHERE fulfillment_order_id = \(pick.fulfillmentOrderID) AND line_id = \(line.lineID)
+                                    AND kind = 'hard' AND quantity > \(line.missing) ORDER BY id LIMIT 1)
+                        RETURNING \(line.missing)::bigint AS freed
+                        """) { freed += try row.decode("freed", as: Int64.self) }
+                }
+                guard freed > 0 else { continue }
+                try database.query("""
+                    UPDATE router.stock SET reserved = greatest(0, reserved - \(freed)), on_hand = greatest(0, on_hand - \(line.missing)), updated_at = now()
+                    WHERE sku = \(line.sku) AND warehouse_id = \(pick.warehouseID)
+                    """)
+                try database.query("""
+                    UPDATE router.order_lines SET routed = greatest(0, routed - \(freed)), waiting_for = 'stock'
+                    WHERE order_id = \(pick.orderID) AND line_id = \(line.lineID)
+                    """)
+                touched.insert(line.sku)
+            }
+        }
+        return touched
+    }
+
     func consume(fulfillmentOrders ids: [String]) throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         let freed = try database.query("""

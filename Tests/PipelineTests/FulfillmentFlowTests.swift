@@ -195,3 +195,104 @@ struct FulfillmentFlowTests {
         #expect(try events(shipments.messages).filter { $0.type == "Shipment.Shipped" }.count == 1, "the repeated confirmation shipped nothing twice")
     }
 }
+
+@Suite("Fulfillment with the Router", .serialized)
+struct FulfillmentRouterTests {
+    @Test("a short pick goes back to the Router: the missing unit is written off and routed to the other warehouse")
+    func shortPickIsRoutedAgain() throws {
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let router = try rig.start("oms-router", name: "router-short")
+        let fulfillment = try rig.start("oms-fulfillment", name: "fulfillment-short")
+        defer {
+            _ = fulfillment.terminate(waitSeconds: 5)
+            _ = router.terminate(waitSeconds: 5)
+        }
+        let created = try TopicReader(broker: broker, topic: Topic.omsFulfillment)
+        try producer.publish([
+            FulfillmentFixtures.product("LAMP-HEAD", grams: 120, mm: (90, 60, 50)),
+            RouterFixtures.stock("A", sequence: 1, [("LAMP-HEAD", 2)]),
+            RouterFixtures.stock("B", sequence: 1, [("LAMP-HEAD", 1)]),
+        ])
+        try eventually(timeout: 30, "stock in the Router") {
+            try database.query("SELECT count(*) AS n FROM router.stock").first!.decode("n", as: Int.self) == 2
+        }
+        var accepted = RouterFixtures.order("ORD-SHORT", [("LAMP-HEAD", 2)])
+        // Capture's announcement carries the ship-to address.
+        var event = try CloudEvent.decode(accepted.value, maximumBytes: 1_000_000)
+        var data = event.data.objectValue ?? [:]
+        data["shipTo"] = FulfillmentFixtures.shipTo("DE", postalCode: "80331")
+        event.data = .object(data)
+        accepted = OutgoingMessage(topic: accepted.topic, key: accepted.key, value: event.serialized())
+        try producer.publish([accepted])
+        let first = try #require(try created.events(ofType: "FulfillmentOrder.Created", atLeast: 1, timeout: 30).first)
+        #expect(first.data["warehouseId"]?.stringValue == "A")
+        #expect(first.data["shipTo"]?["postalCode"]?.stringValue == "80331")
+        #expect(first.data["lines"]?.arrayValue?.first?["unitPrice"]?.int64Value == 1000)
+        let foID = try #require(first.data["fulfillmentOrderId"]?.stringValue)
+        try eventually(timeout: 30, "fulfillment order waved") {
+            try database.query("SELECT count(*) AS n FROM fulfillment.fulfillment_orders WHERE status = 'waved'").first!.decode("n", as: Int.self) == 1
+        }
+        try producer.publish([FulfillmentFixtures.picked(foID, key: "ORD-SHORT", [("1", 1)])])
+        let again = try created.events(ofType: "FulfillmentOrder.Created", atLeast: 2, timeout: 30)
+        #expect(again.count == 2)
+        #expect(again.last?.data["warehouseId"]?.stringValue == "B")
+        #expect(again.last?.data["lines"]?.arrayValue?.first?["quantity"]?.int64Value == 1)
+        try eventually(timeout: 20, "A written down by the missing unit") {
+            let row = try database.query("SELECT on_hand, reserved FROM router.stock WHERE sku = 'LAMP-HEAD' AND warehouse_id = 'A'").first!
+            return try row.decode("on_hand", as: Int64.self) == 1 && row.decode("reserved", as: Int64.self) == 1
+        }
+        let b = try database.query("SELECT on_hand, reserved FROM router.stock WHERE sku = 'LAMP-HEAD' AND warehouse_id = 'B'").first!
+        #expect(try b.decode("reserved", as: Int64.self) == 1)
+        // The one unit found is packed at A; B's fulfillment order is waved in Fulfillment.
+        try eventually(timeout: 30, "A's unit packed and B's order waved") {
+            try database.query("""
+                SELECT count(*) FILTER (WHERE status = 'packed') AS p, count(*) FILTER (WHERE status = 'waved') AS w FROM fulfillment.fulfillment_orders
+                """).first.map { try $0.decode("p", as: Int.self) == 1 && $0.decode("w", as: Int.self) == 1 } ?? false
+        }
+    }
+
+    @Test("kill -9 of Fulfillment mid-stream with two copies: no parcel twice, no SSCC twice")
+    func crashAndTwoCopies() throws {
+        let rig = try PipelineRig(partitions: 4)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        var copies = [try rig.start("oms-fulfillment", name: "fulfillment-1"), try rig.start("oms-fulfillment", name: "fulfillment-2")]
+        defer { for copy in copies { _ = copy.terminate(waitSeconds: 5) } }
+        let packedReader = try TopicReader(broker: broker, topic: Topic.omsShipments)
+        try producer.publish([FulfillmentFixtures.product("BOTTLE-1L", grams: 180, mm: (80, 80, 260)),
+                              FulfillmentFixtures.product("LAMP-HEAD", grams: 120, mm: (90, 60, 50))])
+        try eventually(timeout: 30, "catalog replica") {
+            try database.query("SELECT count(*) AS n FROM fulfillment.products").first!.decode("n", as: Int.self) == 2
+        }
+        let count = 120
+        try producer.publish((0..<count).map { i in
+            FulfillmentFixtures.fulfillmentOrder("FO-K-\(i)", order: "ORD-K-\(i)", shipTo: FulfillmentFixtures.shipTo(i % 5 == 0 ? "CH" : "DE", postalCode: "8001"),
+                                                 lines: [("BOTTLE-1L", Int64(1 + i % 3)), ("LAMP-HEAD", 1)])
+        })
+        try eventually(timeout: 60, "all waved") {
+            try database.query("SELECT count(*) AS n FROM fulfillment.fulfillment_orders WHERE status = 'waved'").first!.decode("n", as: Int.self) == count
+        }
+        // Picks flow in; one copy dies hard in the middle, a new one takes over.
+        let picks = (0..<count).map { i in FulfillmentFixtures.picked("FO-K-\(i)", key: "ORD-K-\(i)", [("1", Int64(1 + i % 3)), ("2", 1)]) }
+        try producer.publish(Array(picks.prefix(60)))
+        Thread.sleep(forTimeInterval: 0.3)
+        copies[0].kill9()
+        try producer.publish(Array(picks.dropFirst(60)))
+        copies.append(try rig.start("oms-fulfillment", name: "fulfillment-3"))
+        try eventually(timeout: 90, "every fulfillment order packed") {
+            try database.query("SELECT count(*) AS n FROM fulfillment.fulfillment_orders WHERE status = 'packed'").first!.decode("n", as: Int.self) == count
+        }
+        let parcels = try database.query("""
+            SELECT count(*) AS n, count(DISTINCT sscc) AS s, count(DISTINCT fulfillment_order_id) AS f FROM fulfillment.parcels
+            """).first!
+        #expect(try parcels.decode("n", as: Int.self) == parcels.decode("s", as: Int.self))
+        #expect(try parcels.decode("f", as: Int.self) == count)
+        // On the topic too: one Shipment.Packed per fulfillment order (a re-sent outbox row keeps its event id), SSCCs unique.
+        let packed = try packedReader.events(ofType: "Shipment.Packed", atLeast: count, timeout: 30)
+        let byFO = Dictionary(grouping: packed, by: { $0.data["fulfillmentOrderId"]?.stringValue ?? "" })
+        #expect(byFO.count == count)
+        for (fo, events) in byFO { #expect(Set(events.map(\.id)).count == 1, "\(fo) was packed by two different events") }
+        let ssccs = Set(byFO.values.compactMap(\.first).flatMap { $0.data["parcels"]?.arrayValue?.compactMap { $0["sscc"]?.stringValue } ?? [] })
+        #expect(ssccs.count == (try parcels.decode("n", as: Int.self)))
+    }
+}
