@@ -25,9 +25,3 @@ enum FulfillmentMain {
     }
 }
 
-enum PrintAgentMain {
-    static func run() async -> Never {
-        FileHandle.standardError.write(Data("oms-fulfillment print-agent: not built yet\n".utf8))
-        exit(2)
-    }
-}

@@ -88,14 +88,22 @@ CREATE TABLE fulfillment.parcels (
 );
 CREATE UNIQUE INDEX parcels_tracking ON fulfillment.parcels (carrier, tracking_number) WHERE tracking_number IS NOT NULL;
 
--- What was printed where: the print agent's own record (jobs are printed once; a job whose
--- sending was interrupted is left for a person to reprint, never sent again on its own).
-CREATE TABLE fulfillment.print_jobs (
-    job_id      text        PRIMARY KEY,
-    sscc        text        NOT NULL,
-    printer_id  text        NOT NULL,
-    status      text        NOT NULL CHECK (status IN ('sending', 'printed', 'failed', 'interrupted')),
-    attempts    integer     NOT NULL DEFAULT 0,
-    last_error  text,
-    updated_at  timestamptz NOT NULL DEFAULT now()
+-- The print agent (oms-fulfillment print-agent): its own stage schema. A job is queued once per
+-- Label.PrintRequested, sent, and marked printed; a job whose sending was interrupted by a crash is
+-- marked interrupted and alerted, never sent again on its own (nothing prints twice).
+SELECT oms.create_stage_runtime('printing');
+SELECT oms.create_stage_retention_index('printing');
+CREATE TABLE printing.print_jobs (
+    job_id          text        PRIMARY KEY,
+    sscc            text        NOT NULL,
+    printer_id      text        NOT NULL,
+    zpl             text        NOT NULL,
+    status          text        NOT NULL CHECK (status IN ('queued', 'sending', 'printed', 'failed', 'interrupted')),
+    attempts        integer     NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    last_error      text,
+    alerted_at      timestamptz,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX print_jobs_due ON printing.print_jobs (next_attempt_at) WHERE status = 'queued';

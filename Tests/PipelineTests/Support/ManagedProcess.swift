@@ -86,7 +86,7 @@ func workerEnvironment(broker: TestBroker, databaseURL: String, extra: [String: 
 
 extension ManagedProcess {
     /// One of our executables (`oms-capture`, `oms-alerting`) built by `make test`.
-    static func worker(_ executable: String, environment: [String: String], name: String) throws -> ManagedProcess {
-        try ManagedProcess(executable: try TestEnvironment.binDirectory + "/" + executable, environment: environment, name: name)
+    static func worker(_ executable: String, arguments: [String] = [], environment: [String: String], name: String) throws -> ManagedProcess {
+        try ManagedProcess(executable: try TestEnvironment.binDirectory + "/" + executable, arguments: arguments, environment: environment, name: name)
     }
 }
