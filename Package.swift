@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
-            dependencies: ["Shared", "RouterCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Shared", "RouterCore", "FulfillmentCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/OmsCtl"),
         .executableTarget(
             name: "DevKafka",

@@ -76,23 +76,6 @@ enum FulfillmentEvents {
         .array(items.map { ["lineId": .string($0.lineID), "sku": .string($0.sku), "quantity": .integer($0.quantity)] })
     }
 
-    static func deliveryNote(_ note: ShipmentPlanner.DeliveryNote, branding: JSONValue?) -> JSONValue {
-        var value: [String: JSONValue] = [
-            "showPrices": .bool(note.showPrices), "giftWrap": .bool(note.giftWrap),
-            "lines": .array(note.lines.map { line in
-                var l: [String: JSONValue] = ["lineId": .string(line.lineID), "sku": .string(line.sku), "quantity": .integer(line.quantity)]
-                if let name = line.name { l["name"] = .string(name) }
-                if let price = line.unitPrice { l["unitPrice"] = .integer(price) }
-                if let p = line.personalization { l["personalization"] = p }
-                return .object(l)
-            }),
-        ]
-        if let message = note.giftMessage { value["giftMessage"] = .string(message) }
-        if let currency = note.currency { value["currency"] = .string(currency) }
-        if let branding { value["branding"] = branding }
-        return .object(value)
-    }
-
     static func shipmentPacked(_ fo: FulfillmentOrderFacts, parcels: [FulfillmentStore.ParcelRow], note: ShipmentPlanner.DeliveryNote,
                                dimensions: [String: Packing.Dimensions], branding: JSONValue?, now: Date) -> Emission {
         var data: [String: JSONValue] = [
@@ -111,7 +94,7 @@ enum FulfillmentEvents {
                 if let customs = parcel.customs { value["customs"] = customs }
                 return .object(value)
             }),
-            "deliveryNote": deliveryNote(note, branding: branding),
+            "deliveryNote": note.json(branding: branding),
         ]
         if let service = fo.carrierService { data["carrierService"] = .string(service) }
         if let shipTo = fo.shipTo { data["shipTo"] = address(shipTo) }

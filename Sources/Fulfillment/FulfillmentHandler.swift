@@ -242,6 +242,7 @@ struct FulfillmentHandler: StageHandler {
         let serials = try store.nextSerials(packed.reduce(0) { $0 + $1.parcels.count })
         var cursor = 0
         var rows: [FulfillmentStore.ParcelRow] = []
+        var notes: [(id: String, note: JSONValue)] = []
         for entry in packed {
             guard let order = stored[entry.id] else { continue }
             let facts = order.order.facts
@@ -257,11 +258,8 @@ struct FulfillmentHandler: StageHandler {
                     throw PostgresError(kind: .server, serverMessage: "SSCC cannot be formed: \(error.description)")
                 }
                 cursor += 1
-                let label = ShippingLabel(
-                    sscc: sscc, carrierService: facts.carrierService ?? "carrier", sender: warehouse?.address ?? PostalAddress(name: "", street: "", postalCode: "", city: "", country: ""),
-                    recipient: facts.shipTo ?? PostalAddress(name: "", street: "", postalCode: "", city: "", country: ""),
-                    parcelNumber: parcel.number, parcelCount: entry.parcels.count, weightGrams: parcel.grossGrams, orderID: facts.orderID,
-                    fulfillmentOrderID: facts.id, dangerousGoodsClass: parcel.dangerousGoodsClass, customsDeclaration: parcel.customs != nil, note: nil)
+                let label = ShippingLabel.make(facts, sscc: sscc, number: parcel.number, count: entry.parcels.count, grossGrams: parcel.grossGrams,
+                                               dangerousGoodsClass: parcel.dangerousGoodsClass, customsDeclaration: parcel.customs != nil, rules: rules)
                 let row = FulfillmentStore.ParcelRow(
                     sscc: sscc.digits, parcelID: "\(facts.id)/\(parcel.number)", fulfillmentOrderID: facts.id, number: parcel.number,
                     count: entry.parcels.count, carton: parcel.carton, grossGrams: parcel.grossGrams, dangerousGoodsClass: parcel.dangerousGoodsClass,
@@ -273,6 +271,7 @@ struct FulfillmentHandler: StageHandler {
             rows += parcelRows
             outcomes[entry.index].emit.append(FulfillmentEvents.shipmentPacked(facts, parcels: parcelRows, note: entry.note, dimensions: dimensions,
                                                                               branding: order.order.branding, now: now))
+            notes.append((facts.id, entry.note.json(branding: order.order.branding)))
             outcomes[entry.index].emit += parcelRows.map { FulfillmentEvents.printRequested($0, orderID: facts.orderID, reprint: false, now: now) }
             outcomes[entry.index].audit.append(AuditRecord(
                 subject: facts.orderID, action: "Shipment.Packed", actor: "fulfillment",
@@ -280,6 +279,7 @@ struct FulfillmentHandler: StageHandler {
                 details: ["fulfillmentOrderId": .string(facts.id), "ssccs": .array(parcelRows.map { .string($0.sscc) })]))
         }
         try store.insertParcels(rows)
+        try store.setDeliveryNotes(notes)
         try store.setStatus(statuses)
     }
 

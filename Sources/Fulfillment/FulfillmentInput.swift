@@ -96,33 +96,11 @@ extension FulfillmentInput {
 extension NewFulfillmentOrder {
     /// Reads `FulfillmentOrder.Created` data (also the stored copy of it).
     static func parse(_ data: JSONValue) throws(PermanentFailure) -> NewFulfillmentOrder {
-        func string(_ key: String) throws(PermanentFailure) -> String {
-            guard let value = data[key]?.stringValue else { throw .schemaViolation("data.\(key): required string is missing") }
-            return value
-        }
-        var lines: [FulfillmentOrderFacts.Line] = []
-        for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {
-            guard let id = line["lineId"]?.stringValue, let sku = line["sku"]?.stringValue, let quantity = line["quantity"]?.int64Value else {
-                throw .schemaViolation("data.lines[\(index)]: lineId, sku and quantity are required")
-            }
-            lines.append(.init(lineID: id, sku: sku, quantity: quantity, unitPrice: line["unitPrice"]?.int64Value, personalization: line["personalization"]))
-        }
-        guard Set(lines.map(\.lineID)).count == lines.count else { throw .schemaViolation("data.lines: lineId values must be unique") }
-        var shipTo: PostalAddress?
-        if let a = data["shipTo"], let name = a["name"]?.stringValue, let street = a["street"]?.stringValue,
-           let postalCode = a["postalCode"]?.stringValue, let city = a["city"]?.stringValue, let country = a["country"]?.stringValue {
-            shipTo = PostalAddress(name: name, street: street, postalCode: postalCode, city: city, country: country,
-                                   phone: a["phone"]?.stringValue, email: a["email"]?.stringValue)
-        }
-        let facts = FulfillmentOrderFacts(
-            id: try string("fulfillmentOrderId"), orderID: try string("orderId"), warehouseID: data["warehouseId"]?.stringValue,
-            carrierService: data["carrierService"]?.stringValue, customerType: data["customerType"]?.stringValue,
-            currency: data["currency"]?.stringValue, shipTo: shipTo, giftWrap: data["gift"]?["wrap"]?.boolValue ?? false,
-            giftMessage: data["gift"]?["message"]?.stringValue, lines: lines)
+        let facts = try FulfillmentOrderFacts.parse(data)
         guard facts.warehouseID != nil || data["supplierId"]?.stringValue != nil else {
             throw .schemaViolation("data: a fulfillment order names its warehouseId or its supplierId")
         }
-    return NewFulfillmentOrder(facts: facts, supplierID: data["supplierId"]?.stringValue, shippingMethod: data["shippingMethod"]?.stringValue,
-                                            shipBy: data["shipBy"]?.stringValue.map(EventTime.parse), branding: data["branding"], data: data)
+        return NewFulfillmentOrder(facts: facts, supplierID: data["supplierId"]?.stringValue, shippingMethod: data["shippingMethod"]?.stringValue,
+                                   shipBy: data["shipBy"]?.stringValue.map(EventTime.parse), branding: data["branding"], data: data)
     }
 }

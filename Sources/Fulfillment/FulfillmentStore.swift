@@ -142,6 +142,14 @@ struct FulfillmentStore {
             """)
     }
 
+    func setDeliveryNotes(_ notes: [(id: String, note: JSONValue)]) throws {
+        guard !notes.isEmpty else { return }
+        try database.query("""
+            UPDATE fulfillment.fulfillment_orders f SET delivery_note = u.n::jsonb
+            FROM unnest(\(notes.map(\.id))::text[], \(notes.map(\.note.storableJSON))::text[]) AS u(i, n) WHERE f.fulfillment_order_id = u.i
+            """)
+    }
+
     func insertWaves(_ waves: [(id: String, warehouseID: String, wave: WavePlanning.Wave, routed: WarehouseLayout.RoutedList, stops: JSONValue)]) throws {
         guard !waves.isEmpty else { return }
         try database.query("""

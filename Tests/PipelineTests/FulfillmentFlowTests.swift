@@ -185,6 +185,35 @@ struct FulfillmentFlowTests {
         #expect(try database.query("SELECT status FROM fulfillment.fulfillment_orders WHERE fulfillment_order_id = 'FO-DE-1'")
             .first!.decode("status", as: String.self) == "delivered")
 
+        // Operators: omsctl shows the order, writes its documents, reprints a label.
+        let show = try runOmsctl(["fulfillment", "show", "FO-DE-1"], environment: rig.environment())
+        #expect(show.status == 0, "\(show.output)")
+        #expect(show.output.contains(de1SSCCs[0]) && show.output.contains("00340434161094000002") && show.output.contains("DG 2.1"), "\(show.output)")
+        #expect(show.output.contains("Alles Gute ^XZ~JR_x"))
+        let directory = NSTemporaryDirectory() + "oms-docs-\(UUID().uuidString.prefix(8))"
+        let documents = try runOmsctl(["fulfillment", "documents", "FO-CH-1", "--out", directory], environment: rig.environment())
+        #expect(documents.status == 0, "\(documents.output)")
+        let files = documents.output.split(separator: "\n").map(String.init)
+        #expect(files.filter { $0.hasSuffix(".zpl") }.count == 1 && files.filter { $0.hasSuffix(".pdf") }.count == 2, "\(files)")
+        for pdf in files where pdf.hasSuffix(".pdf") {
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: "/usr/bin/qpdf")
+            check.arguments = ["--check", pdf]
+            check.standardOutput = FileHandle.nullDevice
+            try check.run()
+            check.waitUntilExit()
+            #expect(check.terminationStatus == 0, "\(pdf)")
+        }
+        let waveID = try #require(allLists.first?.data["waveId"]?.stringValue)
+        let wave = try runOmsctl(["wave", "show", waveID], environment: rig.environment())
+        #expect(wave.status == 0 && wave.output.contains("route: optimal"), "\(wave.output)")
+        let reprint = try runOmsctl(["label", "reprint", de1SSCCs[0]], environment: rig.environment())
+        #expect(reprint.status == 0, "\(reprint.output)")
+        let reprinted = try labels.events(ofType: "Label.PrintRequested", atLeast: 5, timeout: 20)
+        #expect(reprinted.contains { $0.data["sscc"]?.stringValue == de1SSCCs[0] && $0.data["reprint"]?.boolValue == true })
+        let bad = try runOmsctl(["label", "reprint", "123"], environment: rig.environment())
+        #expect(bad.status != 0 && bad.output.contains("18 digits"))
+
         // Dead letters: the unknown fulfillment order and the unknown parcel, with their reasons.
         dlq.read(atLeast: 2, timeout: 20)
         let dead = try events(dlq.drain(for: 1))

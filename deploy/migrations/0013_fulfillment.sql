@@ -29,6 +29,8 @@ CREATE TABLE fulfillment.fulfillment_orders (
                                                                 'shipped', 'delivered', 'at_supplier')),
     wave_id              text,
     problem              text,
+    -- What the delivery note shows (as in Shipment.Packed), for reprinting.
+    delivery_note        jsonb,
     -- The event as received: ship-to, gift, personalization, branding travel from here to label and delivery note.
     data                 jsonb       NOT NULL,
     correlation_id       text        NOT NULL,

@@ -70,11 +70,12 @@ public enum PickRouting {
         return Tour(method: method, length: length(plan, problem), order: try walkOrder(plan, problem, stops: stops))
     }
 
-    /// Every method, shortest first (ties: the order of `Method.allCases`).
+    /// Every method, shortest first; on a tie the optimum first, then the order of `Method.allCases`.
     public static func compare(stops: [(x: Int, depth: Int)], aisleXs: [Int], aisleLength: Int, depotX: Int) throws(RoutingError) -> [Tour] {
         var tours: [Tour] = []
         for method in Method.allCases { tours.append(try tour(method, stops: stops, aisleXs: aisleXs, aisleLength: aisleLength, depotX: depotX)) }
-        return tours.enumerated().sorted { ($0.element.length, $0.offset) < ($1.element.length, $1.offset) }.map(\.element)
+        func rank(_ entry: (offset: Int, element: Tour)) -> (Int, Int, Int) { (entry.element.length, entry.element.method == .optimal ? 0 : 1, entry.offset) }
+        return tours.enumerated().sorted { rank($0) < rank($1) }.map(\.element)
     }
 
     /// Shortest walking distance between two points of the layout (for the brute force of the tests and for

@@ -227,3 +227,61 @@ public enum ShipmentPlanner {
         return .packed(parcels: parcels, note: note, customsReason: customsReason)
     }
 }
+
+extension ShipmentPlanner.DeliveryNote {
+    /// As `Shipment.Packed` carries it (and Fulfillment keeps it for reprinting).
+    public func json(branding: JSONValue?) -> JSONValue {
+        var value: [String: JSONValue] = [
+            "showPrices": .bool(showPrices), "giftWrap": .bool(giftWrap),
+            "lines": .array(lines.map { line in
+                var l: [String: JSONValue] = ["lineId": .string(line.lineID), "sku": .string(line.sku), "quantity": .integer(line.quantity)]
+                if let name = line.name { l["name"] = .string(name) }
+                if let price = line.unitPrice { l["unitPrice"] = .integer(price) }
+                if let p = line.personalization { l["personalization"] = p }
+                return .object(l)
+            }),
+        ]
+        if let giftMessage { value["giftMessage"] = .string(giftMessage) }
+        if let currency { value["currency"] = .string(currency) }
+        if let branding { value["branding"] = branding }
+        return .object(value)
+    }
+
+    public init(json: JSONValue) {
+        self.init(showPrices: json["showPrices"]?.boolValue ?? false, giftWrap: json["giftWrap"]?.boolValue ?? false,
+                  giftMessage: json["giftMessage"]?.stringValue, currency: json["currency"]?.stringValue,
+                  lines: (json["lines"]?.arrayValue ?? []).map { line in
+                      .init(lineID: line["lineId"]?.stringValue ?? "", sku: line["sku"]?.stringValue ?? "", name: line["name"]?.stringValue,
+                            quantity: line["quantity"]?.int64Value ?? 0, unitPrice: line["unitPrice"]?.int64Value, personalization: line["personalization"])
+                  })
+    }
+}
+
+extension FulfillmentOrderFacts {
+    /// Reads `FulfillmentOrder.Created` data (the event, or Fulfillment's stored copy of it).
+    public static func parse(_ data: JSONValue) throws(PermanentFailure) -> FulfillmentOrderFacts {
+        func string(_ key: String) throws(PermanentFailure) -> String {
+            guard let value = data[key]?.stringValue else { throw .schemaViolation("data.\(key): required string is missing") }
+            return value
+        }
+        var lines: [FulfillmentOrderFacts.Line] = []
+        for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {
+            guard let id = line["lineId"]?.stringValue, let sku = line["sku"]?.stringValue, let quantity = line["quantity"]?.int64Value else {
+                throw .schemaViolation("data.lines[\(index)]: lineId, sku and quantity are required")
+            }
+            lines.append(.init(lineID: id, sku: sku, quantity: quantity, unitPrice: line["unitPrice"]?.int64Value, personalization: line["personalization"]))
+        }
+        guard Set(lines.map(\.lineID)).count == lines.count else { throw .schemaViolation("data.lines: lineId values must be unique") }
+        var shipTo: PostalAddress?
+        if let a = data["shipTo"], let name = a["name"]?.stringValue, let street = a["street"]?.stringValue,
+           let postalCode = a["postalCode"]?.stringValue, let city = a["city"]?.stringValue, let country = a["country"]?.stringValue {
+            shipTo = PostalAddress(name: name, street: street, postalCode: postalCode, city: city, country: country,
+                                   phone: a["phone"]?.stringValue, email: a["email"]?.stringValue)
+        }
+        return FulfillmentOrderFacts(
+            id: try string("fulfillmentOrderId"), orderID: try string("orderId"), warehouseID: data["warehouseId"]?.stringValue,
+            carrierService: data["carrierService"]?.stringValue, customerType: data["customerType"]?.stringValue,
+            currency: data["currency"]?.stringValue, shipTo: shipTo, giftWrap: data["gift"]?["wrap"]?.boolValue ?? false,
+            giftMessage: data["gift"]?["message"]?.stringValue, lines: lines)
+    }
+}

@@ -53,6 +53,16 @@ public struct ShippingLabel: Sendable, Equatable {
         self.note = note
     }
 
+    /// The label of parcel `number` of `count` of a fulfillment order (the worker and `omsctl` build it the same way).
+    public static func make(_ fo: FulfillmentOrderFacts, sscc: SSCC, number: Int, count: Int, grossGrams: Int, dangerousGoodsClass: String?,
+                            customsDeclaration: Bool, rules: FulfillmentRules) -> ShippingLabel {
+        let nobody = PostalAddress(name: "", street: "", postalCode: "", city: "", country: "")
+        return ShippingLabel(sscc: sscc, carrierService: fo.carrierService ?? "carrier",
+                             sender: fo.warehouseID.flatMap { rules.warehouses[$0]?.address } ?? nobody, recipient: fo.shipTo ?? nobody,
+                             parcelNumber: number, parcelCount: count, weightGrams: grossGrams, orderID: fo.orderID, fulfillmentOrderID: fo.id,
+                             dangerousGoodsClass: dangerousGoodsClass, customsDeclaration: customsDeclaration, note: nil)
+    }
+
     /// "12.35 kg" from grams, without floating point.
     public static func kilograms(_ grams: Int) -> String {
         let hundredths = (grams + 5) / 10
