@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# make demo: runs Capture and Alerting on the dev environment, publishes the
-# Berg&Beutel demo stream, waits until it is processed and prints a summary.
+# make demo: runs Capture, the Router, Fulfillment and Alerting on the dev
+# environment, publishes the Berg&Beutel demo stream, lets a simulated WMS and
+# carrier answer pick lists and parcels, waits until it is processed, writes the
+# labels (ZPL, PDF), delivery notes and pick lists to .oms/demo/fulfillment/ and
+# prints a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,7 +24,15 @@ OMS_HTTP_PORT=${DEMO_ALERTING_PORT:-9402} "$BIN/oms-alerting" >"$OMS_DIR/demo-al
 alerting_pid=$!
 OMS_HTTP_PORT=${DEMO_ROUTER_PORT:-9403} "$BIN/oms-router" >"$OMS_DIR/demo-router.log" 2>&1 &
 router_pid=$!
-trap 'kill $capture_pid $alerting_pid $router_pid 2>/dev/null || true' EXIT
+OMS_HTTP_PORT=${DEMO_FULFILLMENT_PORT:-9404} "$BIN/oms-fulfillment" >"$OMS_DIR/demo-fulfillment.log" 2>&1 &
+fulfillment_pid=$!
+trap 'kill $capture_pid $alerting_pid $router_pid $fulfillment_pid ${wms_pid:-} 2>/dev/null || true' EXIT
+before_parcels=$(psql_q "SELECT count(*) FROM fulfillment.parcels")
+before_fo=$(psql_q "SELECT count(*) FROM fulfillment.fulfillment_orders")
+
+# The warehouse's WMS and the carriers, simulated: they answer pick lists and packed parcels.
+"$BIN/oms-bench" simulate-warehouse --idle-seconds 8 --max-seconds 150 >"$OMS_DIR/demo-wms.log" 2>&1 &
+wms_pid=$!
 
 "$BIN/oms-bench" publish-demo --orders "$ORDERS" --start "$before_orders"
 
@@ -35,6 +46,36 @@ for _ in $(seq 1 120); do
     if [ "$orders" -ge "$expected_orders" ] && [ "$dead" -ge "$expected_dead" ] && [ "$released" -ge 1 ] && [ "$unrouted" -eq 0 ]; then break; fi
     sleep 0.5
 done
+# Fulfillment: every fulfillment order of this run picked, packed and confirmed by the simulated carrier.
+for _ in $(seq 1 240); do
+    open_fo=$(psql_q "SELECT count(*) FROM fulfillment.fulfillment_orders WHERE status IN ('received', 'waved', 'packed')")
+    router_fo=$(psql_q "SELECT count(*) FROM router.fulfillment_orders WHERE status = 'released' AND warehouse_id IS NOT NULL")
+    known_fo=$(psql_q "SELECT count(*) FROM fulfillment.fulfillment_orders WHERE warehouse_id IS NOT NULL")
+    if [ "$open_fo" -eq 0 ] && [ "$known_fo" -gt 0 ] && [ "$router_fo" -eq 0 ]; then break; fi
+    sleep 0.5
+done
+wait $wms_pid 2>/dev/null || true
+wms_summary=$(tail -1 "$OMS_DIR/demo-wms.log")
+docs="$OMS_DIR/demo/fulfillment"
+mkdir -p "$docs"
+for fo in $(psql_q "SELECT fulfillment_order_id FROM fulfillment.fulfillment_orders WHERE warehouse_id IS NOT NULL AND status NOT IN ('received', 'waved') ORDER BY 1 OFFSET $before_fo"); do
+    "$BIN/omsctl" fulfillment documents "$fo" --out "$docs" >/dev/null
+done
+for wave in $(psql_q "SELECT wave_id FROM fulfillment.waves ORDER BY created_at, wave_id"); do
+    "$BIN/omsctl" wave show "$wave" --pdf "$docs/pick-list-$wave.pdf" >/dev/null
+done
+waves=$(psql_q "SELECT count(*) || ' (' || coalesce(string_agg(DISTINCT method, ', '), '-') || ')' FROM fulfillment.waves")
+route_gain=$(psql_q "SELECT coalesce(round(100.0 * (1 - sum(tour_length_dm)::numeric / nullif(sum(bin_order_dm), 0)), 1), 0) FROM fulfillment.waves")
+fo_status=$(psql_q "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) FROM (SELECT status, count(*) n FROM fulfillment.fulfillment_orders GROUP BY status) s")
+parcels=$(psql_q "SELECT count(*) FROM fulfillment.parcels")
+ssccs=$(psql_q "SELECT string_agg(sscc, ', ' ORDER BY sscc) FROM (SELECT sscc FROM fulfillment.parcels ORDER BY created_at DESC, sscc LIMIT 3) p")
+cn23=$(psql_q "SELECT coalesce(string_agg(DISTINCT f.order_id || ' → ' || (f.data->'shipTo'->>'city') || ' ' || (f.data->'shipTo'->>'country') || ' (SSCC ' || p.sscc || ', ' || (p.customs->>'reason') || ')', '; '), 'none') FROM fulfillment.parcels p JOIN fulfillment.fulfillment_orders f USING (fulfillment_order_id) WHERE p.customs IS NOT NULL AND p.fulfillment_order_id IN (SELECT fulfillment_order_id FROM fulfillment.parcels WHERE customs IS NOT NULL ORDER BY created_at DESC LIMIT 1)")
+tracking=$(psql_q "SELECT coalesce(string_agg(carrier || ' ' || tracking_number, ', '), 'none') FROM (SELECT carrier, tracking_number FROM fulfillment.parcels WHERE tracking_number IS NOT NULL ORDER BY shipped_at DESC LIMIT 3) t")
+short=$(psql_q "SELECT coalesce(string_agg(subject || ': ' || reason, '; '), 'none') FROM (SELECT subject, reason FROM router.audit_trail WHERE action = 'FulfillmentOrder.ShortPicked' ORDER BY id DESC LIMIT 1) a")
+ful_events=$(psql_q "SELECT coalesce(string_agg(t || ' ' || n, ', ' ORDER BY t), 'none') FROM (SELECT headers->>'ce_type' t, count(*) n FROM fulfillment.outbox GROUP BY 1) e")
+doc_count=$(find "$docs" -type f | wc -l)
+example_fo=$(psql_q "SELECT coalesce(max(fulfillment_order_id), '') FROM fulfillment.parcels WHERE customs IS NOT NULL")
+example_label=$(find "$docs" -name "label-*.pdf" -print -quit)
 metrics=$(curl -s "localhost:${DEMO_CAPTURE_PORT:-9401}/metrics" || true)
 duplicates=$(echo "$metrics" | awk '/^oms_messages_duplicate_total/ {print $2}')
 by_status=$(psql_q "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) FROM (SELECT status, count(*) n FROM capture.orders GROUP BY status) s")
@@ -51,8 +92,8 @@ b2b_order=$(psql_q "SELECT coalesce(max(order_id), '') FROM capture.orders WHERE
 first_order=$(psql_q "SELECT 'BB-' || (100000 + $before_orders)")
 repeats=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Created.Repeated'")
 
-kill -TERM $capture_pid $alerting_pid $router_pid 2>/dev/null || true
-wait $capture_pid $alerting_pid $router_pid 2>/dev/null || true
+kill -TERM $capture_pid $alerting_pid $router_pid $fulfillment_pid 2>/dev/null || true
+wait $capture_pid $alerting_pid $router_pid $fulfillment_pid 2>/dev/null || true
 trap - EXIT
 
 echo
@@ -66,6 +107,15 @@ echo "Router: orders                     $routed"
 echo "  events                           $router_events"
 echo "  fulfillment orders               $fulfillment"
 echo "  available/on hand                $stock"
+echo "Fulfillment: orders                $fo_status"
+echo "  waves (pick lists)               $waves; tours $route_gain % shorter than walking by bin name"
+echo "  short pick (Router re-routed)    $short"
+echo "  parcels                          $((parcels - before_parcels)) this run, $parcels in all; SSCC e.g. $ssccs"
+echo "  CN23                             $cn23"
+echo "  tracking                         $tracking"
+echo "  events                           $ful_events"
+echo "  simulated WMS/carrier            $wms_summary"
+echo "  documents                        $doc_count files in $docs (labels as ZPL + PDF, delivery notes, pick lists)"
 echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
 echo "dead letters                       $((dead - before_dead)) this run, $dead in all"
 "$BIN/omsctl" dlq list --limit 10 | sed 's/^/  /'
@@ -76,5 +126,7 @@ echo "  omsctl order show $first_order"
 [ -n "$club" ] && echo "  omsctl order show $club           # Capture's view; router.fulfillment_orders / router.reservations hold the split"
 [ -n "$b2b_order" ] && echo "  omsctl order approve $b2b_order --by BC-DEMO-CHEF      # the buyer's approver releases the B2B order"
 echo "  omsctl dlq show \$(omsctl dlq list --limit 1 --json | sed -E 's/.*\"id\":([0-9]+).*/\\1/')"
+[ -n "$example_fo" ] && echo "  omsctl fulfillment show $example_fo      # lines, pick list, parcels with SSCC, label status, tracking"
+[ -n "$example_label" ] && echo "  pdftotext -layout $example_label -"
 echo "  kcat -b \$OMS_KAFKA_BROKERS -C -t oms.orders -e -q | head -1"
 echo "  make dev-down      # stop PostgreSQL and the dev broker"

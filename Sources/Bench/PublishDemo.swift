@@ -21,6 +21,8 @@ struct PublishDemo: ParsableCommand {
         let producer = try KafkaProducer(configuration: try BenchEnvironment.kafka, logger: BenchEnvironment.logger)
         // The WMS reports what the two warehouses hold (a newer sequence than any earlier demo run).
         let sequence = Int64(Date().timeIntervalSince1970 * 1000)
+        // The PIM's product data (sizes, weights, customs data) first: packing and customs need it.
+        try producer.publish(BergUndBeutelOrders.productsChanged())
         try producer.publish([BergUndBeutelOrders.stockChanged(warehouse: "A", sequence: sequence, onHand: 30),
                               BergUndBeutelOrders.stockChanged(warehouse: "B", sequence: sequence, onHand: 10)])
         var messages = (start..<start + orders).map { BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: $0)) }

@@ -256,7 +256,9 @@ enum OrderLifecycle {
                     plan.dead[index] = .businessRule("fulfillment order \(pick.fulfillmentOrderID) of order \(orderID) is unknown")
                     continue
                 }
-                guard fo.status == .released, fo.warehouseID == pick.warehouseID, let order = orders[orderID], order.status != .cancelled else {
+                // Confirmed already (the WMS reported the parcel gone before Fulfillment's word arrived): still re-routed.
+                guard fo.status == .released || fo.status == .confirmed, fo.warehouseID == pick.warehouseID, let order = orders[orderID],
+                      order.status != .cancelled else {
                     plan.audits[index].append(AuditRecord(subject: orderID, action: "FulfillmentOrder.ShortPicked", actor: pick.warehouseID,
                                                           reason: "\(fo.id) is \(fo.status.rawValue); the short pick changes nothing here"))
                     continue

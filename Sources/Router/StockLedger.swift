@@ -257,13 +257,16 @@ struct StockLedger {
                         RETURNING \(line.missing)::bigint AS freed
                         """) { freed += try row.decode("freed", as: Int64.self) }
                 }
-                guard freed > 0 else { continue }
+                // Nothing left to free: the fulfillment order was confirmed and its reservation consumed; the WMS's next
+                // count shows the missing units, so only the order line opens again.
+                if freed > 0 {
+                    try database.query("""
+                        UPDATE router.stock SET reserved = greatest(0, reserved - \(freed)), on_hand = greatest(0, on_hand - \(line.missing)), updated_at = now()
+                        WHERE sku = \(line.sku) AND warehouse_id = \(pick.warehouseID)
+                        """)
+                }
                 try database.query("""
-                    UPDATE router.stock SET reserved = greatest(0, reserved - \(freed)), on_hand = greatest(0, on_hand - \(line.missing)), updated_at = now()
-                    WHERE sku = \(line.sku) AND warehouse_id = \(pick.warehouseID)
-                    """)
-                try database.query("""
-                    UPDATE router.order_lines SET routed = greatest(0, routed - \(freed)), waiting_for = 'stock'
+                    UPDATE router.order_lines SET routed = greatest(0, routed - \(line.missing)), waiting_for = 'stock'
                     WHERE order_id = \(pick.orderID) AND line_id = \(line.lineID)
                     """)
                 touched.insert(line.sku)

@@ -15,6 +15,32 @@ public enum BergUndBeutelOrders {
         Item(sku: "MAT-INFL", unitPrice: 7490), Item(sku: "BOTTLE-1L", unitPrice: 1990),
     ]
 
+    /// What the PIM says of the catalog: weight, size, customs data, dangerous goods (the camping gas).
+    public static let productFacts: [(sku: String, name: String, grams: Int64, mm: (Int64, Int64, Int64), hsCode: String, origin: String, dangerousGoods: String?)] = [
+        ("TENT-2P", "Zelt Gipfel 2P", 2_400, (550, 180, 180), "630622", "VN", nil),
+        ("STOVE-GAS", "Gaskocher Flamme", 400, (150, 150, 120), "732111", "IT", "2.1"),
+        ("BAG-DOWN-M", "Daunenschlafsack M", 1_100, (380, 220, 220), "940430", "CN", nil),
+        ("PACK-45L", "Rucksack 45 L", 1_600, (600, 320, 220), "420292", "VN", nil),
+        ("LAMP-HEAD", "Stirnlampe Lux", 120, (90, 60, 50), "851310", "CN", nil),
+        ("POLES-CARBON", "Trekkingstöcke Carbon", 480, (680, 90, 90), "950699", "TW", nil),
+        ("MAT-INFL", "Isomatte aufblasbar", 650, (300, 140, 140), "392690", "CN", nil),
+        ("BOTTLE-1L", "Trinkflasche 1 L", 180, (80, 80, 260), "761510", "DE", nil),
+    ]
+
+    public static func productsChanged(time: Date = Date()) -> [OutgoingMessage] {
+        productFacts.map { product in
+            var data: [String: JSONValue] = [
+                "sku": .string(product.sku), "name": .string(product.name), "sellable": true, "taxClass": "standard",
+                "weightGrams": .integer(product.grams), "hsCode": .string(product.hsCode), "originCountry": .string(product.origin),
+                "dimensionsMm": ["length": .integer(product.mm.0), "width": .integer(product.mm.1), "height": .integer(product.mm.2)],
+            ]
+            if let dg = product.dangerousGoods { data["dangerousGoodsClass"] = .string(dg) }
+            let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "pim/berg-und-beutel", type: "Product.Changed", subject: product.sku,
+                                   time: EventTime.format(time), data: .object(data))
+            return OutgoingMessage(topic: Topic.catalogProducts, key: product.sku, value: event.serialized(), headers: [("content-type", CloudEvent.contentType)])
+        }
+    }
+
     static let customers: [(id: String, name: String, email: String, street: String, postalCode: String, city: String, country: String)] = [
         ("C-1001", "Anna Berg", "anna@example.org", "Hauptstr. 5", "80331", "München", "DE"),
         ("C-1002", "Jonas Fels", "jonas@example.org", "Talweg 12", "6020", "Innsbruck", "AT"),
@@ -70,6 +96,7 @@ public enum BergUndBeutelOrders {
             "total": created["payment"]?["amount"] ?? 0, "shipComplete": false, "shippingMethod": "standard",
             "shippingCountry": created["shippingAddress"]?["country"] ?? "DE", "acceptedAt": .string(EventTime.format(placedAt)),
             "lines": created["lines"] ?? [], "gift": created["gift"] ?? .null,
+            "shipTo": created["shippingAddress"] ?? .null,
         ]
         return CloudEvent(id: eventID, source: "oms/capture", type: "Order.Accepted", subject: orderID, time: EventTime.format(placedAt), data: data)
     }
