@@ -65,11 +65,26 @@ struct HostileInputFuzzTests {
         TopicShape(topic: Topic.warehouseEvents, valid: { i in
             HostileEvents.envelope(type: "Pick.Confirmed", id: "fz-pick-\(i)", subject: "FZW-\(i)", data: ["orderId": .string("FZW-\(i)")])
         }, integerPaths: [], requiredStrings: ["fulfillmentOrderId", "orderId"], patternPath: nil, array: nil, freeText: nil, ignored: nil),
+        // The Router reads FulfillmentOrder.ShortPicked here; a packing problem on the same topic is Fulfillment's news, not its own.
+        TopicShape(topic: Topic.omsFulfillment, valid: { i in
+            HostileEvents.envelope(type: "FulfillmentOrder.PackingProblem", id: "fz-problem-\(i)", subject: "FZF-\(i)", data: [
+                "fulfillmentOrderId": .string("FO-FZF-\(i)"), "orderId": .string("FZF-\(i)"), "problems": [["code": "no-carton", "message": "too big"]],
+            ])
+        }, integerPaths: [], requiredStrings: ["fulfillmentOrderId", "orderId"], patternPath: nil, array: nil, freeText: nil, ignored: nil),
     ] }
 
     /// Hostile events of `warehouse.events` are built from the type the Router handles there.
     static func hostileShapes() -> [TopicShape] {
         shapes.map { shape in
+            if shape.topic == Topic.omsFulfillment {
+                return TopicShape(topic: shape.topic, valid: { i in
+                    HostileEvents.envelope(type: "FulfillmentOrder.ShortPicked", id: "fz-short-\(i)", subject: "FZF-\(i)", data: [
+                        "fulfillmentOrderId": .string("FO-FZF-\(i)"), "orderId": .string("FZF-\(i)"), "warehouseId": "A",
+                        "lines": [["lineId": "1", "sku": "X", "missing": 1, "picked": 0]],
+                    ])
+                }, integerPaths: [["lines", "0", "missing"], ["lines", "0", "picked"]], requiredStrings: ["fulfillmentOrderId", "orderId", "warehouseId"],
+                                  patternPath: nil, array: (["lines"], 500, ["lineId": "1", "sku": "X", "missing": 1, "picked": 0]), freeText: nil, ignored: nil)
+            }
             guard shape.topic == Topic.warehouseEvents else { return shape }
             return TopicShape(topic: shape.topic, valid: { i in
                 HostileEvents.envelope(type: "FulfillmentOrder.Confirmed", id: "fz-confirmed-\(i)", subject: "FZW-\(i)",
@@ -82,7 +97,7 @@ struct HostileInputFuzzTests {
     static let consumers: [String: [String]] = [
         Topic.shopOrders: ["capture"], Topic.shopPayments: ["capture"], Topic.crmCustomers: ["capture"], Topic.omsStock: ["capture"],
         Topic.catalogProducts: ["capture", "router"], Topic.omsOrders: ["router"], Topic.inventoryStock: ["router"],
-        Topic.warehouseEvents: ["router"],
+        Topic.warehouseEvents: ["router"], Topic.omsFulfillment: ["router"],
     ]
 
     @Test("≥ 1,000 hostile events per inbound topic: no crash, each bad one dead-lettered with its reason, each valid one processed and stored as sent")
