@@ -5,7 +5,7 @@ BIN_DEBUG := $(CURDIR)/.build/debug
 BIN_RELEASE := $(CURDIR)/.build/release
 APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 python3-venv curl ca-certificates qpdf poppler-utils
 
-.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router clean
+.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment clean
 
 help:
 	@echo "make demo      run the pipeline on the embedded default (local PostgreSQL + dev broker) and show results"
@@ -14,6 +14,7 @@ help:
 	@echo "make dev-down  stop what dev-up started"
 	@echo "make bench     build release and measure Capture throughput (oms-bench)"
 	@echo "make bench-router  build release and measure Router allocation throughput and latency"
+	@echo "make bench-fulfillment  routing table, packing/ZPL/PDF rates, packing throughput and latency"
 
 # Installs the system packages the build and the tests need (Debian/Ubuntu).
 deps:
@@ -67,6 +68,16 @@ bench-router: build-release
 	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
 	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
 	  $(BIN_RELEASE)/oms-bench router --orders $${BENCH_ORDERS:-100000} $${BENCH_ARGS:---workers 2}; status=$$?; \
+	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
+
+# Fulfillment: routing table and rendering rates (pure), then packing throughput with 2 copies and
+# latency at a steady 500/s with one copy.
+bench-fulfillment: build-release
+	@$(BIN_RELEASE)/oms-bench fulfillment-core --config $(CURDIR)/config
+	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
+	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
+	  $(BIN_RELEASE)/oms-bench fulfillment --orders $${BENCH_ORDERS:-50000} --workers 2 && \
+	  $(BIN_RELEASE)/oms-bench fulfillment --orders $${BENCH_STEADY_ORDERS:-15000} --rate 500 --workers 1; status=$$?; \
 	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
 
 clean: dev-down

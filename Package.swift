@@ -75,7 +75,7 @@ let package = Package(
             path: "Sources/DevKafka"),
         .executableTarget(
             name: "Bench",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Shared", "FulfillmentCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Bench"),
         .testTarget(name: "SharedTests", dependencies: [
             "Shared", .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus"),

@@ -26,7 +26,7 @@ struct CaptureThroughput: ParsableCommand {
             name: "capture", executable: "oms-capture", label: "\(mix) mix", outputTopic: Topic.omsOrders, decisions: Self.decisions,
             latencyLabel: "event published → Order.Accepted/OnHold/Rejected consumed", statusTable: "capture.orders",
             options: options,
-            prepare: { kafka, database in
+            prepare: { kafka, database, _ in
                 guard realistic else { return }
                 // The CRM replica first: B2B orders of unknown customers would be held for credit.
                 let customers = stride(from: 0, to: min(options.orders, 20_000), by: 5).map {

@@ -18,7 +18,7 @@ struct RouterThroughput: ParsableCommand {
             name: "router", executable: "oms-router", label: "Berg&Beutel lines, stock in A and B", outputTopic: Topic.omsFulfillment,
             decisions: ["FulfillmentOrder.Created"], latencyLabel: "Order.Accepted published → first FulfillmentOrder.Created consumed",
             statusTable: "router.orders", options: options,
-            prepare: { kafka, database in
+            prepare: { kafka, database, _ in
                 // Enough of every SKU in both warehouses that every order routes; a sequence above any earlier run's.
                 let sequence = Int64(Date().timeIntervalSince1970 * 1000)
                 try KafkaProducer(configuration: kafka, logger: BenchEnvironment.logger).publish(["A", "B"].map {

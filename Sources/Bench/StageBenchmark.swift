@@ -41,7 +41,7 @@ struct StageBenchmark {
     var batchSize: Int { options.batchSize }
     var timeout: Int { options.timeout }
     /// Master data the stage needs before the clock starts.
-    let prepare: (KafkaConfiguration, PostgresConnection) throws -> Void
+    let prepare: (KafkaConfiguration, PostgresConnection, String) throws -> Void
     /// Order `index` of run `runID`; its event id must be "bench-<runID>-<index>".
     let makeMessage: @Sendable (Int, String, Date) -> OutgoingMessage
 
@@ -75,7 +75,7 @@ struct StageBenchmark {
             }
         }
 
-        try prepare(kafka, database)
+        try prepare(kafka, database, runID)
         let reader = try KafkaConsumer(configuration: kafka, groupID: "oms-bench-\(runID)", topics: [outputTopic], logger: logger)
         // Let the group settle before the clock starts.
         let settle = Date().addingTimeInterval(20)
