@@ -242,7 +242,7 @@ struct FulfillmentHandler: StageHandler {
         let serials = try store.nextSerials(packed.reduce(0) { $0 + $1.parcels.count })
         var cursor = 0
         var rows: [FulfillmentStore.ParcelRow] = []
-        var notes: [(id: String, note: JSONValue)] = []
+        var notes: [String: JSONValue] = [:]
         for entry in packed {
             guard let order = stored[entry.id] else { continue }
             let facts = order.order.facts
@@ -271,7 +271,7 @@ struct FulfillmentHandler: StageHandler {
             rows += parcelRows
             outcomes[entry.index].emit.append(FulfillmentEvents.shipmentPacked(facts, parcels: parcelRows, note: entry.note, dimensions: dimensions,
                                                                               branding: order.order.branding, now: now))
-            notes.append((facts.id, entry.note.json(branding: order.order.branding)))
+            notes[facts.id] = entry.note.json(branding: order.order.branding)
             outcomes[entry.index].emit += parcelRows.map { FulfillmentEvents.printRequested($0, orderID: facts.orderID, reprint: false, now: now) }
             outcomes[entry.index].audit.append(AuditRecord(
                 subject: facts.orderID, action: "Shipment.Packed", actor: "fulfillment",
@@ -279,8 +279,7 @@ struct FulfillmentHandler: StageHandler {
                 details: ["fulfillmentOrderId": .string(facts.id), "ssccs": .array(parcelRows.map { .string($0.sscc) })]))
         }
         try store.insertParcels(rows)
-        try store.setDeliveryNotes(notes)
-        try store.setStatus(statuses)
+        try store.setStatus(statuses, notes: notes)
     }
 
     // MARK: - Tracking

@@ -81,7 +81,7 @@ struct FulfillmentStore {
             INSERT INTO fulfillment.fulfillment_orders (fulfillment_order_id, order_id, warehouse_id, supplier_id, carrier_service, shipping_method,
                                                        ship_by, status, data, correlation_id)
             SELECT * FROM (
-                SELECT DISTINCT ON (i) i, oi, w, s, c, m, sb, st, d::jsonb, co
+                SELECT DISTINCT ON (i) i, oi, w, s, c, m, sb, st, d::json, co
                 FROM unnest(\(o.map(\.facts.id))::text[], \(o.map(\.facts.orderID))::text[], \(o.map(\.facts.warehouseID))::text[],
                             \(o.map(\.supplierID))::text[], \(o.map(\.facts.carrierService))::text[], \(o.map(\.shippingMethod))::text[],
                             \(o.map(\.shipBy))::timestamptz[], \(orders.map(\.status.rawValue))::text[], \(o.map(\.data.storableJSON))::text[],
@@ -133,20 +133,14 @@ struct FulfillmentStore {
         return result
     }
 
-    func setStatus(_ changes: [(id: String, status: FulfillmentStatus, problem: String?)]) throws {
+    /// New statuses (with the problem, and the delivery note of a packed order), one row version per order.
+    func setStatus(_ changes: [(id: String, status: FulfillmentStatus, problem: String?)], notes: [String: JSONValue] = [:]) throws {
         guard !changes.isEmpty else { return }
         try database.query("""
-            UPDATE fulfillment.fulfillment_orders f SET status = u.s, problem = u.p, updated_at = now()
-            FROM unnest(\(changes.map(\.id))::text[], \(changes.map(\.status.rawValue))::text[], \(changes.map(\.problem))::text[]) AS u(i, s, p)
+            UPDATE fulfillment.fulfillment_orders f SET status = u.s, problem = u.p, delivery_note = coalesce(u.n::json, f.delivery_note), updated_at = now()
+            FROM unnest(\(changes.map(\.id))::text[], \(changes.map(\.status.rawValue))::text[], \(changes.map(\.problem))::text[],
+                        \(changes.map { notes[$0.id]?.storableJSON })::text[]) AS u(i, s, p, n)
             WHERE f.fulfillment_order_id = u.i
-            """)
-    }
-
-    func setDeliveryNotes(_ notes: [(id: String, note: JSONValue)]) throws {
-        guard !notes.isEmpty else { return }
-        try database.query("""
-            UPDATE fulfillment.fulfillment_orders f SET delivery_note = u.n::jsonb
-            FROM unnest(\(notes.map(\.id))::text[], \(notes.map(\.note.storableJSON))::text[]) AS u(i, n) WHERE f.fulfillment_order_id = u.i
             """)
     }
 
@@ -191,7 +185,7 @@ struct FulfillmentStore {
         try database.query("""
             INSERT INTO fulfillment.parcels (sscc, parcel_id, fulfillment_order_id, parcel_number, parcel_count, carton, gross_grams,
                                              dangerous_goods_class, contents, customs, zpl, printer_id)
-            SELECT s, pi, f, n, c, ca, g, dg, co::jsonb, cu::jsonb, z, pr
+            SELECT s, pi, f, n, c, ca, g, dg, co::json, cu::json, z, pr
             FROM unnest(\(p.map(\.sscc))::text[], \(p.map(\.parcelID))::text[], \(p.map(\.fulfillmentOrderID))::text[], \(p.map(\.number))::int[],
                         \(p.map(\.count))::int[], \(p.map(\.carton))::text[], \(p.map(\.grossGrams))::int[], \(p.map(\.dangerousGoodsClass))::text[],
                         \(p.map(\.contents.storableJSON))::text[], \(p.map { $0.customs?.storableJSON })::text[], \(p.map(\.zpl))::text[],

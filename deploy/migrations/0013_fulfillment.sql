@@ -30,9 +30,10 @@ CREATE TABLE fulfillment.fulfillment_orders (
     wave_id              text,
     problem              text,
     -- What the delivery note shows (as in Shipment.Packed), for reprinting.
-    delivery_note        jsonb,
+    delivery_note        json,
     -- The event as received: ship-to, gift, personalization, branding travel from here to label and delivery note.
-    data                 jsonb       NOT NULL,
+    -- (json, not jsonb: stored and read back whole, never queried inside; saves PostgreSQL the binary conversion.)
+    data                 json        NOT NULL,
     correlation_id       text        NOT NULL,
     created_at           timestamptz NOT NULL DEFAULT now(),
     updated_at           timestamptz NOT NULL DEFAULT now()
@@ -76,8 +77,8 @@ CREATE TABLE fulfillment.parcels (
     carton               text,
     gross_grams          integer     NOT NULL,
     dangerous_goods_class text,
-    contents             jsonb       NOT NULL,
-    customs              jsonb,
+    contents             json        NOT NULL,
+    customs              json,
     zpl                  text        NOT NULL,
     printer_id           text,
     carrier              text,
