@@ -54,6 +54,13 @@ enum FulfillmentEvents {
         return Emission(topic: Topic.omsFulfillment, key: fo.orderID, type: "FulfillmentOrder.PackingProblem", subject: fo.orderID, data: .object(data))
     }
 
+    static func supplierNote(_ fo: FulfillmentOrderFacts, supplierID: String, note: JSONValue) -> Emission {
+        var data: [String: JSONValue] = ["fulfillmentOrderId": .string(fo.id), "orderId": .string(fo.orderID), "supplierId": .string(supplierID),
+                                         "deliveryNote": note]
+        if let shipTo = fo.shipTo { data["shipTo"] = address(shipTo) }
+        return Emission(topic: Topic.omsFulfillment, key: fo.orderID, type: "DeliveryNote.Prepared", subject: fo.orderID, data: .object(data))
+    }
+
     static func address(_ a: PostalAddress) -> JSONValue {
         var value: [String: JSONValue] = ["name": .string(a.name), "street": .string(a.street), "postalCode": .string(a.postalCode),
                                           "city": .string(a.city), "country": .string(a.country)]

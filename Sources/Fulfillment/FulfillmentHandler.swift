@@ -70,7 +70,7 @@ struct FulfillmentHandler: StageHandler {
             (entry.order, entry.order.facts.warehouseID == nil ? FulfillmentStatus.atSupplier : .received, batch[entry.index].correlationID)
         })
         var seen = Set<String>()
-        var toWave: [(index: Int, order: NewFulfillmentOrder)] = []
+        var toWave: [(index: Int, order: NewFulfillmentOrder)] = [], dropShip: [(index: Int, order: NewFulfillmentOrder)] = []
         for entry in created {
             let id = entry.order.facts.id
             guard inserted.contains(id), seen.insert(id).inserted else {
@@ -81,8 +81,9 @@ struct FulfillmentHandler: StageHandler {
             outcomes[entry.index].audit.append(AuditRecord(subject: entry.order.facts.orderID, action: "FulfillmentOrder.Received", actor: "fulfillment",
                                                            reason: entry.order.facts.warehouseID.map { "for warehouse \($0)" } ?? "drop-ship by \(entry.order.supplierID ?? "?")",
                                                            details: ["fulfillmentOrderId": .string(id)]))
-            if entry.order.facts.warehouseID != nil { toWave.append(entry) }
+            if entry.order.facts.warehouseID != nil { toWave.append(entry) } else { dropShip.append(entry) }
         }
+        try prepareSupplierNotes(dropShip, rules: rules, store: store, outcomes: &outcomes)
         try wave(toWave, rules: rules, store: store, outcomes: &outcomes, now: now)
 
         // Pick confirmations → short lines back to the Router, the rest packed and labelled.
@@ -93,6 +94,26 @@ struct FulfillmentHandler: StageHandler {
         try track(batch, references: references, stored: &stored, rules: rules, store: store, outcomes: &outcomes, now: now)
 
         return outcomes.map { $0.dead.map { .deadLetter($0) } ?? .processed(emit: $0.emit, audit: $0.audit) }
+    }
+
+    // MARK: - Drop-ship
+
+    /// The supplier ships: it gets the delivery note in the shop's branding (as data here, as PDF from
+    /// `omsctl fulfillment documents`), so that the parcel looks like the shop's own.
+    func prepareSupplierNotes(_ entries: [(index: Int, order: NewFulfillmentOrder)], rules: FulfillmentRules, store: FulfillmentStore,
+                              outcomes: inout [Outcome]) throws {
+        guard !entries.isEmpty else { return }
+        let products = try store.products(Set(entries.flatMap { $0.order.facts.lines.map(\.sku) }))
+        var notes: [String: JSONValue] = [:]
+        for entry in entries {
+            let facts = entry.order.facts
+            let note = ShipmentPlanner.deliveryNote(facts, shipped: Dictionary(facts.lines.map { ($0.lineID, $0.quantity) }, uniquingKeysWith: +),
+                                                    products: products, rules: rules)
+            let json = note.json(branding: entry.order.branding)
+            notes[facts.id] = json
+            outcomes[entry.index].emit.append(FulfillmentEvents.supplierNote(facts, supplierID: entry.order.supplierID ?? "", note: json))
+        }
+        try store.setStatus(entries.map { ($0.order.facts.id, FulfillmentStatus.atSupplier, nil) }, notes: notes)
     }
 
     // MARK: - Waves

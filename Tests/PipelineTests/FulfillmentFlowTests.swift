@@ -325,3 +325,49 @@ struct FulfillmentRouterTests {
         #expect(ssccs.count == (try parcels.decode("n", as: Int.self)))
     }
 }
+
+@Suite("Fulfillment drop-ship", .serialized)
+struct FulfillmentDropShipTests {
+    @Test("a drop-ship order: the supplier's delivery note in the shop's branding; its confirmation is a Shipment.Shipped like any other")
+    func dropShip() throws {
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, producer) = (rig.broker, rig.producer)
+        let fulfillment = try rig.start("oms-fulfillment", name: "fulfillment-dropship")
+        defer { _ = fulfillment.terminate(waitSeconds: 5) }
+        let back = try TopicReader(broker: broker, topic: Topic.omsFulfillment)
+        let shipments = try TopicReader(broker: broker, topic: Topic.omsShipments)
+        let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "oms/router", type: "FulfillmentOrder.Created", subject: "ORD-DS",
+                               time: EventTime.format(Date()), data: [
+                                   "fulfillmentOrderId": "FO-DS-1", "orderId": "ORD-DS", "supplierId": "OUTDOOR-DIRECT", "shippingCountry": "DE",
+                                   "shipTo": FulfillmentFixtures.shipTo("DE", postalCode: "80331"), "customerType": "b2c", "currency": "EUR",
+                                   "branding": ["packingSlip": "Berg&Beutel", "insert": "Danke für Ihren Einkauf bei Berg&Beutel!"],
+                                   "lines": [["lineId": "1", "sku": "KAYAK", "quantity": 1, "unitPrice": 89_900,
+                                              "personalization": ["engraving": "Für Lena ♥"]]],
+                               ])
+        try producer.publish([OutgoingMessage(topic: Topic.omsFulfillment, key: "ORD-DS", value: event.serialized())])
+        let note = try #require(try back.events(ofType: "DeliveryNote.Prepared", atLeast: 1, timeout: 30).first)
+        #expect(note.data["supplierId"]?.stringValue == "OUTDOOR-DIRECT")
+        #expect(note.data["deliveryNote"]?["branding"]?["insert"]?.stringValue == "Danke für Ihren Einkauf bei Berg&Beutel!")
+        #expect(note.data["deliveryNote"]?["lines"]?.arrayValue?.first?["personalization"]?["engraving"]?.stringValue == "Für Lena ♥")
+        #expect(note.data["deliveryNote"]?["showPrices"]?.boolValue == true)
+        let directory = NSTemporaryDirectory() + "oms-ds-\(UUID().uuidString.prefix(8))"
+        let documents = try runOmsctl(["fulfillment", "documents", "FO-DS-1", "--out", directory], environment: rig.environment())
+        #expect(documents.status == 0, "\(documents.output)")
+        let pdf = try #require(documents.output.split(separator: "\n").map(String.init).first { $0.hasSuffix(".pdf") })
+        let text = Process()
+        text.executableURL = URL(fileURLWithPath: "/usr/bin/pdftotext")
+        text.arguments = [pdf, "-"]
+        let pipe = Pipe()
+        text.standardOutput = pipe
+        try text.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        text.waitUntilExit()
+        #expect(output.contains("Berg&Beutel") && output.contains("Danke für Ihren Einkauf"), "\(output)")
+
+        try producer.publish([RouterFixtures.message(Topic.warehouseEvents, key: "ORD-DS", type: "FulfillmentOrder.Confirmed", source: "supplier/outdoor-direct",
+                                                     data: ["fulfillmentOrderId": "FO-DS-1", "orderId": "ORD-DS", "trackingNumber": "DS-4711"])])
+        let shipped = try #require(try shipments.events(ofType: "Shipment.Shipped", atLeast: 1, timeout: 30).first)
+        #expect(shipped.data["supplierId"]?.stringValue == "OUTDOOR-DIRECT")
+        #expect(shipped.data["parcels"]?.arrayValue?.first?["trackingNumber"]?.stringValue == "DS-4711")
+    }
+}

@@ -129,6 +129,21 @@ public enum ShipmentPlanner {
         case nothingPicked
     }
 
+    /// The delivery note rule: what was shipped, with names and personalization as entered; no prices
+    /// for gifts and for the customer types the rules name.
+    public static func deliveryNote(_ fo: FulfillmentOrderFacts, shipped: [String: Int64], products: [String: ProductFacts],
+                                    rules: FulfillmentRules) -> DeliveryNote {
+        let showPrices = !fo.isGift && !(fo.customerType.map { rules.deliveryNoteWithoutPricesFor.contains($0) } ?? false)
+        return DeliveryNote(
+            showPrices: showPrices, giftWrap: fo.giftWrap, giftMessage: fo.giftMessage, currency: fo.currency,
+            lines: fo.lines.compactMap { line in
+                let count = shipped[line.lineID] ?? 0
+                guard count > 0 else { return nil }
+                return .init(lineID: line.lineID, sku: line.sku, name: products[line.sku]?.name, quantity: count,
+                             unitPrice: showPrices ? line.unitPrice : nil, personalization: line.personalization)
+            })
+    }
+
     public struct PickProblem: Error, Sendable, Equatable, CustomStringConvertible {
         public let description: String
     }
@@ -215,15 +230,7 @@ public enum ShipmentPlanner {
             parcels.append(PlannedParcel(number: n + 1, carton: parcel.carton?.id, grossGrams: parcel.grossGrams, outer: parcel.outer, items: counts,
                                          dangerousGoodsClass: parcel.dangerousGoodsClass, customs: customs))
         }
-        let showPrices = !fo.isGift && !(fo.customerType.map { rules.deliveryNoteWithoutPricesFor.contains($0) } ?? false)
-        let note = DeliveryNote(
-            showPrices: showPrices, giftWrap: fo.giftWrap, giftMessage: fo.giftMessage, currency: fo.currency,
-            lines: fo.lines.compactMap { line in
-                let count = picked[line.lineID] ?? 0
-                guard count > 0 else { return nil }
-                return .init(lineID: line.lineID, sku: line.sku, name: products[line.sku]?.name, quantity: count,
-                             unitPrice: showPrices ? line.unitPrice : nil, personalization: line.personalization)
-            })
+        let note = deliveryNote(fo, shipped: picked, products: products, rules: rules)
         return .packed(parcels: parcels, note: note, customsReason: customsReason)
     }
 }

@@ -40,6 +40,7 @@ public enum EventContracts {
         "shipment.confirmed.v1.schema.json": PackageResources.shipment_confirmed_v1_schema_json,
         "shipment.shipped.v1.schema.json": PackageResources.shipment_shipped_v1_schema_json,
         "shipment.delivered.v1.schema.json": PackageResources.shipment_delivered_v1_schema_json,
+        "delivery-note.prepared.v1.schema.json": PackageResources.delivery_note_prepared_v1_schema_json,
     ]
 
     /// Schema text by file name, for `omsctl schemas export` and the docs.
@@ -82,6 +83,7 @@ public enum EventContracts {
         "Shipment.Confirmed": "shipment.confirmed.v1.schema.json",
         "Shipment.Shipped": "shipment.shipped.v1.schema.json",
         "Shipment.Delivered": "shipment.delivered.v1.schema.json",
+        "DeliveryNote.Prepared": "delivery-note.prepared.v1.schema.json",
     ]
 
     // Schemas are compiled once; a broken schema file is a programming error caught by the tests.

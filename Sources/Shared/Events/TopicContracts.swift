@@ -19,7 +19,7 @@ public enum TopicContract {
             "Order.RoutingOnHold", "Order.CancellationRefused", "Backorder.Created", "Appointment.Scheduled",
         ],
         Topic.omsStock: ["Availability.Changed"],
-        Topic.omsFulfillment: ["FulfillmentOrder.Created", "FulfillmentOrder.ShortPicked", "FulfillmentOrder.PackingProblem"],
+        Topic.omsFulfillment: ["FulfillmentOrder.Created", "FulfillmentOrder.ShortPicked", "FulfillmentOrder.PackingProblem", "DeliveryNote.Prepared"],
         Topic.omsShipments: ["PickList.Created", "Shipment.Packed", "Shipment.Shipped", "Shipment.Delivered"],
         Topic.omsLabels: ["Label.PrintRequested"],
         Topic.omsNotifications: ["Customer.NotificationRequested", "FulfillmentOrder.SlaBreached", "Order.ApprovalRequested"],
