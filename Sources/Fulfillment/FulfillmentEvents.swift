@@ -15,14 +15,29 @@ enum FulfillmentEvents {
         })
     }
 
+    /// What the packer must do per order, exactly as the customer entered it.
+    static func packingInstructions(_ orders: [FulfillmentOrderFacts]) -> JSONValue {
+        .array(orders.compactMap { fo in
+            let personalized = fo.lines.compactMap { line -> JSONValue? in
+                guard let p = line.personalization else { return nil }
+                return ["lineId": .string(line.lineID), "sku": .string(line.sku), "personalization": p]
+            }
+            guard fo.isGift || !personalized.isEmpty else { return nil }
+            var value: [String: JSONValue] = ["fulfillmentOrderId": .string(fo.id), "giftWrap": .bool(fo.giftWrap)]
+            if let message = fo.giftMessage { value["giftMessage"] = .string(message) }
+            if !personalized.isEmpty { value["personalization"] = .array(personalized) }
+            return .object(value)
+        })
+    }
+
     static func pickListCreated(waveID: String, warehouseID: String, wave: WavePlanning.Wave, routed: WarehouseLayout.RoutedList, stops: JSONValue,
-                                now: Date) -> Emission {
+                                instructions: JSONValue, now: Date) -> Emission {
         var data: [String: JSONValue] = [
             "waveId": .string(waveID), "warehouseId": .string(warehouseID), "zone": .string(wave.zone), "singleOrder": .bool(wave.single),
             "fulfillmentOrderIds": .array(wave.fulfillmentOrderIDs.map { .string($0) }), "stops": stops,
             "routing": ["method": .string(routed.chosen.method.rawValue), "lengthDm": .integer(Int64(routed.chosen.length)),
                         "lengthsDm": lengths(routed), "binNameOrderDm": .integer(Int64(routed.binNameOrderLength))],
-            "createdAt": .string(EventTime.format(now)),
+            "createdAt": .string(EventTime.format(now)), "packingInstructions": instructions,
         ]
         if let shipBy = wave.shipBy { data["shipBy"] = .string(EventTime.format(shipBy)) }
         return Emission(topic: Topic.omsShipments, key: waveID, type: "PickList.Created", subject: waveID, data: .object(data))

@@ -172,8 +172,9 @@ struct FulfillmentHandler: StageHandler {
                 let stopsJSON = FulfillmentEvents.stops(routed, unslotted: unslotted)
                 waves.append((waveID, warehouseID, planned, routed, stopsJSON))
                 let last = planned.fulfillmentOrderIDs.compactMap { indexOf[$0] }.max() ?? 0
+                let instructions = FulfillmentEvents.packingInstructions(planned.fulfillmentOrderIDs.compactMap { orders[$0]?.facts })
                 outcomes[last].emit.append(FulfillmentEvents.pickListCreated(waveID: waveID, warehouseID: warehouseID, wave: planned, routed: routed,
-                                                                            stops: stopsJSON, now: now))
+                                                                            stops: stopsJSON, instructions: instructions, now: now))
                 for id in planned.fulfillmentOrderIDs {
                     guard let index = indexOf[id] else { continue }
                     var reason = "on wave \(waveID): \(routed.chosen.method.rawValue) tour \(routed.chosen.length) dm (bin-name order \(routed.binNameOrderLength) dm)"

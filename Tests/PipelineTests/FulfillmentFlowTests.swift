@@ -103,6 +103,10 @@ struct FulfillmentFlowTests {
         let allLists = try shipments.events(ofType: "PickList.Created", atLeast: 1, timeout: 5)
         let waved = Set(allLists.flatMap { $0.data["fulfillmentOrderIds"]?.arrayValue?.compactMap(\.stringValue) ?? [] })
         #expect(waved == ["FO-DE-1", "FO-CH-1", "FO-DE-2"], "listed first: \(listed)")
+        // The packer's instructions carry the gift message exactly as entered.
+        let instructions = allLists.flatMap { $0.data["packingInstructions"]?.arrayValue ?? [] }
+        #expect(instructions.contains { $0["fulfillmentOrderId"]?.stringValue == "FO-DE-1" && $0["giftMessage"]?.stringValue == "Alles Gute ^XZ~JR_x"
+            && $0["giftWrap"]?.boolValue == true })
         for list in allLists {
             let routing = list.data["routing"]
             let length = routing?["lengthDm"]?.int64Value ?? -1
