@@ -95,7 +95,7 @@ struct FulfillmentCoreBench: ParsableCommand {
         guard let warehouse = rules.warehouses["A"] else { throw ValidationError("fulfillment.json has no warehouse A") }
         let layout = warehouse.layout
         // A fixed seed: every run measures the same lists, so the table is a reference.
-        var random = SplitMix(state: 20_261_202)
+        var random = SplitMix64(seed: 20_261_202)
         var totals: [PickRouting.Method: Int] = [:], byName = 0, worstGap: [PickRouting.Method: Double] = [:]
         var optimalTime = 0.0, stopsTotal = 0
         let clock = ContinuousClock()
@@ -159,17 +159,5 @@ struct FulfillmentCoreBench: ParsableCommand {
         print(String(format: "  packing         %.0f orders/s (5 items, DG apart: %d parcels each), one core", Double(packs) / packSeconds, parcels / packs))
         print(String(format: "  ZPL labels      %.0f labels/s (%d bytes each), one core", Double(labels) / zplSeconds, bytes / labels))
         print(String(format: "  PDF labels      %.0f labels/s (%d bytes each, with Code 128), one core", Double(pdfCount) / pdfSeconds, pdfBytes / pdfCount))
-    }
-}
-
-/// SplitMix64: a small seeded generator for reproducible benchmark inputs.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,17 +1,6 @@
 import FulfillmentCore
+import Shared
 import Testing
-
-/// A fixed-seed generator, so that every run checks the same lists.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct PickRoutingTests {
     /// Ten aisles 30 dm apart, 100 dm long, depot in front of the first.
@@ -64,7 +53,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     @Test func optimumEqualsBruteForceAndBeatsEveryHeuristic() throws {
-        var random = SeededGenerator(state: 42)
+        var random = SplitMix64(seed: 42)
         for round in 0..<300 {
             let count = Int.random(in: 1...8, using: &random)
             let stops: [(x: Int, depth: Int)] = (0..<count).map { _ in
