@@ -7,7 +7,7 @@ import Shared
 /// confirmations into tracking. Each batch: gather → decide (pure cores) → write.
 struct FulfillmentHandler: StageHandler {
     let definition = StageDefinition(name: "fulfillment", schema: "fulfillment", consumerGroup: "oms-fulfillment",
-                                     topics: [Topic.omsFulfillment, Topic.catalogProducts, Topic.warehouseEvents, Topic.carrierShipments])
+                                     topics: [Topic.omsFulfillment, Topic.catalogProducts, Topic.warehouseEvents, Topic.carrierShipments, Topic.inventoryStock])
     let maximumEventBytes: Int
     let rules: RuleVersions<FulfillmentRules>
     let admission: TopicAdmission
@@ -17,6 +17,7 @@ struct FulfillmentHandler: StageHandler {
         Topic.catalogProducts: ["Product.Changed"],
         Topic.warehouseEvents: ["Pick.Confirmed", "FulfillmentOrder.Confirmed"],
         Topic.carrierShipments: ["Shipment.Confirmed", "Shipment.Delivered"],
+        Topic.inventoryStock: ["Stock.Changed"],
     ]
 
     init(maximumEventBytes: Int, rules: RuleVersions<FulfillmentRules>, topicSources: [String: [String]] = [:]) {
@@ -54,16 +55,28 @@ struct FulfillmentHandler: StageHandler {
         var created: [(index: Int, order: NewFulfillmentOrder)] = []
         var orderIDs = Set<String>()
         var references: [ParcelReference] = []
+        var bins: [(warehouse: String, sku: String, bin: String, sequence: Int64)] = []
         for (index, message) in batch.enumerated() {
             switch message.input {
             case .product(let facts, let changedAt): products.append((facts, changedAt))
             case .created(let order): created.append((index, order))
             case .picked(let id, _, _, _), .supplierConfirmed(let id, _, _): orderIDs.insert(id)
             case .confirmed(let parcel, _, _, _), .delivered(let parcel, _): references.append(parcel)
+            case .bins(let warehouse, let sequence, let list):
+                // Only bins of the warehouse's layout count; another name is noted, the stock report is the Router's business.
+                let layout = rules.warehouses[warehouse]?.layout
+                let known = list.filter { layout?.bin(named: $0.bin) != nil }
+                bins += known.map { (warehouse, $0.sku, $0.bin, sequence) }
+                if known.count < list.count {
+                    outcomes[index].audit.append(AuditRecord(subject: "warehouse:\(warehouse)", action: "Bin.Unknown", actor: "wms",
+                                                             reason: "\(list.count - known.count) bin name(s) not in the layout of \(warehouse), e.g. "
+                                                                 + (list.first { layout?.bin(named: $0.bin) == nil }.map { "\($0.sku) at \($0.bin.prefix(64))" } ?? "")))
+                }
             case .ignored: break
             }
         }
         try store.upsertProducts(products)
+        try store.upsertBins(bins)
 
         // New fulfillment orders: a warehouse's go into waves at once, a supplier's wait for its confirmation.
         let inserted = try store.insert(created.map { entry in
@@ -135,6 +148,9 @@ struct FulfillmentHandler: StageHandler {
                 continue
             }
             let layout = warehouse.layout
+            // The WMS's word on where a SKU lies beats the slotting table.
+            let overrides = try store.bins(warehouse: warehouseID, skus: Set(entries.flatMap { $0.order.facts.lines.map(\.sku) }))
+            func bin(_ sku: String) -> WarehouseLayout.Bin? { overrides[sku].flatMap(layout.bin(named:)) ?? layout.slotting[sku] }
             var candidates: [WavePlanning.Candidate] = []
             var indexOf: [String: Int] = [:]
             var orders: [String: NewFulfillmentOrder] = [:]
@@ -146,7 +162,7 @@ struct FulfillmentHandler: StageHandler {
                     volume = Self.saturatingAdd(volume, Self.saturatingMultiply(product?.dimensions?.volume ?? 0, line.quantity))
                     grams = Self.saturatingAdd(grams, Self.saturatingMultiply(Int64(product?.weightGrams ?? 0), line.quantity))
                 }
-                let zones = Set(facts.lines.compactMap { layout.slotting[$0.sku].flatMap(layout.zone) })
+                let zones = Set(facts.lines.compactMap { bin($0.sku).flatMap(layout.zone) })
                 candidates.append(.init(fulfillmentOrderID: facts.id, shipBy: entry.order.shipBy, zone: zones.count == 1 ? (zones.first ?? "mixed") : "mixed",
                                         express: entry.order.shippingMethod.map(rules.expressMethods.contains) ?? false, volumeCubicMm: volume, grams: grams))
                 indexOf[facts.id] = entry.index
@@ -156,7 +172,7 @@ struct FulfillmentHandler: StageHandler {
                 var stops: [WarehouseLayout.Stop] = [], unslotted: [WarehouseLayout.Stop] = []
                 for id in planned.fulfillmentOrderIDs {
                     for line in orders[id]?.facts.lines ?? [] {
-                        if let bin = layout.slotting[line.sku] {
+                        if let bin = bin(line.sku) {
                             stops.append(.init(bin: bin, sku: line.sku, quantity: line.quantity, fulfillmentOrderID: id, lineID: line.lineID))
                         } else {
                             unslotted.append(.init(bin: .init(aisle: "?", position: 0, level: 0), sku: line.sku, quantity: line.quantity,
@@ -208,7 +224,7 @@ struct FulfillmentHandler: StageHandler {
             let note: ShipmentPlanner.DeliveryNote
         }
         var packed: [Packed] = []
-        var picks: [(id: String, lines: [String: Int64])] = []
+        var picks: [String: [String: Int64]] = [:]
         var statuses: [(id: String, status: FulfillmentStatus, problem: String?)] = []
         let skus = Set(stored.values.flatMap { $0.order.facts.lines.map(\.sku) })
         let products = try store.products(skus)
@@ -231,7 +247,7 @@ struct FulfillmentHandler: StageHandler {
                 continue
             }
             if order.status == .waved {
-                picks.append((id, lines))
+                picks[id] = lines
                 order.picked = lines
                 if !short.isEmpty { outcomes[index].emit.append(FulfillmentEvents.shortPicked(facts, lines: short, bins: bins, now: now)) }
             }
@@ -258,7 +274,6 @@ struct FulfillmentHandler: StageHandler {
             }
             stored[id] = order
         }
-        try store.setPicked(picks)
 
         // SSCCs for every parcel of the batch from one sequence call, then labels and events.
         let serials = try store.nextSerials(packed.reduce(0) { $0 + $1.parcels.count })
@@ -301,7 +316,7 @@ struct FulfillmentHandler: StageHandler {
                 details: ["fulfillmentOrderId": .string(facts.id), "ssccs": .array(parcelRows.map { .string($0.sscc) })]))
         }
         try store.insertParcels(rows)
-        try store.setStatus(statuses, notes: notes)
+        try store.setStatus(statuses, notes: notes, picked: picks)
     }
 
     // MARK: - Tracking

@@ -14,6 +14,8 @@ enum FulfillmentInput: Sendable {
     case delivered(parcel: ParcelReference, deliveredAt: String?)
     /// `FulfillmentOrder.Confirmed` from a supplier (drop-ship) or the WMS.
     case supplierConfirmed(fulfillmentOrderID: String, orderID: String, trackingNumber: String?)
+    /// `Stock.Changed` from the WMS: where it keeps SKUs (items with a `bin`), newest sequence wins.
+    case bins(warehouseID: String, sequence: Int64, bins: [(sku: String, bin: String)])
     case ignored(String)
 }
 
@@ -58,6 +60,12 @@ extension FulfillmentInput {
                             changedAt: event.time ?? EventTime.format(Date()))
         case "FulfillmentOrder.Created":
             return .created(try NewFulfillmentOrder.parse(data))
+        case "Stock.Changed":
+            let bins = (data["items"]?.arrayValue ?? []).compactMap { item -> (sku: String, bin: String)? in
+                guard let sku = item["sku"]?.stringValue, let bin = item["bin"]?.stringValue else { return nil }
+                return (sku, bin)
+            }
+            return .bins(warehouseID: try string("warehouseId"), sequence: data["sequence"]?.int64Value ?? 0, bins: bins)
         case "Pick.Confirmed":
             var lines: [String: Int64] = [:], bins: [String: String] = [:]
             for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {

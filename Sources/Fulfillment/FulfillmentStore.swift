@@ -26,6 +26,7 @@ struct FulfillmentStore {
         let dangerousGoodsClass: String?
         let contents: JSONValue
         let customs: JSONValue?
+        /// The label as sent on oms.labels (not stored: `omsctl` renders it again from the order and the rules).
         let zpl: String
         let printerID: String?
         var carrier: String?
@@ -73,6 +74,28 @@ struct FulfillmentStore {
         return result
     }
 
+    /// Where the WMS keeps SKUs; an older report never overwrites a newer one.
+    func upsertBins(_ bins: [(warehouse: String, sku: String, bin: String, sequence: Int64)]) throws {
+        guard !bins.isEmpty else { return }
+        try database.query("""
+            INSERT INTO fulfillment.bins AS b (warehouse_id, sku, bin, wms_sequence)
+            SELECT DISTINCT ON (w, s) w, s, bi, q FROM unnest(\(bins.map(\.warehouse))::text[], \(bins.map(\.sku))::text[], \(bins.map(\.bin))::text[],
+                                                          \(bins.map(\.sequence))::bigint[]) AS u(w, s, bi, q)
+            ORDER BY w, s, q DESC
+            ON CONFLICT (warehouse_id, sku) DO UPDATE SET bin = EXCLUDED.bin, wms_sequence = EXCLUDED.wms_sequence
+            WHERE b.wms_sequence <= EXCLUDED.wms_sequence
+            """)
+    }
+
+    func bins(warehouse: String, skus: Set<String>) throws -> [String: String] {
+        guard !skus.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        for row in try database.query("SELECT sku, bin FROM fulfillment.bins WHERE warehouse_id = \(warehouse) AND sku = ANY(\(Array(skus))::text[])") {
+            result[try row.decode("sku")] = try row.decode("bin")
+        }
+        return result
+    }
+
     /// Inserts fulfillment orders not seen before; returns the ids inserted (a repeat with another event id is skipped).
     func insert(_ orders: [(order: NewFulfillmentOrder, status: FulfillmentStatus, correlationID: String)]) throws -> Set<String> {
         guard !orders.isEmpty else { return [] }
@@ -90,15 +113,6 @@ struct FulfillmentStore {
             ON CONFLICT (fulfillment_order_id) DO NOTHING
             RETURNING fulfillment_order_id
             """).map { try $0.decode("fulfillment_order_id", as: String.self) })
-        let lines = o.filter { inserted.contains($0.facts.id) }.flatMap { order in order.facts.lines.map { (order.facts.id, $0) } }
-        if !lines.isEmpty {
-            try database.query("""
-                INSERT INTO fulfillment.lines (fulfillment_order_id, line_id, sku, quantity)
-                SELECT * FROM unnest(\(lines.map(\.0))::text[], \(lines.map(\.1.lineID))::text[], \(lines.map(\.1.sku))::text[],
-                                     \(lines.map(\.1.quantity))::bigint[])
-                ON CONFLICT DO NOTHING
-                """)
-        }
         return inserted
     }
 
@@ -107,7 +121,7 @@ struct FulfillmentStore {
         guard !ids.isEmpty else { return [:] }
         var result: [String: StoredOrder] = [:]
         for row in try database.query("""
-            SELECT fulfillment_order_id, status, wave_id, correlation_id, data::text AS data FROM fulfillment.fulfillment_orders
+            SELECT fulfillment_order_id, status, wave_id, correlation_id, data::text AS data, picked::text AS picked FROM fulfillment.fulfillment_orders
             WHERE fulfillment_order_id = ANY(\(ids.sorted())::text[]) ORDER BY fulfillment_order_id FOR UPDATE
             """) {
             let id: String = try row.decode("fulfillment_order_id")
@@ -120,26 +134,29 @@ struct FulfillmentStore {
             do { order = try NewFulfillmentOrder.parse(data) } catch {
                 throw PostgresError(kind: .server, serverMessage: "stored fulfillment order \(id) cannot be read: \(error)")
             }
+            var picked: [String: Int64] = [:]
+            if let text: String = try row.decodeIfPresent("picked"), let map = try JSONParser.parse(text).objectValue {
+                for (line, value) in map { if let count = value.int64Value { picked[line] = count } }
+            }
             result[id] = StoredOrder(order: order, status: status, waveID: try row.decodeIfPresent("wave_id"),
-                                     correlationID: try row.decode("correlation_id"), picked: [:])
-        }
-        for row in try database.query("""
-            SELECT fulfillment_order_id, line_id, picked FROM fulfillment.lines
-            WHERE fulfillment_order_id = ANY(\(ids.sorted())::text[]) AND picked IS NOT NULL
-            """) {
-            let id: String = try row.decode("fulfillment_order_id")
-            result[id]?.picked[try row.decode("line_id")] = try row.decode("picked")
+                                     correlationID: try row.decode("correlation_id"), picked: picked)
         }
         return result
     }
 
     /// New statuses (with the problem, and the delivery note of a packed order), one row version per order.
-    func setStatus(_ changes: [(id: String, status: FulfillmentStatus, problem: String?)], notes: [String: JSONValue] = [:]) throws {
+    /// New statuses (with the problem, the picked quantities and the delivery note of a packed order), one row version per order.
+    func setStatus(_ changes: [(id: String, status: FulfillmentStatus, problem: String?)], notes: [String: JSONValue] = [:],
+                   picked: [String: [String: Int64]] = [:]) throws {
         guard !changes.isEmpty else { return }
+        let pickedJSON = changes.map { change in
+            picked[change.id].map { JSONValue.object($0.mapValues { .integer($0) }).serializedString }
+        }
         try database.query("""
-            UPDATE fulfillment.fulfillment_orders f SET status = u.s, problem = u.p, delivery_note = coalesce(u.n::json, f.delivery_note), updated_at = now()
+            UPDATE fulfillment.fulfillment_orders f SET status = u.s, problem = u.p, delivery_note = coalesce(u.n::json, f.delivery_note),
+                picked = coalesce(u.k::json, f.picked), updated_at = now()
             FROM unnest(\(changes.map(\.id))::text[], \(changes.map(\.status.rawValue))::text[], \(changes.map(\.problem))::text[],
-                        \(changes.map { notes[$0.id]?.storableJSON })::text[]) AS u(i, s, p, n)
+                        \(changes.map { notes[$0.id]?.storableJSON })::text[], \(pickedJSON)::text[]) AS u(i, s, p, n, k)
             WHERE f.fulfillment_order_id = u.i
             """)
     }
@@ -162,16 +179,6 @@ struct FulfillmentStore {
             """)
     }
 
-    func setPicked(_ picks: [(id: String, lines: [String: Int64])]) throws {
-        let rows = picks.flatMap { pick in pick.lines.map { (pick.id, $0.key, $0.value) } }
-        guard !rows.isEmpty else { return }
-        try database.query("""
-            UPDATE fulfillment.lines l SET picked = u.p
-            FROM unnest(\(rows.map(\.0))::text[], \(rows.map(\.1))::text[], \(rows.map(\.2))::bigint[]) AS u(i, li, p)
-            WHERE l.fulfillment_order_id = u.i AND l.line_id = u.li
-            """)
-    }
-
     /// Serial references for `count` new SSCCs, from a sequence that never hands one out twice.
     func nextSerials(_ count: Int) throws -> [Int64] {
         guard count > 0 else { return [] }
@@ -184,18 +191,18 @@ struct FulfillmentStore {
         let p = parcels
         try database.query("""
             INSERT INTO fulfillment.parcels (sscc, parcel_id, fulfillment_order_id, parcel_number, parcel_count, carton, gross_grams,
-                                             dangerous_goods_class, contents, customs, zpl, printer_id)
-            SELECT s, pi, f, n, c, ca, g, dg, co::json, cu::json, z, pr
+                                             dangerous_goods_class, contents, customs, printer_id)
+            SELECT s, pi, f, n, c, ca, g, dg, co::json, cu::json, pr
             FROM unnest(\(p.map(\.sscc))::text[], \(p.map(\.parcelID))::text[], \(p.map(\.fulfillmentOrderID))::text[], \(p.map(\.number))::int[],
                         \(p.map(\.count))::int[], \(p.map(\.carton))::text[], \(p.map(\.grossGrams))::int[], \(p.map(\.dangerousGoodsClass))::text[],
-                        \(p.map(\.contents.storableJSON))::text[], \(p.map { $0.customs?.storableJSON })::text[], \(p.map(\.zpl))::text[],
-                        \(p.map(\.printerID))::text[]) AS u(s, pi, f, n, c, ca, g, dg, co, cu, z, pr)
+                        \(p.map(\.contents.storableJSON))::text[], \(p.map { $0.customs?.storableJSON })::text[],
+                        \(p.map(\.printerID))::text[]) AS u(s, pi, f, n, c, ca, g, dg, co, cu, pr)
             """)
     }
 
     static let parcelColumns = """
         sscc, parcel_id, fulfillment_order_id, parcel_number, parcel_count, carton, gross_grams, dangerous_goods_class, contents::text AS contents,
-        customs::text AS customs, zpl, printer_id, carrier, tracking_number, tracking_url, shipped_at IS NOT NULL AS shipped, delivered_at IS NOT NULL AS delivered
+        customs::text AS customs, printer_id, carrier, tracking_number, tracking_url, shipped_at IS NOT NULL AS shipped, delivered_at IS NOT NULL AS delivered
         """
 
     static func parcel(_ row: PostgresRow) throws -> ParcelRow {
@@ -204,7 +211,7 @@ struct FulfillmentStore {
                   grossGrams: try row.decode("gross_grams"), dangerousGoodsClass: try row.decodeIfPresent("dangerous_goods_class"),
                   contents: (try? JSONParser.parse(try row.decode("contents", as: String.self))) ?? .array([]),
                   customs: try row.decodeIfPresent("customs", as: String.self).flatMap { try? JSONParser.parse($0) },
-                  zpl: try row.decode("zpl"), printerID: try row.decodeIfPresent("printer_id"), carrier: try row.decodeIfPresent("carrier"),
+                  zpl: "", printerID: try row.decodeIfPresent("printer_id"), carrier: try row.decodeIfPresent("carrier"),
                   trackingNumber: try row.decodeIfPresent("tracking_number"), trackingURL: try row.decodeIfPresent("tracking_url"),
                   shipped: try row.decode("shipped"), delivered: try row.decode("delivered"))
     }

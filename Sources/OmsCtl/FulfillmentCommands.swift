@@ -121,22 +121,30 @@ struct FulfillmentCommand: ParsableCommand {
         }
     }
 
+    /// A parcel's label, rendered again from the stored order and parcel and the rules in force (same SSCC, same text).
+    static func label(_ digits: String, fo: FulfillmentOrderFacts, rules: FulfillmentRules, database: PostgresConnection) throws -> ShippingLabel {
+        guard let row = try database.query("""
+            SELECT parcel_number, parcel_count, gross_grams, dangerous_goods_class, customs IS NOT NULL AS customs FROM fulfillment.parcels WHERE sscc = \(digits)
+            """).first else { throw CLIError("no parcel with SSCC \(digits)") }
+        let sscc: SSCC
+        do { sscc = try SSCC(parsing: digits) } catch { throw CLIError("stored SSCC \(digits) is invalid: \(error)") }
+        return ShippingLabel.make(fo, sscc: sscc, number: try row.decode("parcel_number"), count: try row.decode("parcel_count"),
+                                  grossGrams: try row.decode("gross_grams"), dangerousGoodsClass: try row.decodeIfPresent("dangerous_goods_class"),
+                                  customsDeclaration: try row.decode("customs"), rules: rules)
+    }
+
     /// Writes label ZPL + PDF per parcel and the delivery note PDF; returns the paths written.
     static func writeDocuments(_ fo: Loaded, rules: FulfillmentRules, database: PostgresConnection, directory: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var written: [String] = []
         let safe = fo.facts.id.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
         var ssccs: [String] = []
-        for row in try database.query("SELECT sscc, parcel_number, parcel_count, gross_grams, dangerous_goods_class, customs IS NOT NULL AS customs, zpl FROM fulfillment.parcels WHERE fulfillment_order_id = \(fo.facts.id) ORDER BY parcel_number") {
+        for row in try database.query("SELECT sscc FROM fulfillment.parcels WHERE fulfillment_order_id = \(fo.facts.id) ORDER BY parcel_number") {
             let digits: String = try row.decode("sscc")
             ssccs.append(digits)
+            let label = try FulfillmentCommand.label(digits, fo: fo.facts, rules: rules, database: database)
             let zplPath = "\(directory)/label-\(String(safe))-\(digits).zpl"
-            try Data((try row.decode("zpl", as: String.self)).utf8).write(to: URL(fileURLWithPath: zplPath))
-            let sscc: SSCC
-            do { sscc = try SSCC(parsing: digits) } catch { throw CLIError("stored SSCC \(digits) is invalid: \(error)") }
-            let label = ShippingLabel.make(fo.facts, sscc: sscc, number: try row.decode("parcel_number"), count: try row.decode("parcel_count"),
-                                           grossGrams: try row.decode("gross_grams"), dangerousGoodsClass: try row.decodeIfPresent("dangerous_goods_class"),
-                                           customsDeclaration: try row.decode("customs"), rules: rules)
+            try Data(ZPL.label(label).utf8).write(to: URL(fileURLWithPath: zplPath))
             let pdfPath = "\(directory)/label-\(String(safe))-\(digits).pdf"
             try Data(FulfillmentDocuments.labelPDF(label)).write(to: URL(fileURLWithPath: pdfPath))
             written += [zplPath, pdfPath]
@@ -210,10 +218,12 @@ struct Label: ParsableCommand {
         func run() throws {
             let database = try CLIEnvironment.database()
             guard let row = try CLIError.detailed({ try database.query("""
-                SELECT p.zpl, p.printer_id, p.fulfillment_order_id, f.order_id FROM fulfillment.parcels p
+                SELECT p.printer_id, p.fulfillment_order_id, f.order_id FROM fulfillment.parcels p
                 JOIN fulfillment.fulfillment_orders f USING (fulfillment_order_id) WHERE p.sscc = \(sscc)
                 """).first }) else { throw CLIError("no parcel with SSCC \(sscc)") }
             let orderID: String = try row.decode("order_id")
+            let fo = try CLIError.detailed { try FulfillmentCommand.load(try row.decode("fulfillment_order_id"), database: database) }
+            let zpl = ZPL.label(try FulfillmentCommand.label(sscc, fo: fo.facts, rules: try FulfillmentCommand.rules(), database: database))
             let stationPrinter: String? = try row.decodeIfPresent("printer_id")
             let target = printer ?? stationPrinter ?? "default"
             let job = "LABEL-\(sscc)-R\(Int(Date().timeIntervalSince1970))"
@@ -221,7 +231,7 @@ struct Label: ParsableCommand {
                                    time: EventTime.format(Date()), data: [
                                        "jobId": .string(job), "printerId": .string(target), "sscc": .string(sscc),
                                        "fulfillmentOrderId": .string(try row.decode("fulfillment_order_id")), "orderId": .string(orderID),
-                                       "format": "zpl", "zpl": .string(try row.decode("zpl")), "reprint": true,
+                                       "format": "zpl", "zpl": .string(zpl), "reprint": true,
                                        "requestedAt": .string(EventTime.format(Date())),
                                    ])
             let configuration = try CLIEnvironment.kafka()

@@ -2,7 +2,7 @@ import Foundation
 import Shared
 import Testing
 
-/// No input may crash oms-fulfillment: ≥ 1,000 hostile events on each topic it reads, interleaved with valid
+/// No input may crash oms-fulfillment: ≥ 1,000 hostile events on each of the five topics it reads, interleaved with valid
 /// ones, through the real worker; each bad one dead-lettered with its reason, each valid one processed.
 @Suite("Fulfillment hostile input fuzz", .serialized)
 struct FulfillmentFuzzTests {
@@ -33,6 +33,16 @@ struct FulfillmentFuzzTests {
             ])
         }, integerPaths: [["weightGrams"], ["dimensionsMm", "length"]], requiredStrings: ["sku", "name", "taxClass"], patternPath: ["hsCode"],
                    array: (["groupPrices"], 500, ["group": "g", "currency": "EUR", "unitPrice": 1]), freeText: ["name"], ignored: nil),
+        TopicShape(topic: Topic.inventoryStock, valid: { i in
+            HostileEvents.envelope(type: "Stock.Changed", id: "fz-stock-\(i)", subject: "A", data: [
+                "warehouseId": "A", "sequence": .integer(Int64(i)), "items": [["sku": .string("FZ-SKU-\(i % 50)"), "onHand": 5, "bin": "03-04-1"]],
+            ])
+        }, integerPaths: [["sequence"], ["items", "0", "onHand"]], requiredStrings: ["warehouseId"], patternPath: nil,
+                   array: (["items"], 10_000, ["sku": "X", "onHand": 1]), freeText: nil, ignored: { i in
+            HostileEvents.envelope(type: "Inbound.Expected", id: "fz-inbound-\(i)", subject: "A", data: [
+                "inboundId": .string("IN-FZ-\(i)"), "warehouseId": "A", "eta": "2026-12-24T10:00:00Z", "items": [["sku": "X", "quantity": 1]],
+            ])
+        }),
         // warehouse.events: valid are confirmations of fulfillment orders Fulfillment does not ship itself (taken note of);
         // the hostile ones are built from Pick.Confirmed (see hostileShapes).
         TopicShape(topic: Topic.warehouseEvents, valid: { i in
@@ -89,7 +99,7 @@ struct FulfillmentFuzzTests {
         var all = hostile + valid
         var random = SeededRandom(seed: 11)
         for index in stride(from: all.count - 1, to: 0, by: -1) { all.swapAt(index, random.below(index + 1)) }
-        for topic in [Topic.omsFulfillment, Topic.catalogProducts, Topic.warehouseEvents, Topic.carrierShipments] {
+        for topic in [Topic.omsFulfillment, Topic.catalogProducts, Topic.warehouseEvents, Topic.carrierShipments, Topic.inventoryStock] {
             #expect(hostile.filter { $0.topic == topic }.count >= Self.perTopic, "\(topic)")
         }
         for chunk in stride(from: 0, to: all.count, by: 500) {

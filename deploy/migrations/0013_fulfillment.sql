@@ -17,6 +17,15 @@ CREATE TABLE fulfillment.products (
     changed_at            timestamptz NOT NULL
 );
 
+-- Where the WMS keeps a SKU (Stock.Changed items with a bin): beats the slotting table of fulfillment.json.
+CREATE TABLE fulfillment.bins (
+    warehouse_id text   NOT NULL,
+    sku          text   NOT NULL,
+    bin          text   NOT NULL,
+    wms_sequence bigint NOT NULL,
+    PRIMARY KEY (warehouse_id, sku)
+);
+
 CREATE TABLE fulfillment.fulfillment_orders (
     fulfillment_order_id text        PRIMARY KEY,
     order_id             text        NOT NULL,
@@ -29,6 +38,8 @@ CREATE TABLE fulfillment.fulfillment_orders (
                                                                 'shipped', 'delivered', 'at_supplier')),
     wave_id              text,
     problem              text,
+    -- Picked quantity per line id, from Pick.Confirmed (the lines themselves are in data).
+    picked               json,
     -- What the delivery note shows (as in Shipment.Packed), for reprinting.
     delivery_note        json,
     -- The event as received: ship-to, gift, personalization, branding travel from here to label and delivery note.
@@ -40,15 +51,6 @@ CREATE TABLE fulfillment.fulfillment_orders (
 );
 CREATE INDEX fulfillment_orders_order ON fulfillment.fulfillment_orders (order_id);
 CREATE INDEX fulfillment_orders_wave ON fulfillment.fulfillment_orders (wave_id);
-
-CREATE TABLE fulfillment.lines (
-    fulfillment_order_id text   NOT NULL REFERENCES fulfillment.fulfillment_orders,
-    line_id              text   NOT NULL,
-    sku                  text   NOT NULL,
-    quantity             bigint NOT NULL CHECK (quantity > 0),
-    picked               bigint CHECK (picked >= 0 AND picked <= quantity),
-    PRIMARY KEY (fulfillment_order_id, line_id)
-);
 
 CREATE TABLE fulfillment.waves (
     wave_id          text        PRIMARY KEY,
@@ -79,7 +81,6 @@ CREATE TABLE fulfillment.parcels (
     dangerous_goods_class text,
     contents             json        NOT NULL,
     customs              json,
-    zpl                  text        NOT NULL,
     printer_id           text,
     carrier              text,
     tracking_number      text,
