@@ -82,3 +82,19 @@ struct JSONParserTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(#"{"a":1,"a":2}"#) }
     }
 }
+
+@Suite("Storable JSON")
+struct StorableJSONTests {
+    @Test("a NUL in a string becomes U+FFFD for jsonb; an escaped backslash before u0000 stays text")
+    func nulAndLookalikes() throws {
+        let value: JSONValue = ["a": .string("x\u{0}y"), "b": .string("\\u0000 is text"), "c": .string("\\\u{0}")]
+        let stored = value.storableJSON
+        #expect(!stored.contains("\\u0000\""))
+        let back = try JSONParser.parse(Array(stored.utf8))
+        #expect(back["a"]?.stringValue == "x\u{FFFD}y")
+        #expect(back["b"]?.stringValue == "\\u0000 is text")
+        #expect(back["c"]?.stringValue == "\\\u{FFFD}")
+        let plain: JSONValue = ["k": "Zoë ^XZ"]
+        #expect(plain.storableJSON == plain.serializedString)
+    }
+}

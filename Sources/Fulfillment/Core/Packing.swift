@@ -16,10 +16,11 @@ public enum Packing {
         public var volume: Int64 { Int64(length) * Int64(width) * Int64(height) }
         /// The six orientations, without repeats for equal sides.
         public var orientations: [Dimensions] {
-            var seen = Set<Dimensions>(), result: [Dimensions] = []
+            var result: [Dimensions] = []
+            result.reserveCapacity(6)
             for d in [Dimensions(length, width, height), Dimensions(length, height, width), Dimensions(width, length, height),
                       Dimensions(width, height, length), Dimensions(height, length, width), Dimensions(height, width, length)]
-            where seen.insert(d).inserted { result.append(d) }
+            where !result.contains(d) { result.append(d) }
             return result
         }
         /// Longest side plus twice the other two (the carriers' "length + girth").

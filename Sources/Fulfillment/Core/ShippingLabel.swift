@@ -113,22 +113,22 @@ public enum ZPL {
     /// One field's data for `^FH^FD…^FS`: at most `maxCharacters` characters (whole characters, never a cut
     /// UTF-8 sequence), printable ASCII as itself, everything else as `_XX` per UTF-8 byte.
     public static func field(_ value: String, maxCharacters: Int) -> String {
-        var out = ""
-        for character in value.prefix(max(0, maxCharacters)) {
-            for byte in String(character).utf8 {
-                switch byte {
-                case UInt8(ascii: "_"), UInt8(ascii: "^"), UInt8(ascii: "~"), UInt8(ascii: "\\"), 0..<0x20, 0x7F...0xFF:
-                    out += "_" + hex(byte)
-                default:
-                    out.unicodeScalars.append(Unicode.Scalar(byte))
+        let limited = value.utf8.count <= maxCharacters ? Substring(value) : value.prefix(max(0, maxCharacters))
+        var out: [UInt8] = []
+        out.reserveCapacity(limited.utf8.count)
+        let digits: StaticString = "0123456789ABCDEF"
+        for byte in limited.utf8 {
+            switch byte {
+            case UInt8(ascii: "_"), UInt8(ascii: "^"), UInt8(ascii: "~"), UInt8(ascii: "\\"), 0..<0x20, 0x7F...0xFF:
+                out.append(UInt8(ascii: "_"))
+                digits.withUTF8Buffer { hex in
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0x0F)])
                 }
+            default:
+                out.append(byte)
             }
         }
-        return out
-    }
-
-    static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789ABCDEF")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -162,9 +162,18 @@ extension String {
 extension JSONValue {
     /// Serialized for a jsonb column, which refuses the escape `\u0000`.
     public var storableJSON: String {
-        let text = serializedString
-        // A byte search: this runs for every audit row.
-        guard text.utf8.firstRange(of: "\\u0000".utf8) != nil else { return text }
-        return text.replacingOccurrences(of: "\\u0000", with: "\\ufffd")
+        var bytes = serialized()
+        // One pass over the bytes (this runs for every audit and outbox row): only a real escape `\u0000` is
+        // replaced, never an escaped backslash followed by "u0000" (`\\u0000` is text, not a NUL).
+        var index = 0
+        while index + 1 < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\\") else { index += 1; continue }
+            if bytes[index + 1] == UInt8(ascii: "u"), index + 5 < bytes.count, bytes[index + 2] == 0x30, bytes[index + 3] == 0x30,
+               bytes[index + 4] == 0x30, bytes[index + 5] == 0x30 {
+                bytes.replaceSubrange((index + 2)...(index + 5), with: Array("fffd".utf8))
+            }
+            index += 2
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
