@@ -120,7 +120,7 @@ struct FulfillmentCoreBench: ParsableCommand {
         let optimum = Double(totals[.optimal] ?? 1)
         print("oms-bench fulfillment-core: \(lists) generated pick lists (5–30 stops, mean \(String(format: "%.1f", Double(stopsTotal) / Double(lists)))) in warehouse A (\(layout.aisles.count) aisles × \(Double(layout.aisleLength) / 10) m, depot at the front of aisle \(layout.aisles.first?.id ?? "?"))")
         print("  method          mean tour     vs optimum   worst list")
-        for method in PickRouting.Method.allCases {
+        for method in PickRouting.Method.singleBlock {
             let total = Double(totals[method] ?? 0)
             print("  " + method.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)
                   + String(format: "  %8.1f m    %+7.1f %%    %+7.1f %%", total / Double(lists) / 10, (total / optimum - 1) * 100, (worstGap[method] ?? 0) * 100))

@@ -85,3 +85,48 @@ import Testing
         #expect((try? PickRouting.tour(.optimal, stops: [], aisleXs: aisles, aisleLength: length, depotX: 0))?.length == 0)
     }
 }
+
+@Suite struct TwoBlockRoutingTests {
+    let aisles = Array(stride(from: 0, to: 240, by: 30))
+    let length = 120, middle = 60
+
+    @Test func exactEqualsBruteForceWithTheMiddleAisleAndBeatsSingleBlockTours() throws {
+        var random = SplitMix64(seed: 7)
+        for round in 0..<150 {
+            let count = Int.random(in: 1...7, using: &random)
+            let stops: [(x: Int, depth: Int)] = (0..<count).map { _ in (aisles.randomElement(using: &random)!, Int.random(in: 0...length, using: &random)) }
+            let depotX = round % 2 == 0 ? 0 : 45
+            let tours = try PickRouting.compareTwoBlock(stops: stops, aisleXs: aisles, aisleLength: length, depotX: depotX, middle: middle)
+            let exact = try #require(tours.first { $0.method == .exact })
+            var best = Int.max
+            var indices = Array(stops.indices)
+            func permute(_ k: Int) {
+                if k == indices.count {
+                    best = min(best, PickRouting.lengthInOrder(indices.map { stops[$0] }, aisleLength: length, depotX: depotX, middle: middle))
+                    return
+                }
+                for i in k..<indices.count {
+                    indices.swapAt(k, i)
+                    permute(k + 1)
+                    indices.swapAt(k, i)
+                }
+            }
+            permute(0)
+            #expect(exact.length == best, "round \(round)")
+            #expect(tours.first?.length == exact.length, "the exact tour is never beaten")
+            #expect(PickRouting.lengthInOrder(exact.order.map { stops[$0] }, aisleLength: length, depotX: depotX, middle: middle) == exact.length)
+        }
+    }
+
+    @Test func longListsAreImprovedBy2OptNeverWorsened() throws {
+        var random = SplitMix64(seed: 11)
+        for _ in 0..<20 {
+            let stops: [(x: Int, depth: Int)] = (0..<25).map { _ in (aisles.randomElement(using: &random)!, Int.random(in: 0...length, using: &random)) }
+            let tours = try PickRouting.compareTwoBlock(stops: stops, aisleXs: aisles, aisleLength: length, depotX: 0, middle: middle)
+            let improved = try #require(tours.first { $0.method == .improved })
+            let optimalSingleBlock = try #require(tours.first { $0.method == .optimal })
+            #expect(improved.length <= PickRouting.lengthInOrder(optimalSingleBlock.order.map { stops[$0] }, aisleLength: length, depotX: 0, middle: middle))
+            #expect(improved.order.sorted() == Array(stops.indices))
+        }
+    }
+}

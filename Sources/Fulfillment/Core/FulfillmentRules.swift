@@ -119,7 +119,9 @@ public struct FulfillmentRules: VersionedRules {
         do {
             layout = try WarehouseLayout(aisles: aisles, aisleLength: try r.integer("aisleLengthDm", minimum: 1),
                                          positionsPerAisle: try r.integer("positionsPerAisle", minimum: 1),
-                                         depotX: try r.integer("depotX", minimum: 0), slotting: slotting)
+                                         depotX: try r.integer("depotX", minimum: 0),
+                                         middleCrossAisle: try r.optional("middleCrossAisleDm").map { _ in try r.integer("middleCrossAisleDm", minimum: 1) },
+                                         slotting: slotting)
         } catch let error as WarehouseLayout.LayoutError {
             throw RuleFileProblem(path: r.path, key: "aisles", problem: error.description)
         }

@@ -10,7 +10,16 @@
 public enum PickRouting {
     public enum Method: String, Sendable, CaseIterable, Codable {
         case sShape = "s-shape", returnRoute = "return", midpoint, largestGap = "largest-gap", combined, optimal
+        /// With a middle cross-aisle: the exact tour by dynamic programming over the stops (Held–Karp, up to
+        /// `exactStopLimit` places), above that the best single-block tour improved by 2-opt with the middle aisle.
+        case exact, improved = "2-opt"
+
+        /// The methods of a single block (front and back cross-aisle); `optimal` is exact there.
+        public static let singleBlock: [Method] = [.sShape, .returnRoute, .midpoint, .largestGap, .combined, .optimal]
     }
+
+    /// Most distinct places for the exact tour with a middle cross-aisle (2^n · n² work).
+    public static let exactStopLimit = 12
 
     /// How one aisle is walked. Lengths are in the layout's unit (e.g. decimetres).
     public enum AisleWalk: Sendable, Equatable {
@@ -66,6 +75,7 @@ public enum PickRouting {
         case .largestGap: plan = largestGap(problem)
         case .combined: plan = combined(problem)
         case .optimal: plan = try optimal(problem)
+        case .exact, .improved: throw RoutingError(description: "\(method.rawValue) needs a layout with a middle cross-aisle (use twoBlock)")
         }
         return Tour(method: method, length: length(plan, problem), order: try walkOrder(plan, problem, stops: stops))
     }
@@ -73,26 +83,123 @@ public enum PickRouting {
     /// Every method, shortest first; on a tie the optimum first, then the order of `Method.allCases`.
     public static func compare(stops: [(x: Int, depth: Int)], aisleXs: [Int], aisleLength: Int, depotX: Int) throws(RoutingError) -> [Tour] {
         var tours: [Tour] = []
-        for method in Method.allCases { tours.append(try tour(method, stops: stops, aisleXs: aisleXs, aisleLength: aisleLength, depotX: depotX)) }
+        for method in Method.singleBlock { tours.append(try tour(method, stops: stops, aisleXs: aisleXs, aisleLength: aisleLength, depotX: depotX)) }
         func rank(_ entry: (offset: Int, element: Tour)) -> (Int, Int, Int) { (entry.element.length, entry.element.method == .optimal ? 0 : 1, entry.offset) }
         return tours.enumerated().sorted { rank($0) < rank($1) }.map(\.element)
     }
 
     /// Shortest walking distance between two points of the layout (for the brute force of the tests and for
-    /// "sorted by bin name" comparisons): within an aisle straight, between aisles over the nearer cross-aisle.
-    public static func distance(_ a: (x: Int, depth: Int), _ b: (x: Int, depth: Int), aisleLength: Int) -> Int {
+    /// "sorted by bin name" comparisons): within an aisle straight, between aisles over the best cross-aisle —
+    /// front, back, or the middle one at depth `middle` when there is one. (One cross-aisle is always enough:
+    /// using two never shortens the vertical part.)
+    public static func distance(_ a: (x: Int, depth: Int), _ b: (x: Int, depth: Int), aisleLength: Int, middle: Int? = nil) -> Int {
         if a.x == b.x { return abs(a.depth - b.depth) }
-        return abs(a.x - b.x) + min(a.depth + b.depth, 2 * aisleLength - a.depth - b.depth)
+        var vertical = min(a.depth + b.depth, 2 * aisleLength - a.depth - b.depth)
+        if let middle { vertical = min(vertical, abs(a.depth - middle) + abs(b.depth - middle)) }
+        return abs(a.x - b.x) + vertical
     }
 
     /// The length of visiting the stops in the given order from and back to the depot.
-    public static func lengthInOrder(_ stops: [(x: Int, depth: Int)], aisleLength: Int, depotX: Int) -> Int {
+    public static func lengthInOrder(_ stops: [(x: Int, depth: Int)], aisleLength: Int, depotX: Int, middle: Int? = nil) -> Int {
         var here = (x: depotX, depth: 0), total = 0
         for stop in stops + [(x: depotX, depth: 0)] {
-            total += distance(here, stop, aisleLength: aisleLength)
+            total += distance(here, stop, aisleLength: aisleLength, middle: middle)
             here = stop
         }
         return total
+    }
+
+    /// A warehouse with a middle cross-aisle (two blocks): the single-block tours stay valid walks (they do not
+    /// use the middle aisle); the exact tour over the stops (up to `exactStopLimit` places) or the best one
+    /// improved by 2-opt is added, and the shortest comes first.
+    public static func compareTwoBlock(stops: [(x: Int, depth: Int)], aisleXs: [Int], aisleLength: Int, depotX: Int,
+                                       middle: Int) throws(RoutingError) -> [Tour] {
+        guard middle > 0, middle < aisleLength else { throw RoutingError(description: "the middle cross-aisle must lie inside the aisles") }
+        var tours = try compare(stops: stops, aisleXs: aisleXs, aisleLength: aisleLength, depotX: depotX)
+        // Distinct places; stops at one place are picked together.
+        var places: [(x: Int, depth: Int)] = [], placeOf: [Int] = []
+        for stop in stops {
+            if let i = places.firstIndex(where: { $0 == stop }) { placeOf.append(i) } else {
+                places.append(stop)
+                placeOf.append(places.count - 1)
+            }
+        }
+        let order: [Int]
+        let method: Method
+        if places.count <= exactStopLimit {
+            order = heldKarp(places, aisleLength: aisleLength, depotX: depotX, middle: middle)
+            method = .exact
+        } else {
+            var seen = Set<Int>(), start: [Int] = []
+            for index in tours[0].order where seen.insert(placeOf[index]).inserted { start.append(placeOf[index]) }
+            order = twoOpt(start, places, aisleLength: aisleLength, depotX: depotX, middle: middle)
+            method = .improved
+        }
+        let length = lengthInOrder(order.map { places[$0] }, aisleLength: aisleLength, depotX: depotX, middle: middle)
+        let stopOrder = order.flatMap { place in stops.indices.filter { placeOf[$0] == place } }
+        tours.append(Tour(method: method, length: length, order: stopOrder))
+        func rank(_ entry: (offset: Int, element: Tour)) -> (Int, Int, Int) {
+            (entry.element.length, [.optimal, .exact].contains(entry.element.method) ? 0 : 1, entry.offset)
+        }
+        return tours.enumerated().sorted { rank($0) < rank($1) }.map(\.element)
+    }
+
+    /// Held–Karp: the shortest closed walk from the depot through every place, by dynamic programming over subsets.
+    static func heldKarp(_ places: [(x: Int, depth: Int)], aisleLength: Int, depotX: Int, middle: Int) -> [Int] {
+        let n = places.count
+        guard n > 1 else { return Array(0..<n) }
+        let depot = (x: depotX, depth: 0)
+        let full = (1 << n) - 1
+        var cost = Array(repeating: Array(repeating: Int.max, count: n), count: 1 << n)
+        var parent = Array(repeating: Array(repeating: -1, count: n), count: 1 << n)
+        for i in 0..<n { cost[1 << i][i] = distance(depot, places[i], aisleLength: aisleLength, middle: middle) }
+        for set in 1...full {
+            for last in 0..<n where set & (1 << last) != 0 && cost[set][last] != Int.max {
+                for next in 0..<n where set & (1 << next) == 0 {
+                    let grown = set | (1 << next)
+                    let candidate = cost[set][last] + distance(places[last], places[next], aisleLength: aisleLength, middle: middle)
+                    if candidate < cost[grown][next] {
+                        cost[grown][next] = candidate
+                        parent[grown][next] = last
+                    }
+                }
+            }
+        }
+        var best = 0, bestCost = Int.max
+        for last in 0..<n {
+            let total = cost[full][last] + distance(places[last], depot, aisleLength: aisleLength, middle: middle)
+            if total < bestCost { (best, bestCost) = (last, total) }
+        }
+        var order: [Int] = [], set = full, current = best
+        while current >= 0 {
+            order.append(current)
+            let previous = parent[set][current]
+            set &= ~(1 << current)
+            current = previous
+        }
+        return order.reversed()
+    }
+
+    /// 2-opt: reverse stretches of the tour while that shortens it (bounded rounds).
+    static func twoOpt(_ start: [Int], _ places: [(x: Int, depth: Int)], aisleLength: Int, depotX: Int, middle: Int) -> [Int] {
+        var order = start
+        func length(_ o: [Int]) -> Int { lengthInOrder(o.map { places[$0] }, aisleLength: aisleLength, depotX: depotX, middle: middle) }
+        var best = length(order)
+        for _ in 0..<50 {
+            var improved = false
+            for i in 0..<max(0, order.count - 1) {
+                for j in (i + 1)..<order.count {
+                    var candidate = order
+                    candidate[i...j].reverse()
+                    let l = length(candidate)
+                    if l < best {
+                        (order, best, improved) = (candidate, l, true)
+                    }
+                }
+            }
+            if !improved { break }
+        }
+        return order
     }
 
     // MARK: - The problem

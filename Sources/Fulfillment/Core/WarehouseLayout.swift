@@ -27,6 +27,8 @@ public struct WarehouseLayout: Sendable {
     public let aisleLength: Int
     public let positionsPerAisle: Int
     public let depotX: Int
+    /// Depth of a middle cross-aisle (two blocks), if there is one.
+    public let middleCrossAisle: Int?
     /// SKU → bin (the slotting table).
     public let slotting: [String: Bin]
 
@@ -34,7 +36,8 @@ public struct WarehouseLayout: Sendable {
         public let description: String
     }
 
-    public init(aisles: [Aisle], aisleLength: Int, positionsPerAisle: Int, depotX: Int, slotting: [String: String]) throws(LayoutError) {
+    public init(aisles: [Aisle], aisleLength: Int, positionsPerAisle: Int, depotX: Int, middleCrossAisle: Int? = nil,
+                slotting: [String: String]) throws(LayoutError) {
         guard !aisles.isEmpty, Set(aisles.map(\.id)).count == aisles.count, Set(aisles.map(\.x)).count == aisles.count else {
             throw LayoutError(description: "aisles must be listed with distinct ids and positions")
         }
@@ -45,6 +48,10 @@ public struct WarehouseLayout: Sendable {
         self.aisleLength = aisleLength
         self.positionsPerAisle = positionsPerAisle
         self.depotX = depotX
+        if let middle = middleCrossAisle, !(1..<aisleLength).contains(middle) {
+            throw LayoutError(description: "middleCrossAisleDm must lie between the front (0) and the back (\(aisleLength))")
+        }
+        self.middleCrossAisle = middleCrossAisle
         var bins: [String: Bin] = [:]
         for (sku, name) in slotting {
             guard let bin = Self.bin(named: name, aisles: aisles, positions: positionsPerAisle) else {
@@ -104,7 +111,12 @@ public struct WarehouseLayout: Sendable {
             guard let point = point(of: stop.bin) else { throw PickRouting.RoutingError(description: "bin \(stop.bin.name) is not in this layout") }
             points.append(point)
         }
-        let tours = try PickRouting.compare(stops: points, aisleXs: aisles.map(\.x), aisleLength: aisleLength, depotX: depotX)
+        let tours: [PickRouting.Tour]
+        if let middle = middleCrossAisle {
+            tours = try PickRouting.compareTwoBlock(stops: points, aisleXs: aisles.map(\.x), aisleLength: aisleLength, depotX: depotX, middle: middle)
+        } else {
+            tours = try PickRouting.compare(stops: points, aisleXs: aisles.map(\.x), aisleLength: aisleLength, depotX: depotX)
+        }
         let best = tours[0]
         var ordered: [Stop] = []
         var index = 0
@@ -117,6 +129,6 @@ public struct WarehouseLayout: Sendable {
         }
         let byName = stops.indices.sorted { (stops[$0].bin.name, $0) < (stops[$1].bin.name, $1) }.map { points[$0] }
         return RoutedList(stops: ordered, chosen: best, lengths: Dictionary(uniqueKeysWithValues: tours.map { ($0.method, $0.length) }),
-                          binNameOrderLength: PickRouting.lengthInOrder(byName, aisleLength: aisleLength, depotX: depotX))
+                          binNameOrderLength: PickRouting.lengthInOrder(byName, aisleLength: aisleLength, depotX: depotX, middle: middleCrossAisle))
     }
 }
