@@ -66,6 +66,7 @@ enum OrderEvents {
             "lines": .array(lines),
         ]
         if let gift = order.data["gift"] { summary["gift"] = gift }
+        if let note = order.data["deliveryNote"], note.objectValue != nil { summary["deliveryNote"] = note }
         // The carrier's recipient: Fulfillment prints it and decides customs by country and postal code.
         let address = order.shippingAddress
         var shipTo: [String: JSONValue] = [

@@ -17,7 +17,7 @@ enum RouterEvents {
         if let branding { data["branding"] = branding }
         if let gift = order.data["gift"], gift.objectValue != nil { data["gift"] = gift }
         // What the warehouse needs to pack, label and declare, carried from Capture's announcement.
-        for key in ["shipTo", "customerType", "currency"] { if let value = order.data[key] { data[key] = value } }
+        for key in ["shipTo", "customerType", "currency", "deliveryNote"] { if let value = order.data[key] { data[key] = value } }
         return Emission(topic: Topic.omsFulfillment, key: fo.orderID, type: "FulfillmentOrder.Created", subject: fo.orderID, data: .object(data))
     }
 

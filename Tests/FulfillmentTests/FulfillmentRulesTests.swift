@@ -94,3 +94,27 @@ import Testing
         }
     }
 }
+
+extension FulfillmentRulesTests {
+    /// The benchmark's generated lists (same seed and shape as `oms-bench fulfillment-core`): the chosen tour is
+    /// never longer than walking by bin name, and clearly shorter over all of them.
+    @Test func shorterThanBinNameOrderOnTheBenchmarksLists() throws {
+        let layout = try #require(rules.warehouses["A"]).layout
+        var random = SplitMix64(seed: 20_261_202)
+        var chosen = 0, byName = 0
+        for _ in 0..<300 {
+            let count = Int.random(in: 5...30, using: &random)
+            let stops: [WarehouseLayout.Stop] = (0..<count).map { i in
+                let aisle = layout.aisles.randomElement(using: &random)!
+                return .init(bin: .init(aisle: aisle.id, position: Int.random(in: 1...layout.positionsPerAisle, using: &random), level: Int.random(in: 1...4, using: &random)),
+                             sku: "SKU-\(i)", quantity: 1, fulfillmentOrderID: "FO", lineID: String(i))
+            }
+            let routed = try layout.route(stops)
+            #expect(routed.chosen.length <= routed.binNameOrderLength)
+            #expect(routed.chosen.method == .optimal)
+            chosen += routed.chosen.length
+            byName += routed.binNameOrderLength
+        }
+        #expect(Double(chosen) < 0.9 * Double(byName), "optimal \(chosen) dm vs by bin name \(byName) dm")
+    }
+}

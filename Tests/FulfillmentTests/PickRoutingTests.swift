@@ -2,27 +2,32 @@ import FulfillmentCore
 import Shared
 import Testing
 
+/// The shortest tour by trying every order (the judge for small lists).
+func shortestByBruteForce(_ stops: [(x: Int, depth: Int)], aisleLength: Int, depotX: Int, middle: Int?) -> Int {
+    var best = Int.max
+    var indices = Array(stops.indices)
+    func permute(_ k: Int) {
+        if k == indices.count {
+            best = min(best, PickRouting.lengthInOrder(indices.map { stops[$0] }, aisleLength: aisleLength, depotX: depotX, middle: middle))
+            return
+        }
+        for i in k..<indices.count {
+            indices.swapAt(k, i)
+            permute(k + 1)
+            indices.swapAt(k, i)
+        }
+    }
+    permute(0)
+    return best
+}
+
 @Suite struct PickRoutingTests {
     /// Ten aisles 30 dm apart, 100 dm long, depot in front of the first.
     let aisles = Array(stride(from: 0, to: 300, by: 30))
     let length = 100
 
     func bruteForce(_ stops: [(x: Int, depth: Int)], depotX: Int) -> Int {
-        var best = Int.max
-        var indices = Array(stops.indices)
-        func permute(_ k: Int) {
-            if k == indices.count {
-                best = min(best, PickRouting.lengthInOrder(indices.map { stops[$0] }, aisleLength: length, depotX: depotX))
-                return
-            }
-            for i in k..<indices.count {
-                indices.swapAt(k, i)
-                permute(k + 1)
-                indices.swapAt(k, i)
-            }
-        }
-        permute(0)
-        return best
+        shortestByBruteForce(stops, aisleLength: length, depotX: depotX, middle: nil)
     }
 
     @Test func sShapeOnAFixedLayout() throws {
@@ -98,21 +103,7 @@ import Testing
             let depotX = round % 2 == 0 ? 0 : 45
             let tours = try PickRouting.compareTwoBlock(stops: stops, aisleXs: aisles, aisleLength: length, depotX: depotX, middle: middle)
             let exact = try #require(tours.first { $0.method == .exact })
-            var best = Int.max
-            var indices = Array(stops.indices)
-            func permute(_ k: Int) {
-                if k == indices.count {
-                    best = min(best, PickRouting.lengthInOrder(indices.map { stops[$0] }, aisleLength: length, depotX: depotX, middle: middle))
-                    return
-                }
-                for i in k..<indices.count {
-                    indices.swapAt(k, i)
-                    permute(k + 1)
-                    indices.swapAt(k, i)
-                }
-            }
-            permute(0)
-            #expect(exact.length == best, "round \(round)")
+            #expect(exact.length == shortestByBruteForce(stops, aisleLength: length, depotX: depotX, middle: middle), "round \(round)")
             #expect(tours.first?.length == exact.length, "the exact tour is never beaten")
             #expect(PickRouting.lengthInOrder(exact.order.map { stops[$0] }, aisleLength: length, depotX: depotX, middle: middle) == exact.length)
         }

@@ -51,8 +51,11 @@ public struct FulfillmentOrderFacts: Sendable {
     public let giftWrap: Bool
     public let giftMessage: String?
     public let lines: [Line]
+    /// The order says the customer wants delivery notes without prices (the shop's or the CRM's setting).
+    public let withoutPrices: Bool
     public init(id: String, orderID: String, warehouseID: String?, carrierService: String?, customerType: String?, currency: String?,
-                shipTo: PostalAddress?, giftWrap: Bool, giftMessage: String?, lines: [Line]) {
+                shipTo: PostalAddress?, giftWrap: Bool, giftMessage: String?, lines: [Line], withoutPrices: Bool = false) {
+        self.withoutPrices = withoutPrices
         self.id = id
         self.orderID = orderID
         self.warehouseID = warehouseID
@@ -130,10 +133,10 @@ public enum ShipmentPlanner {
     }
 
     /// The delivery note rule: what was shipped, with names and personalization as entered; no prices
-    /// for gifts and for the customer types the rules name.
+    /// for gifts, for customers who asked for none (the order says so) and for the customer types the rules name.
     public static func deliveryNote(_ fo: FulfillmentOrderFacts, shipped: [String: Int64], products: [String: ProductFacts],
                                     rules: FulfillmentRules) -> DeliveryNote {
-        let showPrices = !fo.isGift && !(fo.customerType.map { rules.deliveryNoteWithoutPricesFor.contains($0) } ?? false)
+        let showPrices = !fo.isGift && !fo.withoutPrices && !(fo.customerType.map { rules.deliveryNoteWithoutPricesFor.contains($0) } ?? false)
         return DeliveryNote(
             showPrices: showPrices, giftWrap: fo.giftWrap, giftMessage: fo.giftMessage, currency: fo.currency,
             lines: fo.lines.compactMap { line in
@@ -289,6 +292,7 @@ extension FulfillmentOrderFacts {
             id: try string("fulfillmentOrderId"), orderID: try string("orderId"), warehouseID: data["warehouseId"]?.stringValue,
             carrierService: data["carrierService"]?.stringValue, customerType: data["customerType"]?.stringValue,
             currency: data["currency"]?.stringValue, shipTo: shipTo, giftWrap: data["gift"]?["wrap"]?.boolValue ?? false,
-            giftMessage: data["gift"]?["message"]?.stringValue, lines: lines)
+            giftMessage: data["gift"]?["message"]?.stringValue, lines: lines,
+            withoutPrices: data["deliveryNote"]?["withoutPrices"]?.boolValue ?? false)
     }
 }
