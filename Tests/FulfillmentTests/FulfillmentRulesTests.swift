@@ -33,6 +33,12 @@ import Testing
         #expect(!needsDeclaration("MC", "98000"), "Monaco is inside through France")
     }
 
+    @Test func northernIrelandIsInsideForGoods() {
+        #expect(!needsDeclaration("GB", "BT1 1AA"))
+        #expect(needsDeclaration("GB", "BT1 1AA", at: EventTime.parse("2020-12-31T00:00:00Z")) == false, "before 2021 all of GB was inside")
+        #expect(needsDeclaration("GB", "EH1 1AA"))
+    }
+
     @Test func theUnitedKingdomLeftOnThe1stOfJanuary2021() {
         #expect(!needsDeclaration("GB", "SW1A 1AA", at: EventTime.parse("2020-12-31T23:59:59Z")))
         #expect(needsDeclaration("GB", "SW1A 1AA", at: EventTime.parse("2021-01-01T00:00:00Z")))
@@ -85,10 +91,10 @@ import Testing
         var text = try String(contentsOfFile: Self.configDirectory + "/fulfillment.json", encoding: .utf8)
         text = text.replacingOccurrences(of: "\"companyPrefix\": \"4012345\"", with: "\"companyPrefix\": \"40X\"")
         #expect(throws: ConfigurationFileError.self) {
-            try ConfigurationFileError.parse(Array(text.utf8), path: "fulfillment.json", build: FulfillmentRules.parse)
+            try ConfigurationFileError.parse(Array(text.utf8), path: "fulfillment.json") { try FulfillmentRules.parse($0, territory: rules.customs) }
         }
         do {
-            _ = try ConfigurationFileError.parse(Array(text.utf8), path: "fulfillment.json", build: FulfillmentRules.parse)
+            _ = try ConfigurationFileError.parse(Array(text.utf8), path: "fulfillment.json") { try FulfillmentRules.parse($0, territory: rules.customs) }
         } catch {
             #expect("\(error)".contains("company prefix"))
         }

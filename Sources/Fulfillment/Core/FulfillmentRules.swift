@@ -31,7 +31,8 @@ public struct FulfillmentRules: VersionedRules {
     public let expressMethods: Set<String>
     /// Customer types whose delivery notes carry no prices ("b2b"); gifts never show prices.
     public let deliveryNoteWithoutPricesFor: Set<String>
-    public let customs: CustomsTerritory
+    /// The shared EU customs/VAT territory table (`territory.json`).
+    public let customs: EUTerritory
     public let exportDeclarationThreshold: Money
     public let printers: [String: Printer]
 
@@ -46,10 +47,11 @@ public struct FulfillmentRules: VersionedRules {
     }
 
     public static func load(directory: String) throws -> RuleVersions<FulfillmentRules> {
-        try RuleVersions.load("fulfillment", directory: directory, build: parse)
+        let territory = try EUTerritory.load(directory: directory)
+        return try RuleVersions.load("fulfillment", directory: directory) { try parse($0, territory: territory) }
     }
 
-    public static func parse(_ document: JSONValue) throws -> FulfillmentRules {
+    public static func parse(_ document: JSONValue, territory: EUTerritory) throws -> FulfillmentRules {
         let root = RuleReader(document, path: "")
         let sscc = try root.child("sscc")
         let prefix = try sscc.string("companyPrefix")
@@ -93,7 +95,7 @@ public struct FulfillmentRules: VersionedRules {
             warehouses: warehouses, carrierLimits: limits, trackingURLs: urls,
             expressMethods: Set(try root.strings("expressMethods")),
             deliveryNoteWithoutPricesFor: Set((root.optional("deliveryNote")?["withoutPricesFor"]?.arrayValue ?? []).compactMap(\.stringValue)),
-            customs: try CustomsTerritory.parse(try root.child("customsTerritory")),
+            customs: territory,
             exportDeclarationThreshold: Money(minorUnits: Int64(try threshold.integer("amount", minimum: 0)), currency: currency),
             printers: printers)
     }
