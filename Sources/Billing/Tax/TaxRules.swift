@@ -1,0 +1,111 @@
+import Foundation
+import Shared
+
+/// Rates and settings the tax rule decides by: `$OMS_CONFIG_DIR/tax.json` (versions
+/// `tax.<label>.json` with their own `validFrom`). Every rate has its own validity: the
+/// date of supply (delivery), not the invoice date, decides which one applies.
+public struct TaxRules: VersionedRules {
+    public struct CountryRates: Sendable {
+        public let country: String
+        /// Basis points: 1900 = 19 %.
+        public let standard: Int
+        public let reduced: [Int]
+        public let validFrom: Date
+        public let validTo: Date?
+    }
+
+    public struct Seller: Sendable {
+        public let name: String
+        public let country: String
+        public let vatID: String
+        public let taxNumber: String?
+    }
+
+    public let validFrom: String
+    public let seller: Seller
+    /// The EU-wide distance-sales threshold (10,000 EUR over the current and the previous calendar year).
+    public let distanceSalesThreshold: Money
+    /// Opt-in: destination VAT under the One-Stop-Shop from the first euro.
+    public let destinationTaxFromFirstEuro: Bool
+    /// Product tax class → "standard", "reduced-N" or "zero".
+    public let taxClasses: [String: String]
+    public let rates: [CountryRates]
+
+    public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The rate of `taxClass` in `country` on `date`, in basis points.
+    public func rate(country: String, taxClass: String, on date: Date) throws(Problem) -> Int {
+        guard let kind = taxClasses[taxClass] else { throw Problem(description: "tax class \(taxClass) is not in tax.json taxClasses") }
+        guard let row = rates.first(where: { $0.country == country && $0.validFrom <= date && ($0.validTo.map { date < $0 } ?? true) }) else {
+            throw Problem(description: "tax.json has no rates for \(country) on \(EventTime.format(date))")
+        }
+        switch kind {
+        case "standard": return row.standard
+        case "zero": return 0
+        default:
+            guard kind.hasPrefix("reduced-"), let n = Int(kind.dropFirst("reduced-".count)), n >= 1 else {
+                throw Problem(description: "tax class \(taxClass) maps to \(kind), which is not standard, reduced-N or zero")
+            }
+            guard n <= row.reduced.count else { throw Problem(description: "\(country) has no reduced rate no. \(n) (tax class \(taxClass))") }
+            return row.reduced[n - 1]
+        }
+    }
+
+    public static func load(directory: String) throws -> RuleVersions<TaxRules> {
+        try RuleVersions.load("tax", directory: directory, build: parse)
+    }
+
+    public static func parse(_ document: JSONValue) throws -> TaxRules {
+        let root = RuleReader(document, path: "")
+        let seller = try root.child("seller")
+        let sellerVAT = try seller.string("vatId")
+        guard case .valid = VATID.check(sellerVAT) else {
+            throw RuleFileProblem(path: "seller.vatId", key: "vatId", problem: "\(sellerVAT) is not a valid VAT ID")
+        }
+        let threshold = try root.child("distanceSales").child("threshold")
+        guard let currency = Currency(try threshold.string("currency")) else {
+            throw RuleFileProblem(path: "distanceSales.threshold.currency", key: "currency", problem: "must be an ISO 4217 code")
+        }
+        func date(_ r: RuleReader, _ key: String) throws -> Date? {
+            guard let value = r.optional(key) else { return nil }
+            guard let text = value.stringValue, EventTime.parse(text) != .distantPast else {
+                throw RuleFileProblem(path: r.pathOf(key), key: key, problem: "must be an RFC 3339 date-time")
+            }
+            return EventTime.parse(text)
+        }
+        var rates: [CountryRates] = []
+        for (i, value) in (root.optional("rates")?.arrayValue ?? []).enumerated() {
+            let r = RuleReader(value, path: "rates[\(i)]")
+            let standard = try r.integer("standard", minimum: 0)
+            let reduced = (r.optional("reduced")?.arrayValue ?? []).compactMap(\.int64Value).map { Int($0) }
+            guard standard <= 10_000, reduced.allSatisfy({ (0...10_000).contains($0) }) else {
+                throw RuleFileProblem(path: r.path, key: "standard", problem: "rates are basis points between 0 and 10000")
+            }
+            let from = try date(r, "validFrom") ?? .distantPast, to = try date(r, "validTo")
+            if let to, to <= from { throw RuleFileProblem(path: r.pathOf("validTo"), key: "validTo", problem: "must lie after validFrom") }
+            rates.append(CountryRates(country: try r.string("country"), standard: standard, reduced: reduced, validFrom: from, validTo: to))
+        }
+        // Two rows of one country must not overlap: the date would not decide.
+        for (i, a) in rates.enumerated() {
+            for b in rates[(i + 1)...] where a.country == b.country {
+                let aEnd = a.validTo ?? .distantFuture, bEnd = b.validTo ?? .distantFuture
+                if a.validFrom < bEnd && b.validFrom < aEnd {
+                    throw RuleFileProblem(path: "rates", key: "rates", problem: "two rate rows of \(a.country) overlap in time")
+                }
+            }
+        }
+        var classes: [String: String] = [:]
+        for (key, value) in try root.object("taxClasses") {
+            guard let kind = value.stringValue else { throw RuleFileProblem(path: "taxClasses.\(key)", key: key, problem: "must be a string") }
+            classes[key] = kind
+        }
+        return TaxRules(validFrom: try root.string("validFrom"),
+                        seller: Seller(name: try seller.string("name"), country: try seller.string("country"), vatID: sellerVAT,
+                                       taxNumber: seller.optional("taxNumber")?.stringValue),
+                        distanceSalesThreshold: Money(minorUnits: Int64(try threshold.integer("amount", minimum: 0)), currency: currency),
+                        destinationTaxFromFirstEuro: root.optional("distanceSales")?["destinationTaxFromFirstEuro"]?.boolValue ?? false,
+                        taxClasses: classes, rates: rates)
+    }
+}
