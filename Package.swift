@@ -66,6 +66,7 @@ let package = Package(
             path: "Sources/Fulfillment", exclude: ["Core"]),
         // Billing's pure tax rules (rates, treatments, EN 16931 rounding, VAT IDs); the stage itself is not built yet.
         .target(name: "BillingTax", dependencies: ["Shared"], path: "Sources/Billing/Tax"),
+        .target(name: "BillingDocuments", dependencies: ["Shared", "BillingTax"], path: "Sources/Billing/Documents"),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
@@ -87,7 +88,7 @@ let package = Package(
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Shared"]),
         .testTarget(name: "RouterTests", dependencies: ["Router", "RouterCore", "Shared"]),
         .testTarget(name: "FulfillmentTests", dependencies: ["Fulfillment", "FulfillmentCore", "Shared"]),
-        .testTarget(name: "BillingTests", dependencies: ["BillingTax", "Shared"]),
+        .testTarget(name: "BillingTests", dependencies: ["BillingTax", "BillingDocuments", "Shared"]),
         .testTarget(name: "PipelineTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
     ]
 )

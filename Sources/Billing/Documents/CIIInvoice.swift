@@ -1,0 +1,322 @@
+import BillingTax
+import Foundation
+import Shared
+
+/// An invoice or credit note as EN 16931 needs it, and its UN/CEFACT CII XML (Factur-X /
+/// ZUGFeRD profile EN 16931). Built from the tax core's results; numbering and storing are the
+/// handler's business.
+public struct InvoiceDocument: Sendable {
+    public enum TypeCode: String, Sendable { case invoice = "380", creditNote = "381", correction = "384", prepayment = "386" }
+
+    public struct Party: Sendable {
+        public let name: String
+        public let street: String
+        public let postalCode: String
+        public let city: String
+        public let country: String
+        public let vatID: String?
+        public let taxNumber: String?
+        public init(name: String, street: String, postalCode: String, city: String, country: String, vatID: String? = nil, taxNumber: String? = nil) {
+            self.name = name
+            self.street = street
+            self.postalCode = postalCode
+            self.city = city
+            self.country = country
+            self.vatID = vatID
+            self.taxNumber = taxNumber
+        }
+    }
+
+    public struct Line: Sendable {
+        public let id: String
+        public let sku: String
+        public let name: String
+        public let quantity: Int64
+        public let net: Money
+        public let category: VATCategory
+        public let rateBasisPoints: Int
+        public init(id: String, sku: String, name: String, quantity: Int64, net: Money, category: VATCategory, rateBasisPoints: Int) {
+            self.id = id
+            self.sku = sku
+            self.name = name
+            self.quantity = quantity
+            self.net = net
+            self.category = category
+            self.rateBasisPoints = rateBasisPoints
+        }
+    }
+
+    public let number: String
+    public let type: TypeCode
+    public let issueDate: Date
+    public let deliveryDate: Date
+    public let seller: Party
+    public let buyer: Party
+    public let shipTo: Party?
+    public let currency: Currency
+    public let lines: [Line]
+    public let calculation: TaxCalculation.Result
+    /// Exemption reasons per category (legal notes), printed on the document and in BT-120.
+    public let exemptionReasons: [VATCategory: (code: String, text: String)]
+    public let paymentTerms: String?
+    public let dueDate: Date?
+    /// The invoice a credit note corrects (BT-25).
+    public let precedingInvoice: String?
+    public let notes: [String]
+
+    public init(number: String, type: TypeCode, issueDate: Date, deliveryDate: Date, seller: Party, buyer: Party, shipTo: Party?, currency: Currency,
+                lines: [Line], calculation: TaxCalculation.Result, exemptionReasons: [VATCategory: (code: String, text: String)], paymentTerms: String?,
+                dueDate: Date?, precedingInvoice: String? = nil, notes: [String] = []) {
+        self.number = number
+        self.type = type
+        self.issueDate = issueDate
+        self.deliveryDate = deliveryDate
+        self.seller = seller
+        self.buyer = buyer
+        self.shipTo = shipTo
+        self.currency = currency
+        self.lines = lines
+        self.calculation = calculation
+        self.exemptionReasons = exemptionReasons
+        self.paymentTerms = paymentTerms
+        self.dueDate = dueDate
+        self.precedingInvoice = precedingInvoice
+        self.notes = notes
+    }
+
+    /// The CII XML, canonical bytes: the same document always gives the same bytes (for the archive's hash chain).
+    public func xml() -> String {
+        var x = XMLWriter()
+        x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        x.open("rsm:CrossIndustryInvoice", attributes: [
+            ("xmlns:rsm", "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"),
+            ("xmlns:ram", "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"),
+            ("xmlns:udt", "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"),
+            ("xmlns:qdt", "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"),
+        ])
+        x.open("rsm:ExchangedDocumentContext")
+        x.open("ram:GuidelineSpecifiedDocumentContextParameter")
+        x.element("ram:ID", "urn:cen.eu:en16931:2017")
+        x.close()
+        x.close()
+        x.open("rsm:ExchangedDocument")
+        x.element("ram:ID", number)
+        x.element("ram:TypeCode", type.rawValue)
+        x.open("ram:IssueDateTime")
+        x.element("udt:DateTimeString", Self.day(issueDate), attributes: [("format", "102")])
+        x.close()
+        for note in notes + exemptionReasons.keys.sorted(by: { $0.rawValue < $1.rawValue }).compactMap({ exemptionReasons[$0]?.text }) {
+            x.open("ram:IncludedNote")
+            x.element("ram:Content", note)
+            x.close()
+        }
+        x.close()
+        x.open("rsm:SupplyChainTradeTransaction")
+        for line in lines {
+            x.open("ram:IncludedSupplyChainTradeLineItem")
+            x.open("ram:AssociatedDocumentLineDocument")
+            x.element("ram:LineID", line.id)
+            x.close()
+            x.open("ram:SpecifiedTradeProduct")
+            x.element("ram:SellerAssignedID", line.sku)
+            x.element("ram:Name", line.name)
+            x.close()
+            x.open("ram:SpecifiedLineTradeAgreement")
+            x.open("ram:NetPriceProductTradePrice")
+            x.element("ram:ChargeAmount", Self.unitPrice(line.net, quantity: line.quantity))
+            x.close()
+            x.close()
+            x.open("ram:SpecifiedLineTradeDelivery")
+            x.element("ram:BilledQuantity", String(line.quantity), attributes: [("unitCode", "C62")])
+            x.close()
+            x.open("ram:SpecifiedLineTradeSettlement")
+            tradeTax(&x, category: line.category, rate: line.rateBasisPoints)
+            x.open("ram:SpecifiedTradeSettlementLineMonetarySummation")
+            x.element("ram:LineTotalAmount", Self.amount(line.net))
+            x.close()
+            x.close()
+            x.close()
+        }
+        x.open("ram:ApplicableHeaderTradeAgreement")
+        party(&x, "ram:SellerTradeParty", seller)
+        party(&x, "ram:BuyerTradeParty", buyer)
+        x.close()
+        x.open("ram:ApplicableHeaderTradeDelivery")
+        if let shipTo { party(&x, "ram:ShipToTradeParty", shipTo, withTax: false) }
+        x.open("ram:ActualDeliverySupplyChainEvent")
+        x.open("ram:OccurrenceDateTime")
+        x.element("udt:DateTimeString", Self.day(deliveryDate), attributes: [("format", "102")])
+        x.close()
+        x.close()
+        x.close()
+        x.open("ram:ApplicableHeaderTradeSettlement")
+        x.element("ram:InvoiceCurrencyCode", currency.code)
+        for row in calculation.breakdown {
+            x.open("ram:ApplicableTradeTax")
+            x.element("ram:CalculatedAmount", Self.amount(row.tax))
+            x.element("ram:TypeCode", "VAT")
+            if let reason = exemptionReasons[row.category] { x.element("ram:ExemptionReason", reason.text) }
+            x.element("ram:BasisAmount", Self.amount(row.taxable))
+            x.element("ram:CategoryCode", row.category.rawValue)
+            if let reason = exemptionReasons[row.category] { x.element("ram:ExemptionReasonCode", reason.code) }
+            x.element("ram:RateApplicablePercent", Self.percent(row.rateBasisPoints))
+            x.close()
+        }
+        for (rows, isCharge) in [(calculation.charges, true), (calculation.allowances, false)] {
+            for row in rows where row.taxable.minorUnits != 0 {
+                x.open("ram:SpecifiedTradeAllowanceCharge")
+                x.open("ram:ChargeIndicator")
+                x.element("udt:Indicator", isCharge ? "true" : "false")
+                x.close()
+                x.element("ram:ActualAmount", Self.amount(row.taxable))
+                x.element("ram:Reason", isCharge ? "Versand / Shipping" : "Rabatt / Discount")
+                x.open("ram:CategoryTradeTax")
+                x.element("ram:TypeCode", "VAT")
+                x.element("ram:CategoryCode", row.category.rawValue)
+                x.element("ram:RateApplicablePercent", Self.percent(row.rateBasisPoints))
+                x.close()
+                x.close()
+            }
+        }
+        if paymentTerms != nil || dueDate != nil {
+            x.open("ram:SpecifiedTradePaymentTerms")
+            if let paymentTerms { x.element("ram:Description", paymentTerms) }
+            if let dueDate {
+                x.open("ram:DueDateDateTime")
+                x.element("udt:DateTimeString", Self.day(dueDate), attributes: [("format", "102")])
+                x.close()
+            }
+            x.close()
+        }
+        let lineTotal = lines.reduce(Int64(0)) { $0 + $1.net.minorUnits }
+        let charges = calculation.charges.reduce(Int64(0)) { $0 + $1.taxable.minorUnits }
+        let allowances = calculation.allowances.reduce(Int64(0)) { $0 + $1.taxable.minorUnits }
+        x.open("ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+        x.element("ram:LineTotalAmount", Self.amount(Money(minorUnits: lineTotal, currency: currency)))
+        x.element("ram:ChargeTotalAmount", Self.amount(Money(minorUnits: charges, currency: currency)))
+        x.element("ram:AllowanceTotalAmount", Self.amount(Money(minorUnits: allowances, currency: currency)))
+        x.element("ram:TaxBasisTotalAmount", Self.amount(calculation.totalNet))
+        x.element("ram:TaxTotalAmount", Self.amount(calculation.totalTax), attributes: [("currencyID", currency.code)])
+        if calculation.rounding.minorUnits != 0 { x.element("ram:RoundingAmount", Self.amount(calculation.rounding)) }
+        x.element("ram:GrandTotalAmount", Self.amount(Money(minorUnits: calculation.totalNet.minorUnits + calculation.totalTax.minorUnits, currency: currency)))
+        x.element("ram:DuePayableAmount", Self.amount(calculation.total))
+        x.close()
+        if let precedingInvoice {
+            x.open("ram:InvoiceReferencedDocument")
+            x.element("ram:IssuerAssignedID", precedingInvoice)
+            x.close()
+        }
+        x.close()
+        x.close()
+        x.close()
+        return x.text
+    }
+
+    func tradeTax(_ x: inout XMLWriter, category: VATCategory, rate: Int) {
+        x.open("ram:ApplicableTradeTax")
+        x.element("ram:TypeCode", "VAT")
+        x.element("ram:CategoryCode", category.rawValue)
+        x.element("ram:RateApplicablePercent", Self.percent(rate))
+        x.close()
+    }
+
+    func party(_ x: inout XMLWriter, _ name: String, _ p: Party, withTax: Bool = true) {
+        x.open(name)
+        x.element("ram:Name", p.name)
+        x.open("ram:PostalTradeAddress")
+        x.element("ram:PostcodeCode", p.postalCode)
+        x.element("ram:LineOne", p.street)
+        x.element("ram:CityName", p.city)
+        x.element("ram:CountryID", p.country)
+        x.close()
+        if withTax {
+            if let vat = p.vatID {
+                x.open("ram:SpecifiedTaxRegistration")
+                x.element("ram:ID", vat, attributes: [("schemeID", "VA")])
+                x.close()
+            }
+            if let tax = p.taxNumber {
+                x.open("ram:SpecifiedTaxRegistration")
+                x.element("ram:ID", tax, attributes: [("schemeID", "FC")])
+                x.close()
+            }
+        }
+        x.close()
+    }
+
+    static func day(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d%02d%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+    }
+
+    /// Minor units as a decimal amount with the currency's digits ("1234.50").
+    static func amount(_ money: Money) -> String {
+        let digits = money.currency.minorUnitDigits
+        var divisor: Int64 = 1
+        for _ in 0..<digits { divisor *= 10 }
+        let sign = money.minorUnits < 0 ? "-" : ""
+        let value = money.minorUnits.magnitude
+        let whole = value / UInt64(divisor), fraction = value % UInt64(divisor)
+        guard digits > 0 else { return "\(sign)\(whole)" }
+        let text = String(fraction)
+        return "\(sign)\(whole).\(String(repeating: "0", count: digits - text.count))\(text)"
+    }
+
+    /// The net unit price (BT-146), to 4 decimals where the line net does not divide evenly.
+    static func unitPrice(_ net: Money, quantity: Int64) -> String {
+        let (scaled, overflow) = net.minorUnits.multipliedReportingOverflow(by: 100)
+        guard quantity > 1, !overflow, net.currency.minorUnitDigits == 2 else { return amount(net) }
+        let q = quantity
+        let hundredths = (scaled + (scaled >= 0 ? q / 2 : -q / 2)) / q   // in 1/10000 of the currency unit (for 2-digit currencies)
+        let sign = hundredths < 0 ? "-" : ""
+        let value = hundredths.magnitude
+        let fraction = String(value % 10_000)
+        return "\(sign)\(value / 10_000).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)"
+    }
+
+    static func percent(_ basisPoints: Int) -> String {
+        let fraction = String(basisPoints % 100)
+        return "\(basisPoints / 100).\(String(repeating: "0", count: 2 - fraction.count))\(fraction)"
+    }
+}
+
+/// A minimal XML writer: elements and attributes, text escaped (& < > " and control characters).
+struct XMLWriter {
+    private(set) var text = ""
+    private var stack: [String] = []
+
+    mutating func raw(_ s: String) { text += s }
+
+    mutating func open(_ name: String, attributes: [(String, String)] = []) {
+        text += "<\(name)" + attributes.map { " \($0.0)=\"\(Self.escape($0.1))\"" }.joined() + ">"
+        stack.append(name)
+    }
+
+    mutating func close() {
+        guard let name = stack.popLast() else { return }
+        text += "</\(name)>"
+    }
+
+    mutating func element(_ name: String, _ value: String, attributes: [(String, String)] = []) {
+        text += "<\(name)" + attributes.map { " \($0.0)=\"\(Self.escape($0.1))\"" }.joined() + ">\(Self.escape(value))</\(name)>"
+    }
+
+    static func escape(_ value: String) -> String {
+        var out = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "\n", "\t": out.unicodeScalars.append(scalar)
+            default:
+                // XML 1.0 cannot carry other control characters at all.
+                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out
+    }
+}
