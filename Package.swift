@@ -3,7 +3,7 @@ import Foundation
 import PackageDescription
 
 /// The event contracts: one JSON file each, compiled into the binaries (`EventContracts`).
-/// SwiftPM caches the evaluated manifest: after adding a schema file, make any edit here (even this comment) so that the list is read again.
+/// SwiftPM caches the evaluated manifest: after adding a schema file, make any edit here (even to this comment) so that the list is read again.
 let contractSchemas = ((try? FileManager.default.contentsOfDirectory(
     atPath: Context.packageDirectory + "/Sources/Shared/Events/Schemas/json")) ?? []).filter { $0.hasSuffix(".json") }.sorted()
 
@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "oms-capture", targets: ["Capture"]),
         .executable(name: "oms-router", targets: ["Router"]),
         .executable(name: "oms-fulfillment", targets: ["Fulfillment"]),
+        .executable(name: "oms-billing", targets: ["Billing"]),
         .executable(name: "oms-alerting", targets: ["Alerting"]),
         .executable(name: "omsctl", targets: ["OmsCtl"]),
         .executable(name: "oms-devkafka", targets: ["DevKafka"]),
@@ -67,10 +68,15 @@ let package = Package(
         // Billing's pure tax rules (rates, treatments, EN 16931 rounding, VAT IDs); the stage itself is not built yet.
         .target(name: "BillingTax", dependencies: ["Shared"], path: "Sources/Billing/Tax"),
         .target(name: "BillingDocuments", dependencies: ["Shared", "BillingTax"], path: "Sources/Billing/Documents"),
+        .executableTarget(
+            name: "Billing",
+            dependencies: ["Shared", "BillingTax", "BillingDocuments", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Billing", exclude: ["Tax", "Documents"]),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
-            dependencies: ["Shared", "RouterCore", "FulfillmentCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Shared", "RouterCore", "FulfillmentCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/OmsCtl"),
         .executableTarget(
             name: "DevKafka",

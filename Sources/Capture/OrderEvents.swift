@@ -75,6 +75,15 @@ enum OrderEvents {
         ]
         if let phone = order.customer.phone { shipTo["phone"] = .string(phone) }
         summary["shipTo"] = .object(shipTo)
+        // What Billing needs for the invoice: the bill-to party, the VAT ID, how prices are meant, the shipping charge.
+        let bill = order.billingAddress
+        var billing: [String: JSONValue] = [
+            "pricesIncludeTax": .bool(order.pricesIncludeTax), "shippingCharge": .integer(order.shippingCharge.minorUnits),
+            "billTo": ["name": .string(bill.name), "street": .string(bill.street), "postalCode": .string(bill.postalCode),
+                       "city": .string(bill.city), "country": .string(bill.country)],
+        ]
+        if let vat = order.data["customer"]?["vatId"]?.stringValue { billing["vatId"] = .string(vat) }
+        summary["billing"] = .object(billing)
         return summary
     }
 

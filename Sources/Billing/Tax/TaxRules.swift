@@ -30,6 +30,11 @@ public struct TaxRules: VersionedRules {
     /// Product tax class → "standard", "reduced-N" or "zero".
     public let taxClasses: [String: String]
     public let rates: [CountryRates]
+    public let sellerStreet: String
+    public let sellerPostalCode: String
+    public let sellerCity: String
+    /// How long issued invoices are kept (Germany: 8 years since 2025, counted from the end of the year).
+    public let invoiceRetentionYears: Int
 
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
         public let description: String
@@ -106,6 +111,8 @@ public struct TaxRules: VersionedRules {
                                        taxNumber: seller.optional("taxNumber")?.stringValue),
                         distanceSalesThreshold: Money(minorUnits: Int64(try threshold.integer("amount", minimum: 0)), currency: currency),
                         destinationTaxFromFirstEuro: root.optional("distanceSales")?["destinationTaxFromFirstEuro"]?.boolValue ?? false,
-                        taxClasses: classes, rates: rates)
+                        taxClasses: classes, rates: rates, sellerStreet: try seller.string("street"), sellerPostalCode: try seller.string("postalCode"),
+                        sellerCity: try seller.string("city"),
+                        invoiceRetentionYears: Int(root.optional("retention")?["invoiceYears"]?.int64Value ?? 8))
     }
 }

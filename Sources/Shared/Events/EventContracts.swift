@@ -41,6 +41,7 @@ public enum EventContracts {
         "shipment.shipped.v1.schema.json": PackageResources.shipment_shipped_v1_schema_json,
         "shipment.delivered.v1.schema.json": PackageResources.shipment_delivered_v1_schema_json,
         "delivery-note.prepared.v1.schema.json": PackageResources.delivery_note_prepared_v1_schema_json,
+        "invoice.issued.v1.schema.json": PackageResources.invoice_issued_v1_schema_json,
     ]
 
     /// Schema text by file name, for `omsctl schemas export` and the docs.
@@ -84,6 +85,7 @@ public enum EventContracts {
         "Shipment.Shipped": "shipment.shipped.v1.schema.json",
         "Shipment.Delivered": "shipment.delivered.v1.schema.json",
         "DeliveryNote.Prepared": "delivery-note.prepared.v1.schema.json",
+        "Invoice.Issued": "invoice.issued.v1.schema.json",
     ]
 
     // Schemas are compiled once; a broken schema file is a programming error caught by the tests.

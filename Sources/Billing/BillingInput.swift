@@ -1,0 +1,70 @@
+import BillingDocuments
+import BillingTax
+import Foundation
+import Shared
+
+/// What Billing consumes, decoded and validated.
+enum BillingInput: Sendable {
+    case product(sku: String, product: InvoicePlanner.Product, changedAt: String)
+    /// `Order.Accepted` / `Order.OnHold`: the order as Capture announced it (kept whole).
+    case order(orderID: String, data: JSONValue)
+    /// `Shipment.Shipped`: what left, per fulfillment order.
+    case shipped(fulfillmentOrderID: String, orderID: String, lines: [(lineID: String, quantity: Int64)], shippedAt: String?)
+    case ignored(String)
+}
+
+extension BillingInput {
+    static func decode(_ event: CloudEvent) throws(PermanentFailure) -> BillingInput {
+        let data = event.data
+        func string(_ key: String) throws(PermanentFailure) -> String {
+            guard let value = data[key]?.stringValue else { throw .schemaViolation("data.\(key): required string is missing") }
+            return value
+        }
+        switch event.type {
+        case "Product.Changed":
+            return .product(sku: try string("sku"), product: .init(name: try string("name"), taxClass: try string("taxClass"),
+                                                                   service: data["serviceSkill"]?.stringValue != nil),
+                            changedAt: event.time ?? EventTime.format(Date()))
+        case "Order.Accepted", "Order.OnHold":
+            return .order(orderID: try string("orderId"), data: data)
+        case "Shipment.Shipped":
+            var lines: [(lineID: String, quantity: Int64)] = []
+            for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {
+                guard let id = line["lineId"]?.stringValue, let quantity = line["quantity"]?.int64Value else {
+                    throw .schemaViolation("data.lines[\(index)]: lineId and quantity are required")
+                }
+                lines.append((id, quantity))
+            }
+            return .shipped(fulfillmentOrderID: try string("fulfillmentOrderId"), orderID: try string("orderId"), lines: lines,
+                            shippedAt: data["shippedAt"]?.stringValue)
+        default:
+            throw .unknownEventType("event type \"\(event.type.prefix(80))\" is not handled by Billing")
+        }
+    }
+
+    /// The stored `Order.Accepted` data as the invoice rule reads it; nil with the reason when it lacks what an invoice needs.
+    static func order(_ data: JSONValue) -> Result<InvoicePlanner.Order, PermanentFailure> {
+        guard let orderID = data["orderId"]?.stringValue, let customerID = data["customerId"]?.stringValue,
+              let currency = data["currency"]?.stringValue.flatMap(Currency.init) else {
+            return .failure(.schemaViolation("the order lacks orderId, customerId or currency"))
+        }
+        guard let billing = data["billing"], let bill = billing["billTo"], let ship = data["shipTo"] else {
+            return .failure(.businessRule("order \(orderID) was announced without billing data (billTo, shipTo); Capture must send them"))
+        }
+        func party(_ p: JSONValue, vat: String?) -> InvoiceDocument.Party {
+            InvoiceDocument.Party(name: p["name"]?.stringValue ?? "", street: p["street"]?.stringValue ?? "", postalCode: p["postalCode"]?.stringValue ?? "",
+                                  city: p["city"]?.stringValue ?? "", country: p["country"]?.stringValue ?? "", vatID: vat)
+        }
+        let vat = billing["vatId"]?.stringValue
+        let lines = (data["lines"]?.arrayValue ?? []).compactMap { line -> InvoicePlanner.Order.Line? in
+            guard let id = line["lineId"]?.stringValue, let sku = line["sku"]?.stringValue, let quantity = line["quantity"]?.int64Value,
+                  let price = line["unitPrice"]?.int64Value else { return nil }
+            return .init(lineID: id, sku: sku, quantity: quantity, unitPrice: price)
+        }
+        return .success(InvoicePlanner.Order(
+            orderID: orderID, customerID: customerID, buyerType: data["customerType"]?.stringValue == "b2b" ? .business : .consumer, currency: currency,
+            pricesIncludeTax: billing["pricesIncludeTax"]?.boolValue ?? true, shippingCharge: billing["shippingCharge"]?.int64Value ?? 0,
+            billTo: party(bill, vat: vat), shipTo: party(ship, vat: nil), vatID: vat,
+            paymentNetDays: data["paymentTerms"]?["netDays"]?.int64Value.map { Int($0) }, lines: lines))
+    }
+}

