@@ -26,7 +26,10 @@ OMS_HTTP_PORT=${DEMO_ROUTER_PORT:-9403} "$BIN/oms-router" >"$OMS_DIR/demo-router
 router_pid=$!
 OMS_HTTP_PORT=${DEMO_FULFILLMENT_PORT:-9404} "$BIN/oms-fulfillment" >"$OMS_DIR/demo-fulfillment.log" 2>&1 &
 fulfillment_pid=$!
-trap 'kill $capture_pid $alerting_pid $router_pid $fulfillment_pid ${wms_pid:-} 2>/dev/null || true' EXIT
+OMS_HTTP_PORT=${DEMO_BILLING_PORT:-9405} "$BIN/oms-billing" >"$OMS_DIR/demo-billing.log" 2>&1 &
+billing_pid=$!
+trap 'kill $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid ${wms_pid:-} 2>/dev/null || true' EXIT
+before_invoices=$(psql_q "SELECT count(*) FROM billing.documents")
 before_parcels=$(psql_q "SELECT count(*) FROM fulfillment.parcels")
 before_fo=$(psql_q "SELECT count(*) FROM fulfillment.fulfillment_orders")
 
@@ -64,6 +67,21 @@ done
 for wave in $(psql_q "SELECT wave_id FROM fulfillment.waves ORDER BY created_at, wave_id"); do
     "$BIN/omsctl" wave show "$wave" --pdf "$docs/pick-list-$wave.pdf" >/dev/null
 done
+# Billing: an invoice for every shipped warehouse fulfillment order of this run.
+for _ in $(seq 1 60); do
+    shipped=$(psql_q "SELECT count(*) FROM fulfillment.fulfillment_orders WHERE status IN ('shipped', 'delivered')")
+    invoiced=$(psql_q "SELECT count(*) FROM billing.documents")
+    [ "$invoiced" -ge "$shipped" ] && break
+    sleep 0.5
+done
+bills="$OMS_DIR/demo/billing"
+mkdir -p "$bills"
+for number in $(psql_q "SELECT number FROM billing.documents ORDER BY number OFFSET $before_invoices"); do
+    psql_q "SELECT xml FROM billing.documents WHERE number = '$number'" > "$bills/$number.xml"
+done
+invoice_list=$(psql_q "SELECT coalesce(string_agg(number || ' ' || order_id || ' net ' || to_char(net / 100.0, 'FM999990.00') || ' tax ' || to_char(tax / 100.0, 'FM999990.00') || ' gross ' || to_char(gross / 100.0, 'FM999990.00') || ' ' || currency || ' [' || (SELECT string_agg((b->>'category') || ' ' || to_char((b->>'rateBasisPoints')::int / 100.0, 'FM990.00') || ' %', ', ') FROM json_array_elements(breakdown) b) || ']', E'\n                                   ' ORDER BY number), 'none') FROM (SELECT * FROM billing.documents ORDER BY number DESC LIMIT 5) d")
+invoice_count=$(psql_q "SELECT count(*) FROM billing.documents")
+archive=$("$BIN/omsctl" archive verify 2>&1 | tail -1)
 waves=$(psql_q "SELECT count(*) || ' (' || coalesce(string_agg(DISTINCT method, ', '), '-') || ')' FROM fulfillment.waves")
 route_gain=$(psql_q "SELECT coalesce(round(100.0 * (1 - sum(tour_length_dm)::numeric / nullif(sum(bin_order_dm), 0)), 1), 0) FROM fulfillment.waves")
 fo_status=$(psql_q "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) FROM (SELECT status, count(*) n FROM fulfillment.fulfillment_orders GROUP BY status) s")
@@ -92,8 +110,8 @@ b2b_order=$(psql_q "SELECT coalesce(max(order_id), '') FROM capture.orders WHERE
 first_order=$(psql_q "SELECT 'BB-' || (100000 + $before_orders)")
 repeats=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Created.Repeated'")
 
-kill -TERM $capture_pid $alerting_pid $router_pid $fulfillment_pid 2>/dev/null || true
-wait $capture_pid $alerting_pid $router_pid $fulfillment_pid 2>/dev/null || true
+kill -TERM $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid 2>/dev/null || true
+wait $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid 2>/dev/null || true
 trap - EXIT
 
 echo
@@ -116,6 +134,9 @@ echo "  tracking                         $tracking"
 echo "  events                           $ful_events"
 echo "  simulated WMS/carrier            $wms_summary"
 echo "  documents                        $doc_count files in $docs (labels as ZPL + PDF, delivery notes, pick lists)"
+echo "Billing: invoices                 $((invoice_count - before_invoices)) this run, $invoice_count in all (EN 16931 XML in $bills); the newest:"
+echo "                                   $invoice_list"
+echo "  archive                          $archive"
 echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
 echo "dead letters                       $((dead - before_dead)) this run, $dead in all"
 "$BIN/omsctl" dlq list --limit 10 | sed 's/^/  /'
