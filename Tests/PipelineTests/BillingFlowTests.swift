@@ -115,3 +115,39 @@ enum EInvoiceJudge {
         return ((result["xsd"]?.arrayValue ?? []) + (result["schematron"]?.arrayValue ?? [])).compactMap(\.stringValue)
     }
 }
+
+@Suite("Billing numbering under crashes", .serialized)
+struct BillingNumberingTests {
+    @Test("two Billing copies, one killed mid-stream: every shipment invoiced once, numbers gapless, the archive intact")
+    func gaplessWithTwoCopiesAndKill9() throws {
+        let rig = try PipelineRig(partitions: 4)
+        let (database, producer) = (rig.database, rig.producer)
+        var copies = [try rig.start("oms-billing", name: "billing-1"), try rig.start("oms-billing", name: "billing-2")]
+        defer { for copy in copies { _ = copy.terminate(waitSeconds: 5) } }
+        try producer.publish([RouterFixtures.product("TENT-2P", ["taxClass": "standard", "name": "Zelt"])])
+        let count = 120
+        try producer.publish((0..<count).map { BillingFlowTests.accepted("ORD-N-\($0)", lines: [("TENT-2P", 2, 19_990)]) })
+        try eventually(timeout: 60, "orders and product replicated") {
+            try database.query("SELECT (SELECT count(*) FROM billing.orders) + (SELECT count(*) FROM billing.products) AS n").first!.decode("n", as: Int.self) == count + 1
+        }
+        let shipments = (0..<count).map { BillingFlowTests.shipped("FO-N-\($0)", order: "ORD-N-\($0)", [("1", 2)]) }
+        try producer.publish(Array(shipments.prefix(60)))
+        Thread.sleep(forTimeInterval: 0.3)
+        copies[0].kill9()
+        try producer.publish(Array(shipments.dropFirst(60)))
+        copies.append(try rig.start("oms-billing", name: "billing-3"))
+        try eventually(timeout: 90, "every shipment invoiced") {
+            try database.query("SELECT count(*) AS n FROM billing.documents").first!.decode("n", as: Int.self) >= count
+        }
+        let row = try database.query("""
+            SELECT count(*) AS n, count(DISTINCT fulfillment_order_id) AS f,
+                   min(substring(number from '[0-9]+$')::int) AS lo, max(substring(number from '[0-9]+$')::int) AS hi FROM billing.documents
+            """).first!
+        #expect(try row.decode("n", as: Int.self) == count)
+        #expect(try row.decode("f", as: Int.self) == count)
+        #expect(try row.decode("lo", as: Int.self) == 1)
+        #expect(try row.decode("hi", as: Int.self) == count, "no gap: \(count) numbers from 1 to \(count)")
+        let verify = try runOmsctl(["archive", "verify"], environment: rig.environment())
+        #expect(verify.status == 0 && verify.output.contains("\(count) document(s)"), "\(verify.output)")
+    }
+}
