@@ -130,7 +130,7 @@ struct BillingHandler: StageHandler {
             let calc = entry.draft.calculation
             documents.append(.init(number: number, typeCode: "380", orderID: entry.order.orderID, fulfillmentOrderID: entry.fo, customerID: entry.order.customerID,
                                    currency: entry.order.currency.code, net: calc.totalNet.minorUnits, tax: calc.totalTax.minorUnits, gross: calc.total.minorUnits,
-                                   breakdown: breakdown, xml: xml, previousHash: previous, hash: hash,
+                                   breakdown: breakdown, xml: xml, content: document.json, previousHash: previous, hash: hash,
                                    retainUntil: String(format: "%04d-12-31", issueYear + rules.invoiceRetentionYears)))
             previous = hash
             emit[entry.index].append(Emission(topic: Topic.omsBilling, key: entry.order.orderID, type: "Invoice.Issued", subject: entry.order.orderID, data: [

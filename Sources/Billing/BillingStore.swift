@@ -102,6 +102,7 @@ struct BillingStore {
         let gross: Int64
         let breakdown: JSONValue
         let xml: String
+        let content: JSONValue
         let previousHash: String
         let hash: String
         let retainUntil: String
@@ -111,12 +112,13 @@ struct BillingStore {
         guard !documents.isEmpty else { return }
         let d = documents
         try database.query("""
-            INSERT INTO billing.documents (number, type_code, order_id, fulfillment_order_id, customer_id, currency, net, tax, gross, breakdown, xml)
-            SELECT n, t, o, f, c, cu, ne, ta, g, b::json, x
+            INSERT INTO billing.documents (number, type_code, order_id, fulfillment_order_id, customer_id, currency, net, tax, gross, breakdown, xml, content)
+            SELECT n, t, o, f, c, cu, ne, ta, g, b::json, x, co::json
             FROM unnest(\(d.map(\.number))::text[], \(d.map(\.typeCode))::text[], \(d.map(\.orderID))::text[], \(d.map(\.fulfillmentOrderID))::text[],
                         \(d.map(\.customerID))::text[], \(d.map(\.currency))::text[], \(d.map(\.net))::bigint[], \(d.map(\.tax))::bigint[],
-                        \(d.map(\.gross))::bigint[], \(d.map(\.breakdown.storableJSON))::text[], \(d.map(\.xml))::text[])
-                 AS u(n, t, o, f, c, cu, ne, ta, g, b, x)
+                        \(d.map(\.gross))::bigint[], \(d.map(\.breakdown.storableJSON))::text[], \(d.map(\.xml))::text[],
+                        \(d.map(\.content.storableJSON))::text[])
+                 AS u(n, t, o, f, c, cu, ne, ta, g, b, x, co)
             """)
         // In chain order: one statement keeps the order of the array.
         try database.query("""

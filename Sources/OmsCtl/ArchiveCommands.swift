@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Foundation
+import BillingDocuments
 import Shared
 
 /// The tamper-evident archive of issued documents.
@@ -40,6 +41,46 @@ struct Archive: ParsableCommand {
                 checked += 1
             }
             print("archive intact: \(checked) document(s) from #\(from), last hash \(previous ?? "(none)")")
+        }
+    }
+}
+
+/// Issued invoices and credit notes.
+struct Invoice: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Issued invoices.", subcommands: [Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "An issued document: totals per rate; its EN 16931 XML (--xml FILE) or PDF (--pdf FILE).")
+        @Argument(help: "Document number (RE-2026-000001).") var number: String
+        @Option(help: "Write the XML (the legal original) to this file.") var xml: String?
+        @Option(help: "Write the PDF to this file.") var pdf: String?
+
+        func run() throws {
+            let database = try CLIEnvironment.database()
+            guard let row = try CLIError.detailed({ try database.query("""
+                SELECT d.number, d.type_code, d.order_id, d.fulfillment_order_id, d.customer_id, d.currency, d.net, d.tax, d.gross, d.breakdown::text AS breakdown,
+                       d.xml, d.content::text AS content, d.issued_at, a.hash, a.retain_until::text AS retain
+                FROM billing.documents d LEFT JOIN billing.archive a USING (number) WHERE d.number = \(number)
+                """).first }) else { throw CLIError("no document with number \(number)") }
+            let currency: String = try row.decode("currency")
+            print("\(number)  type \(try row.decode("type_code", as: String.self))  order \(try row.decode("order_id", as: String.self))  customer \(try row.decode("customer_id", as: String.self))")
+            print("  net \(Money.format(try row.decode("net"), currency))  tax \(Money.format(try row.decode("tax"), currency))  total \(Money.format(try row.decode("gross"), currency))")
+            for entry in try JSONParser.parse(try row.decode("breakdown", as: String.self)).arrayValue ?? [] {
+                let rate = entry["rateBasisPoints"]?.int64Value ?? 0
+                print("  \(entry["category"]?.stringValue ?? "?") \(rate / 100).\(String(format: "%02lld", rate % 100)) %: taxable \(Money.format(entry["taxable"]?.int64Value ?? 0, currency)), tax \(Money.format(entry["tax"]?.int64Value ?? 0, currency))")
+            }
+            print("  archive hash \(try row.decodeIfPresent("hash", as: String.self) ?? "-"), kept until \(try row.decodeIfPresent("retain", as: String.self) ?? "-")")
+            if let xml {
+                try Data((try row.decode("xml", as: String.self)).utf8).write(to: URL(fileURLWithPath: xml))
+                print("XML written to \(xml)")
+            }
+            if let pdf {
+                guard let document = InvoiceDocument(json: try JSONParser.parse(try row.decode("content", as: String.self))) else {
+                    throw CLIError("the stored content of \(number) cannot be read")
+                }
+                try Data(InvoicePDF.render(document)).write(to: URL(fileURLWithPath: pdf))
+                print("PDF written to \(pdf)")
+            }
         }
     }
 }

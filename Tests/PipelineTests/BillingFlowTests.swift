@@ -78,6 +78,27 @@ struct BillingFlowTests {
         // Issued is issued: the database refuses a change.
         #expect(throws: (any Error).self) { try database.query("UPDATE billing.documents SET net = 1 WHERE number = \(numbers[0])") }
         #expect(throws: (any Error).self) { try database.query("DELETE FROM billing.archive") }
+        // omsctl shows the document and writes its XML and PDF (qpdf and pdftotext read the PDF back).
+        let directory = NSTemporaryDirectory() + "oms-invoice-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let show = try runOmsctl(["invoice", "show", numbers[0], "--xml", directory + "/i.xml", "--pdf", directory + "/i.pdf"], environment: rig.environment())
+        #expect(show.status == 0 && show.output.contains("archive hash"), "\(show.output)")
+        let qpdf = Process()
+        qpdf.executableURL = URL(fileURLWithPath: "/usr/bin/qpdf")
+        qpdf.arguments = ["--check", directory + "/i.pdf"]
+        qpdf.standardOutput = FileHandle.nullDevice
+        try qpdf.run()
+        qpdf.waitUntilExit()
+        #expect(qpdf.terminationStatus == 0)
+        let text = Process()
+        text.executableURL = URL(fileURLWithPath: "/usr/bin/pdftotext")
+        text.arguments = [directory + "/i.pdf", "-"]
+        let pipe = Pipe()
+        text.standardOutput = pipe
+        try text.run()
+        let pdfText = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        text.waitUntilExit()
+        #expect(pdfText.contains(numbers[0]) && pdfText.contains("DE136695976") && pdfText.contains("Lena Müller"), "\(pdfText.prefix(400))")
         var verify = try runOmsctl(["archive", "verify"], environment: rig.environment())
         #expect(verify.status == 0 && verify.output.contains("3 document(s)"), "\(verify.output)")
         // A byte changed behind the trigger's back is found.

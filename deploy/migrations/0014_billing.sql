@@ -36,6 +36,8 @@ CREATE TABLE billing.documents (
     gross                bigint      NOT NULL,
     breakdown            json        NOT NULL,
     xml                  text        NOT NULL,
+    -- The document as data (parties, lines, totals), to render its PDF again (omsctl invoice show --pdf).
+    content              json        NOT NULL,
     issued_at            timestamptz NOT NULL DEFAULT now(),
     UNIQUE (fulfillment_order_id, type_code)
 );

@@ -89,6 +89,12 @@ public enum TaxCalculation {
         public let rateBasisPoints: Int
         public let taxable: Money
         public let tax: Money
+        public init(category: VATCategory, rateBasisPoints: Int, taxable: Money, tax: Money) {
+            self.category = category
+            self.rateBasisPoints = rateBasisPoints
+            self.taxable = taxable
+            self.tax = tax
+        }
     }
 
     public struct Result: Sendable {
@@ -104,6 +110,17 @@ public enum TaxCalculation {
         /// Gross prices: the cent the per-rate rounding leaves over (BT-114), so that the total is what was paid.
         public let rounding: Money
         public let total: Money
+        public init(lineNet: [String: Money], charges: [Breakdown], allowances: [Breakdown], breakdown: [Breakdown], totalNet: Money, totalTax: Money,
+                    rounding: Money, total: Money) {
+            self.lineNet = lineNet
+            self.charges = charges
+            self.allowances = allowances
+            self.breakdown = breakdown
+            self.totalNet = totalNet
+            self.totalTax = totalTax
+            self.rounding = rounding
+            self.total = total
+        }
     }
 
     /// The whole calculation of one document. `charge` (shipping) and `discount` (order level) are split over the
