@@ -28,14 +28,10 @@ struct BillingHandler: StageHandler {
     }
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<BillingInput> {
-        let event = try CloudEvent.decode(message.value, maximumBytes: maximumEventBytes)
-        func decoded(_ input: BillingInput) -> DecodedMessage<BillingInput> {
-            DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
-        }
-        if event.source == definition.eventSource { return decoded(.ignored("own event")) }
-        if case .ignore(let why) = try admission.admit(event, topic: message.topic) { return decoded(.ignored(why)) }
-        try EventContracts.validateData(of: event, accepted: admission.handled[message.topic] ?? [])
-        return decoded(try BillingInput.decode(event))
+        let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes, ownSource: definition.eventSource)
+        let input: BillingInput
+        if let skip { input = .ignored(skip) } else { input = try BillingInput.decode(event) }
+        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
     }
 
     func apply(_ batch: [DecodedMessage<BillingInput>], database: PostgresConnection) throws -> [MessageOutcome] {

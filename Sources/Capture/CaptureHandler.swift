@@ -29,11 +29,8 @@ struct CaptureHandler: StageHandler {
     }
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<CaptureInput> {
-        let event = try CloudEvent.decode(message.value, maximumBytes: maximumEventBytes)
-        if case .ignore(let why) = try admission.admit(event, topic: message.topic) {
-            return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: .ignored(why))
-        }
-        try EventContracts.validateData(of: event, accepted: admission.handled[message.topic] ?? [])
+        let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes)
+        if let skip { return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: .ignored(skip)) }
         let input: CaptureInput
         let orderID: String
         if event.type == "Order.Created" {

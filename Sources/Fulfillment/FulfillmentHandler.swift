@@ -27,14 +27,10 @@ struct FulfillmentHandler: StageHandler {
     }
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<FulfillmentInput> {
-        let event = try CloudEvent.decode(message.value, maximumBytes: maximumEventBytes)
-        func decoded(_ input: FulfillmentInput) -> DecodedMessage<FulfillmentInput> {
-            DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
-        }
-        if event.source == definition.eventSource { return decoded(.ignored("own event")) }
-        if case .ignore(let why) = try admission.admit(event, topic: message.topic) { return decoded(.ignored(why)) }
-        try EventContracts.validateData(of: event, accepted: admission.handled[message.topic] ?? [])
-        return decoded(try FulfillmentInput.decode(event))
+        let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes, ownSource: definition.eventSource)
+        let input: FulfillmentInput
+        if let skip { input = .ignored(skip) } else { input = try FulfillmentInput.decode(event) }
+        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
     }
 
     /// What one message leads to, collected while the batch is worked through.

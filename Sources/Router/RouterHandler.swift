@@ -29,15 +29,10 @@ struct RouterHandler: StageHandler {
     let rerouteLimit = 200
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<RouterInput> {
-        let event = try CloudEvent.decode(message.value, maximumBytes: maximumEventBytes)
-        func decoded(_ input: RouterInput) -> DecodedMessage<RouterInput> {
-            DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
-        }
-        // Shared topics carry events for other stages too (and our own): not ours to judge.
-        if event.source == definition.eventSource { return decoded(.ignored("own event")) }
-        if case .ignore(let why) = try admission.admit(event, topic: message.topic) { return decoded(.ignored(why)) }
-        try EventContracts.validateData(of: event, accepted: admission.handled[message.topic] ?? [])
-        return decoded(try RouterInput.decode(event))
+        let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes, ownSource: definition.eventSource)
+        let input: RouterInput
+        if let skip { input = .ignored(skip) } else { input = try RouterInput.decode(event) }
+        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
     }
 
     func apply(_ batch: [DecodedMessage<RouterInput>], database: PostgresConnection) throws -> [MessageOutcome] {

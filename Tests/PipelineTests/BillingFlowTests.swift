@@ -83,21 +83,8 @@ struct BillingFlowTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let show = try runOmsctl(["invoice", "show", numbers[0], "--xml", directory + "/i.xml", "--pdf", directory + "/i.pdf"], environment: rig.environment())
         #expect(show.status == 0 && show.output.contains("archive hash"), "\(show.output)")
-        let qpdf = Process()
-        qpdf.executableURL = URL(fileURLWithPath: "/usr/bin/qpdf")
-        qpdf.arguments = ["--check", directory + "/i.pdf"]
-        qpdf.standardOutput = FileHandle.nullDevice
-        try qpdf.run()
-        qpdf.waitUntilExit()
-        #expect(qpdf.terminationStatus == 0)
-        let text = Process()
-        text.executableURL = URL(fileURLWithPath: "/usr/bin/pdftotext")
-        text.arguments = [directory + "/i.pdf", "-"]
-        let pipe = Pipe()
-        text.standardOutput = pipe
-        try text.run()
-        let pdfText = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        text.waitUntilExit()
+        #expect(try runProgram("/usr/bin/qpdf", ["--check", directory + "/i.pdf"]).status == 0)
+        let pdfText = try runProgram("/usr/bin/pdftotext", [directory + "/i.pdf", "-"]).output
         #expect(pdfText.contains(numbers[0]) && pdfText.contains("DE136695976") && pdfText.contains("Lena Müller"), "\(pdfText.prefix(400))")
         var verify = try runOmsctl(["archive", "verify"], environment: rig.environment())
         #expect(verify.status == 0 && verify.output.contains("3 document(s)"), "\(verify.output)")
@@ -123,16 +110,9 @@ enum EInvoiceJudge {
     static func judge(_ xml: String) throws -> [String] {
         let path = NSTemporaryDirectory() + "oms-invoice-\(UUID().uuidString.prefix(8)).xml"
         try Data(xml.utf8).write(to: URL(fileURLWithPath: path))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSetupError("e-invoice judge failed; run `make test-tools`") }
-        let result = try JSONParser.parse(Array(data))
+        let run = try runProgram(python, [script, path], separateErrors: true)
+        guard run.status == 0 else { throw TestSetupError("e-invoice judge failed; run `make test-tools`: \(run.output.suffix(400))") }
+        let result = try JSONParser.parse(Array(run.output.utf8))
         return ((result["xsd"]?.arrayValue ?? []) + (result["schematron"]?.arrayValue ?? [])).compactMap(\.stringValue)
     }
 }

@@ -215,13 +215,7 @@ struct FulfillmentFlowTests {
         let files = documents.output.split(separator: "\n").map(String.init)
         #expect(files.filter { $0.hasSuffix(".zpl") }.count == 1 && files.filter { $0.hasSuffix(".pdf") }.count == 2, "\(files)")
         for pdf in files where pdf.hasSuffix(".pdf") {
-            let check = Process()
-            check.executableURL = URL(fileURLWithPath: "/usr/bin/qpdf")
-            check.arguments = ["--check", pdf]
-            check.standardOutput = FileHandle.nullDevice
-            try check.run()
-            check.waitUntilExit()
-            #expect(check.terminationStatus == 0, "\(pdf)")
+            #expect(try runProgram("/usr/bin/qpdf", ["--check", pdf]).status == 0, "\(pdf)")
         }
         let waveID = try #require(allLists.first?.data["waveId"]?.stringValue)
         let wave = try runOmsctl(["wave", "show", waveID], environment: rig.environment())
@@ -375,14 +369,7 @@ struct FulfillmentDropShipTests {
         let documents = try runOmsctl(["fulfillment", "documents", "FO-DS-1", "--out", directory], environment: rig.environment())
         #expect(documents.status == 0, "\(documents.output)")
         let pdf = try #require(documents.output.split(separator: "\n").map(String.init).first { $0.hasSuffix(".pdf") })
-        let text = Process()
-        text.executableURL = URL(fileURLWithPath: "/usr/bin/pdftotext")
-        text.arguments = [pdf, "-"]
-        let pipe = Pipe()
-        text.standardOutput = pipe
-        try text.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        text.waitUntilExit()
+        let output = try runProgram("/usr/bin/pdftotext", [pdf, "-"]).output
         #expect(output.contains("Berg&Beutel") && output.contains("Danke für Ihren Einkauf"), "\(output)")
 
         try producer.publish([RouterFixtures.message(Topic.warehouseEvents, key: "ORD-DS", type: "FulfillmentOrder.Confirmed", source: "supplier/outdoor-direct",

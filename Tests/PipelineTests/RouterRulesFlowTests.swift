@@ -7,13 +7,19 @@ import Glibc
 
 /// Runs omsctl and returns its exit code and combined output.
 func runOmsctl(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
+    try runProgram(try TestEnvironment.binDirectory + "/omsctl", arguments, environment: environment)
+}
+
+/// Runs a program (omsctl, qpdf, pdftotext, …) and returns its exit code and output (with its error output unless `separateErrors`).
+func runProgram(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                separateErrors: Bool = false) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try TestEnvironment.binDirectory + "/omsctl")
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    process.environment = environment
+    if let environment { process.environment = environment }
     let pipe = Pipe()
     process.standardOutput = pipe
-    process.standardError = pipe
+    process.standardError = separateErrors ? FileHandle.nullDevice : pipe
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

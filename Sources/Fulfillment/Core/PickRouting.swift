@@ -84,7 +84,14 @@ public enum PickRouting {
     public static func compare(stops: [(x: Int, depth: Int)], aisleXs: [Int], aisleLength: Int, depotX: Int) throws(RoutingError) -> [Tour] {
         var tours: [Tour] = []
         for method in Method.singleBlock { tours.append(try tour(method, stops: stops, aisleXs: aisleXs, aisleLength: aisleLength, depotX: depotX)) }
-        func rank(_ entry: (offset: Int, element: Tour)) -> (Int, Int, Int) { (entry.element.length, entry.element.method == .optimal ? 0 : 1, entry.offset) }
+        return shortestFirst(tours)
+    }
+
+    /// Shortest first; on a tie an exact method (the optimum) first, then the order given.
+    static func shortestFirst(_ tours: [Tour]) -> [Tour] {
+        func rank(_ entry: (offset: Int, element: Tour)) -> (Int, Int, Int) {
+            (entry.element.length, [.optimal, .exact].contains(entry.element.method) ? 0 : 1, entry.offset)
+        }
         return tours.enumerated().sorted { rank($0) < rank($1) }.map(\.element)
     }
 
@@ -138,10 +145,7 @@ public enum PickRouting {
         let length = lengthInOrder(order.map { places[$0] }, aisleLength: aisleLength, depotX: depotX, middle: middle)
         let stopOrder = order.flatMap { place in stops.indices.filter { placeOf[$0] == place } }
         tours.append(Tour(method: method, length: length, order: stopOrder))
-        func rank(_ entry: (offset: Int, element: Tour)) -> (Int, Int, Int) {
-            (entry.element.length, [.optimal, .exact].contains(entry.element.method) ? 0 : 1, entry.offset)
-        }
-        return tours.enumerated().sorted { rank($0) < rank($1) }.map(\.element)
+        return shortestFirst(tours)
     }
 
     /// Held–Karp: the shortest closed walk from the depot through every place, by dynamic programming over subsets.

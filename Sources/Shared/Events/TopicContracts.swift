@@ -46,6 +46,16 @@ public struct TopicAdmission: Sendable {
         self.sources = sources
     }
 
+    /// A consumed message read, admitted and validated — every stage's first step: the event, and the reason
+    /// to skip it when it is this stage's own event (`ownSource`) or a type of the topic meant for another stage.
+    public func read(_ message: ConsumedMessage, maximumBytes: Int, ownSource: String? = nil) throws(PermanentFailure) -> (event: CloudEvent, skip: String?) {
+        let event = try CloudEvent.decode(message.value, maximumBytes: maximumBytes)
+        if let ownSource, event.source == ownSource { return (event, "own event") }
+        if case .ignore(let why) = try admit(event, topic: message.topic) { return (event, why) }
+        try EventContracts.validateData(of: event, accepted: handled[message.topic] ?? [])
+        return (event, nil)
+    }
+
     public func admit(_ event: CloudEvent, topic: String) throws(PermanentFailure) -> Verdict {
         let allowed = TopicContract.eventTypes[topic] ?? []
         guard allowed.contains(event.type) else {

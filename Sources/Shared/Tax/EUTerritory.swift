@@ -13,7 +13,8 @@ public struct EUTerritory: Sendable {
         public let validTo: Date?
     }
 
-    public struct Exclusion: Sendable {
+    /// An area of a country by postal-code prefixes (outside the territory, or inside for goods).
+    public struct Area: Sendable {
         public let name: String
         public let country: String
         /// Postal-code prefixes ("27498", "35", "971").
@@ -23,11 +24,11 @@ public struct EUTerritory: Sendable {
     }
 
     public let members: [Member]
-    public let exclusions: [Exclusion]
+    public let exclusions: [Area]
     /// Areas of other countries inside for goods (Northern Ireland under the Windsor Framework).
-    public let inclusions: [Exclusion]
+    public let inclusions: [Area]
 
-    public init(members: [Member], exclusions: [Exclusion], inclusions: [Exclusion] = []) {
+    public init(members: [Member], exclusions: [Area], inclusions: [Area] = []) {
         self.members = members
         self.exclusions = exclusions
         self.inclusions = inclusions
@@ -77,15 +78,15 @@ public struct EUTerritory: Sendable {
             members.append(Member(country: country, validFrom: try date(r, "validFrom") ?? .distantPast, validTo: try date(r, "validTo")))
         }
         guard !members.isEmpty else { throw RuleFileProblem(path: reader.pathOf("members"), key: "members", problem: "must list the member states") }
-        func areas(_ key: String) throws -> [Exclusion] {
-            var result: [Exclusion] = []
+        func areas(_ key: String) throws -> [Area] {
+            var result: [Area] = []
             for (i, value) in (reader.optional(key)?.arrayValue ?? []).enumerated() {
                 let r = RuleReader(value, path: reader.pathOf("\(key)[\(i)]"))
                 let prefixes = try r.strings("postalCodePrefixes")
                 guard !prefixes.isEmpty, prefixes.allSatisfy({ !$0.isEmpty }) else {
                     throw RuleFileProblem(path: r.pathOf("postalCodePrefixes"), key: "postalCodePrefixes", problem: "must list at least one non-empty prefix")
                 }
-                result.append(Exclusion(name: try r.string("name"), country: try r.string("country"), postalCodePrefixes: prefixes.map { $0.uppercased() },
+                result.append(Area(name: try r.string("name"), country: try r.string("country"), postalCodePrefixes: prefixes.map { $0.uppercased() },
                                         validFrom: try date(r, "validFrom") ?? .distantPast, validTo: try date(r, "validTo")))
             }
             return result
