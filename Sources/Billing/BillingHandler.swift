@@ -5,19 +5,23 @@ import Foundation
 import Shared
 
 /// Billing's I/O around its cores: an invoice per shipment (gather the order replica and the catalog's
-/// tax data → the invoice rule decides → number, XML, archive link, `Invoice.Issued`).
+/// tax data → the invoice rule decides → number, XML, archive link, `Invoice.Issued`), a credit note per
+/// refund (the credit-note rule), and the receivables ledger (the settlement rule) with
+/// `Order.Invoiced` and `Receivables.Changed` for Capture's credit check.
 struct BillingHandler: StageHandler {
     let definition = StageDefinition(name: "billing", schema: "billing", consumerGroup: "oms-billing",
-                                     topics: [Topic.omsOrders, Topic.omsShipments, Topic.catalogProducts])
+                                     topics: [Topic.omsOrders, Topic.omsShipments, Topic.catalogProducts, Topic.omsReturns, Topic.shopPayments])
     let maximumEventBytes: Int
     let rules: RuleVersions<TaxRules>
     let territory: EUTerritory
     let admission: TopicAdmission
 
     static let handledTypes: [String: Set<String>] = [
-        Topic.omsOrders: ["Order.Accepted", "Order.OnHold"],
+        Topic.omsOrders: ["Order.Accepted", "Order.OnHold", "Order.Released", "Order.Cancelled"],
         Topic.omsShipments: ["Shipment.Shipped"],
         Topic.catalogProducts: ["Product.Changed"],
+        Topic.omsReturns: ["Refund.Approved"],
+        Topic.shopPayments: ["Payment.Captured", "Payment.Received"],
     ]
 
     init(maximumEventBytes: Int, rules: RuleVersions<TaxRules>, territory: EUTerritory, topicSources: [String: [String]] = [:]) {
@@ -34,117 +38,400 @@ struct BillingHandler: StageHandler {
         return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
     }
 
+    static var utc: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        return calendar
+    }
+
+    /// What one batch decides: per message its events, audit rows or dead letter.
+    struct Outcomes {
+        var emit: [[Emission]]
+        var audit: [[AuditRecord]]
+        var dead: [Int: PermanentFailure] = [:]
+        init(count: Int) {
+            emit = Array(repeating: [], count: count)
+            audit = Array(repeating: [], count: count)
+        }
+        var results: [MessageOutcome] { emit.indices.map { i in dead[i].map { .deadLetter($0) } ?? .processed(emit: emit[i], audit: audit[i]) } }
+    }
+
     func apply(_ batch: [DecodedMessage<BillingInput>], database: PostgresConnection) throws -> [MessageOutcome] {
         let now = Date()
         let rules = self.rules.rules(at: { now })
         let store = BillingStore(database: database)
-        var emit = Array(repeating: [Emission](), count: batch.count)
-        var audit = Array(repeating: [AuditRecord](), count: batch.count)
-        var dead: [Int: PermanentFailure] = [:]
+        var out = Outcomes(count: batch.count)
 
         // Gather: replicas first, so that this batch's shipments see them.
         var products: [(sku: String, name: String, taxClass: String, service: Bool, changedAt: String)] = []
-        var orders: [(id: String, data: JSONValue)] = []
+        var orders: [(id: String, data: JSONValue, status: String)] = []
+        var statuses: [(index: Int, order: String, status: OrderReplicaStatus)] = []
         var shipments: [(index: Int, fo: String, order: String, lines: [(lineID: String, quantity: Int64)], at: Date)] = []
+        var refunds: [(index: Int, refund: CreditNotePlanner.Refund)] = []
+        var payments: [(index: Int, payment: PaymentIn)] = []
         for (index, message) in batch.enumerated() {
             switch message.input {
             case .product(let sku, let p, let at): products.append((sku, p.name, p.taxClass, p.service, at))
-            case .order(let id, let data): orders.append((id, data))
+            case .order(let id, let data, let onHold): orders.append((id, data, (onHold ? OrderReplicaStatus.onHold : .accepted).rawValue))
+            case .status(let id, let status): statuses.append((index, id, status))
             case .shipped(let fo, let order, let lines, let at): shipments.append((index, fo, order, lines, at.map(EventTime.parse) ?? now))
+            case .refund(let refund): refunds.append((index, refund))
+            case .payment(let payment): payments.append((index, payment))
             case .ignored: break
             }
         }
         try store.upsertProducts(products)
         try store.insertOrders(orders)
-        guard !shipments.isEmpty else { return batch.indices.map { .processed(emit: emit[$0], audit: audit[$0]) } }
+        for change in statuses {
+            let before = try store.setStatus(change.order, to: change.status)
+            if let before, before != change.status {
+                out.audit[change.index].append(AuditRecord(subject: change.order, action: "Order.\(change.status == .cancelled ? "Cancelled" : "Released")",
+                                                           actor: "billing", reason: "replica \(before.rawValue) → \(change.status.rawValue)"))
+            }
+        }
+        guard !shipments.isEmpty || !refunds.isEmpty || !payments.isEmpty else { return out.results }
 
-        let stored = try store.lockOrders(Set(shipments.map(\.order)))
+        let orderIDs = Set(shipments.map(\.order) + refunds.map(\.refund.orderID) + payments.compactMap(\.payment.orderID))
+        let stored = try store.lockOrders(orderIDs)
+        var pending: [PendingDocument] = []
+        pending += try planInvoices(shipments, stored: stored, store: store, rules: rules, now: now, out: &out)
+        pending += try planCreditNotes(refunds, stored: stored, store: store, out: &out)
+        let issued = try issue(pending, store: store, rules: rules, now: now, out: &out)
+
+        // The ledger: new invoices open (on account), credit notes reduce, payments settle.
+        var customers = Set<String>()
+        var invoicedOrders: [String: Int] = [:]
+        for document in issued {
+            customers.insert(document.customerID)
+            if document.kind == .invoice { invoicedOrders[document.orderID] = document.index }
+        }
+        try store.lockCustomers(customers.union(payments.compactMap(\.payment.customerID)).union(
+            payments.compactMap { $0.payment.orderID.flatMap { stored[$0]?.customerID } }))
+        try book(issued, stored: stored, store: store)
+        for (index, payment) in payments {
+            if let customer = try settle(payment, stored: stored, store: store, index: index, out: &out) { customers.insert(customer) }
+        }
+
+        // Announce: how much of each order is invoiced, and each touched customer's open items.
+        for (orderID, summary) in try store.invoicedSummary(Array(invoicedOrders.keys)) {
+            guard let index = invoicedOrders[orderID], let row = stored[orderID] else { continue }
+            out.emit[index].append(Emission(topic: Topic.omsBilling, key: orderID, type: "Order.Invoiced", subject: orderID, data: [
+                "orderId": .string(orderID), "customerId": .string(row.customerID), "currency": .string(summary.currency),
+                "invoicedGross": .integer(summary.gross), "complete": .bool(summary.units >= row.orderedUnits), "lastInvoice": .string(summary.last),
+            ]))
+        }
+        let lastIndex = Dictionary(issued.map { ($0.customerID, $0.index) } + payments.compactMap { p in
+            (p.payment.customerID ?? p.payment.orderID.flatMap { stored[$0]?.customerID }).map { ($0, p.index) }
+        }, uniquingKeysWith: { a, b in max(a, b) })
+        for summary in try store.receivablesSummary(Array(customers), today: now) {
+            guard let index = lastIndex[summary.customerID] else { continue }
+            out.emit[index].append(receivablesChanged(summary, now: now))
+        }
+        return out.results
+    }
+
+    func receivablesChanged(_ s: BillingStore.ReceivablesSummary, now: Date) -> Emission {
+        Emission(topic: Topic.omsBilling, key: s.customerID, type: "Receivables.Changed", subject: s.customerID, data: [
+            "customerId": .string(s.customerID), "unpaidAmount": .integer(s.unpaid), "overdueAmount": .integer(s.overdue),
+            "openInvoices": .integer(s.openInvoices), "currency": .string(s.currency), "asOf": .string(EventTime.format(now)),
+        ])
+    }
+
+    // MARK: Invoices
+
+    /// A document decided but not yet numbered: the handler numbers a batch's documents in one go.
+    struct PendingDocument {
+        let index: Int
+        let kind: TaxRules.DocumentKind
+        let type: InvoiceDocument.TypeCode
+        let order: InvoicePlanner.Order
+        let fulfillmentOrderID: String?
+        let refund: CreditNotePlanner.Refund?
+        let precedingInvoice: String?
+        let deliveryDate: Date
+        let lines: [InvoiceDocument.Line]
+        let calculation: TaxCalculation.Result
+        let reasons: [VATCategory: (code: String, text: String)]
+        let notes: [String]
+    }
+
+    struct IssuedDocument {
+        let index: Int
+        let kind: TaxRules.DocumentKind
+        let number: String
+        let orderID: String
+        let customerID: String
+        let currency: String
+        let gross: Int64
+        let dueDate: Date?
+        let onAccount: Bool
+        let precedingInvoice: String?
+    }
+
+    func planInvoices(_ shipments: [(index: Int, fo: String, order: String, lines: [(lineID: String, quantity: Int64)], at: Date)],
+                      stored: [String: BillingStore.OrderRow], store: BillingStore, rules: TaxRules, now: Date, out: inout Outcomes) throws -> [PendingDocument] {
+        guard !shipments.isEmpty else { return [] }
         let already = try store.invoiced(shipments.map(\.fo))
         let catalog = try store.products(Set(stored.values.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } }))
         let planned = catalog.mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
-
-        // Decide every invoice of the batch, then take their numbers in one go.
-        var drafts: [(index: Int, fo: String, order: InvoicePlanner.Order, draft: InvoicePlanner.Draft, at: Date)] = []
+        var pending: [PendingDocument] = []
         var shippingDone = Set<String>(), seen = Set<String>()
         var distance: [Int: Int64] = [:]
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
         for shipment in shipments {
             guard !already.contains(shipment.fo), seen.insert(shipment.fo).inserted else {
-                audit[shipment.index].append(AuditRecord(subject: shipment.order, action: "Invoice.Repeated", actor: "billing",
-                                                         reason: "\(shipment.fo) is invoiced already; no second invoice"))
+                out.audit[shipment.index].append(AuditRecord(subject: shipment.order, action: "Invoice.Repeated", actor: "billing",
+                                                             reason: "\(shipment.fo) is invoiced already; no second invoice"))
                 continue
             }
             guard let row = stored[shipment.order] else {
-                dead[shipment.index] = .businessRule("order \(shipment.order) is unknown to Billing (no Order.Accepted); the shipment cannot be invoiced")
+                out.dead[shipment.index] = .businessRule("order \(shipment.order) is unknown to Billing (no Order.Accepted); the shipment cannot be invoiced")
                 continue
             }
             let order: InvoicePlanner.Order
             switch BillingInput.order(row.data) {
             case .success(let o): order = o
             case .failure(let failure):
-                dead[shipment.index] = failure
+                out.dead[shipment.index] = failure
                 continue
             }
-            let year = calendar.component(.year, from: shipment.at)
+            let year = Self.utc.component(.year, from: shipment.at)
             if distance[year] == nil { distance[year] = try store.distanceSales(year: year) }
             let soFar = Money(minorUnits: distance[year] ?? 0, currency: rules.distanceSalesThreshold.currency)
+            let draft: InvoicePlanner.Draft
             do {
-                let draft = try InvoicePlanner.plan(order, shipped: shipment.lines, includeShipping: !row.shippingInvoiced && !shippingDone.contains(order.orderID),
-                                                    products: planned, distanceSalesSoFar: soFar, supplyDate: shipment.at, rules: rules, territory: territory)
-                shippingDone.insert(order.orderID)
-                if draft.distanceSales.currency == rules.distanceSalesThreshold.currency {
-                    distance[year] = (distance[year] ?? 0).addingReportingOverflow(draft.distanceSales.minorUnits).partialValue
-                }
-                drafts.append((shipment.index, shipment.fo, order, draft, shipment.at))
+                draft = try InvoicePlanner.plan(order, shipped: shipment.lines, includeShipping: !row.shippingInvoiced && !shippingDone.contains(order.orderID),
+                                                products: planned, distanceSalesSoFar: soFar, supplyDate: shipment.at, rules: rules, territory: territory)
             } catch {
-                dead[shipment.index] = .businessRule("\(shipment.fo): \(error.description)")
+                out.dead[shipment.index] = .businessRule("\(shipment.fo): \(error.description)")
+                continue
+            }
+            shippingDone.insert(order.orderID)
+            if draft.distanceSales.currency == rules.distanceSalesThreshold.currency, draft.distanceSales.minorUnits != 0 {
+                distance[year] = (distance[year] ?? 0).addingReportingOverflow(draft.distanceSales.minorUnits).partialValue
+                try store.addDistanceSales(year: year, currency: draft.distanceSales.currency.code, net: draft.distanceSales.minorUnits)
+            }
+            if row.status == .cancelled {
+                out.audit[shipment.index].append(AuditRecord(subject: order.orderID, action: "Invoice.AfterCancellation", actor: "billing",
+                                                             reason: "\(shipment.fo) shipped although the order is cancelled; the goods left, so they are invoiced"))
+            }
+            pending.append(PendingDocument(index: shipment.index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: shipment.fo, refund: nil,
+                                           precedingInvoice: nil, deliveryDate: shipment.at, lines: draft.lines, calculation: draft.calculation,
+                                           reasons: draft.reasons, notes: draft.notes))
+        }
+        try store.markShippingInvoiced(Array(shippingDone))
+        return pending
+    }
+
+    // MARK: Credit notes
+
+    func planCreditNotes(_ refunds: [(index: Int, refund: CreditNotePlanner.Refund)], stored: [String: BillingStore.OrderRow], store: BillingStore,
+                         out: inout Outcomes) throws -> [PendingDocument] {
+        guard !refunds.isEmpty else { return [] }
+        let done = try store.refunded(refunds.map(\.refund.refundID))
+        var history = try store.documents(ofOrders: Set(refunds.map(\.refund.orderID)))
+        var shippingRefunded: [String: Int64] = [:]
+        var pending: [PendingDocument] = []
+        var seen = Set<String>()
+        for (index, refund) in refunds {
+            guard !done.contains(refund.refundID), seen.insert(refund.refundID).inserted else {
+                out.audit[index].append(AuditRecord(subject: refund.orderID, action: "CreditNote.Repeated", actor: "billing",
+                                                    reason: "refund \(refund.refundID) has its credit note already"))
+                continue
+            }
+            guard let row = stored[refund.orderID] else {
+                out.dead[index] = .businessRule("refund \(refund.refundID): order \(refund.orderID) is unknown to Billing")
+                continue
+            }
+            let order: InvoicePlanner.Order
+            switch BillingInput.order(row.data) {
+            case .success(let o): order = o
+            case .failure(let failure):
+                out.dead[index] = failure
+                continue
+            }
+            let documents = history[refund.orderID] ?? []
+            var credited: [String: [String: Int64]] = [:]
+            for note in documents where note.document.type == .creditNote {
+                guard let preceding = note.document.precedingInvoice else { continue }
+                for line in note.document.lines { credited[preceding, default: [:]][line.id, default: 0] += line.quantity }
+            }
+            let refundedSoFar = row.shippingRefunded + (shippingRefunded[refund.orderID] ?? 0)
+            let drafts: [CreditNotePlanner.Draft]
+            do {
+                drafts = try CreditNotePlanner.plan(refund, order: order, invoices: documents.map { $0.document }.filter { $0.type == .invoice },
+                                                    credited: credited, shippingRefunded: refundedSoFar)
+            } catch {
+                out.dead[index] = .businessRule("refund \(refund.refundID): \(error.description)")
+                continue
+            }
+            for draft in drafts {
+                pending.append(PendingDocument(index: index, kind: .creditNote, type: .creditNote, order: order, fulfillmentOrderID: nil, refund: refund,
+                                               precedingInvoice: draft.precedingInvoice, deliveryDate: draft.deliveryDate, lines: draft.lines,
+                                               calculation: draft.calculation, reasons: draft.reasons, notes: draft.notes))
+                shippingRefunded[refund.orderID, default: 0] += draft.shippingAmount
+                // Later refunds of the same batch see these units as credited.
+                let placeholder = InvoiceDocument(number: "pending-\(refund.refundID)-\(draft.precedingInvoice)", type: .creditNote, issueDate: Date(),
+                                                  deliveryDate: draft.deliveryDate, seller: order.billTo, buyer: order.billTo, shipTo: nil,
+                                                  currency: order.currency, lines: draft.lines, calculation: draft.calculation, exemptionReasons: [:],
+                                                  paymentTerms: nil, dueDate: nil, precedingInvoice: draft.precedingInvoice)
+                history[refund.orderID, default: []].append((document: placeholder, number: String?.none))
             }
         }
-        guard !drafts.isEmpty else { return batch.indices.map { dead[$0].map { .deadLetter($0) } ?? .processed(emit: emit[$0], audit: audit[$0]) } }
+        for (orderID, amount) in shippingRefunded where amount > 0 { try store.addShippingRefunded(orderID, amount) }
+        return pending
+    }
 
-        let issueYear = calendar.component(.year, from: now)
-        let numbers = try store.takeNumbers(range: "RE-\(issueYear)", count: drafts.count)
+    // MARK: Numbering, XML, archive
+
+    /// Numbers every pending document (one counter row per kind and year, taken in this transaction), renders its XML,
+    /// links it into the archive chain and stores it; emits `Invoice.Issued` / `CreditNote.Issued`.
+    func issue(_ pending: [PendingDocument], store: BillingStore, rules: TaxRules, now: Date, out: inout Outcomes) throws -> [IssuedDocument] {
+        guard !pending.isEmpty else { return [] }
+        let year = Self.utc.component(.year, from: now)
+        var numbers: [TaxRules.DocumentKind: [Int64]] = [:]
+        for kind in TaxRules.DocumentKind.allCases {
+            let count = pending.filter { $0.kind == kind }.count
+            if count > 0 { numbers[kind] = try store.takeNumbers(range: "\(rules.series(kind).prefix)-\(year)", count: count) }
+        }
+        var taken: [TaxRules.DocumentKind: Int] = [:]
         var previous = try store.lastHash()
         var documents: [BillingStore.Document] = []
-        for (i, entry) in drafts.enumerated() {
-            let number = String(format: "RE-%d-%06lld", issueYear, numbers[i])
-            let document = InvoiceDocument(
-                number: number, type: .invoice, issueDate: now, deliveryDate: entry.at,
-                seller: .init(name: rules.seller.name, street: rules.sellerStreet, postalCode: rules.sellerPostalCode, city: rules.sellerCity,
-                              country: rules.seller.country, vatID: rules.seller.vatID, taxNumber: rules.seller.taxNumber),
-                buyer: entry.order.billTo, shipTo: entry.order.shipTo, currency: entry.order.currency, lines: entry.draft.lines,
-                calculation: entry.draft.calculation, exemptionReasons: entry.draft.reasons,
-                paymentTerms: entry.order.paymentNetDays.map { "Zahlbar innerhalb von \($0) Tagen ohne Abzug" } ?? "Bereits bezahlt",
-                dueDate: entry.order.paymentNetDays.map { now.addingTimeInterval(Double($0) * 86_400) }, notes: entry.draft.notes)
+        var issued: [IssuedDocument] = []
+        let seller = InvoiceDocument.Party(name: rules.seller.name, street: rules.sellerStreet, postalCode: rules.sellerPostalCode, city: rules.sellerCity,
+                                           country: rules.seller.country, vatID: rules.seller.vatID, taxNumber: rules.seller.taxNumber)
+        for entry in pending {
+            let series = rules.series(entry.kind)
+            let position = taken[entry.kind, default: 0]
+            taken[entry.kind] = position + 1
+            guard let sequence = numbers[entry.kind]?[position] else { continue }
+            let number = String(format: "%@-%d-%06lld", series.prefix, year, sequence)
+            let order = entry.order
+            let onAccount = order.paymentNetDays != nil
+            let dueDate = entry.type == .invoice ? order.paymentNetDays.map { now.addingTimeInterval(Double($0) * 86_400) } : nil
+            let terms: String
+            switch entry.type {
+            case .creditNote: terms = onAccount ? "Wird mit offenen Rechnungen verrechnet / set against open invoices" : "Wird erstattet / refunded to the original means of payment"
+            default: terms = order.paymentNetDays.map { "Zahlbar innerhalb von \($0) Tagen ohne Abzug" } ?? "Bereits bezahlt"
+            }
+            let document = InvoiceDocument(number: number, type: entry.type, issueDate: now, deliveryDate: entry.deliveryDate, seller: seller,
+                                           buyer: order.billTo, shipTo: order.shipTo, currency: order.currency, lines: entry.lines,
+                                           calculation: entry.calculation, exemptionReasons: entry.reasons, paymentTerms: terms, dueDate: dueDate,
+                                           precedingInvoice: entry.precedingInvoice, notes: entry.notes)
             let xml = document.xml()
             let hash = SHA256.hash(data: Array((previous + xml).utf8)).map { String(format: "%02x", $0) }.joined()
-            let breakdown = JSONValue.array(entry.draft.calculation.breakdown.map { row in
+            let calc = entry.calculation
+            let breakdown = JSONValue.array(calc.breakdown.map { row in
                 ["category": .string(row.category.rawValue), "rateBasisPoints": .integer(Int64(row.rateBasisPoints)),
                  "taxable": .integer(row.taxable.minorUnits), "tax": .integer(row.tax.minorUnits)]
             })
-            let calc = entry.draft.calculation
-            documents.append(.init(number: number, typeCode: "380", orderID: entry.order.orderID, fulfillmentOrderID: entry.fo, customerID: entry.order.customerID,
-                                   currency: entry.order.currency.code, net: calc.totalNet.minorUnits, tax: calc.totalTax.minorUnits, gross: calc.total.minorUnits,
-                                   breakdown: breakdown, xml: xml, content: document.json, previousHash: previous, hash: hash,
-                                   retainUntil: String(format: "%04d-12-31", issueYear + rules.invoiceRetentionYears)))
+            documents.append(.init(number: number, typeCode: entry.type.rawValue, orderID: order.orderID, fulfillmentOrderID: entry.fulfillmentOrderID,
+                                   customerID: order.customerID, currency: order.currency.code, net: calc.totalNet.minorUnits, tax: calc.totalTax.minorUnits,
+                                   gross: calc.total.minorUnits, breakdown: breakdown, xml: xml, content: document.json, previousHash: previous, hash: hash,
+                                   retainUntil: String(format: "%04d-12-31", year + series.retentionYears), refundID: entry.refund?.refundID,
+                                   precedingInvoice: entry.precedingInvoice))
             previous = hash
-            emit[entry.index].append(Emission(topic: Topic.omsBilling, key: entry.order.orderID, type: "Invoice.Issued", subject: entry.order.orderID, data: [
-                "number": .string(number), "typeCode": "380", "orderId": .string(entry.order.orderID), "fulfillmentOrderId": .string(entry.fo),
-                "customerId": .string(entry.order.customerID), "currency": .string(entry.order.currency.code), "issuedAt": .string(EventTime.format(now)),
-                "deliveredAt": .string(EventTime.format(entry.at)), "net": .integer(calc.totalNet.minorUnits), "tax": .integer(calc.totalTax.minorUnits),
+            var data: [String: JSONValue] = [
+                "number": .string(number), "typeCode": .string(entry.type.rawValue), "orderId": .string(order.orderID),
+                "customerId": .string(order.customerID), "currency": .string(order.currency.code), "issuedAt": .string(EventTime.format(now)),
+                "deliveredAt": .string(EventTime.format(entry.deliveryDate)), "net": .integer(calc.totalNet.minorUnits), "tax": .integer(calc.totalTax.minorUnits),
                 "gross": .integer(calc.total.minorUnits), "breakdown": breakdown, "archiveHash": .string(hash),
-            ]))
-            audit[entry.index].append(AuditRecord(subject: entry.order.orderID, action: "Invoice.Issued", actor: "billing",
-                                                  reason: "\(number) for \(entry.fo): net \(calc.totalNet), tax \(calc.totalTax), total \(calc.total)",
-                                                  details: ["number": .string(number), "fulfillmentOrderId": .string(entry.fo)]))
+            ]
+            if let fo = entry.fulfillmentOrderID { data["fulfillmentOrderId"] = .string(fo) }
+            if let preceding = entry.precedingInvoice { data["precedingInvoice"] = .string(preceding) }
+            if let refund = entry.refund {
+                data["refundId"] = .string(refund.refundID)
+                if let rma = refund.returnID { data["returnId"] = .string(rma) }
+            }
+            let type = entry.type == .creditNote ? "CreditNote.Issued" : "Invoice.Issued"
+            out.emit[entry.index].append(Emission(topic: Topic.omsBilling, key: order.orderID, type: type, subject: order.orderID, data: .object(data)))
+            let what = entry.precedingInvoice.map { "correcting \($0)" } ?? entry.fulfillmentOrderID.map { "for \($0)" } ?? ""
+            out.audit[entry.index].append(AuditRecord(subject: order.orderID, action: type, actor: "billing",
+                                                      reason: "\(number) \(what): net \(calc.totalNet), tax \(calc.totalTax), total \(calc.total)",
+                                                      details: ["number": .string(number)]))
+            issued.append(IssuedDocument(index: entry.index, kind: entry.kind, number: number, orderID: order.orderID, customerID: order.customerID,
+                                         currency: order.currency.code, gross: calc.total.minorUnits, dueDate: dueDate, onAccount: onAccount,
+                                         precedingInvoice: entry.precedingInvoice))
         }
         try store.insert(documents)
-        try store.markShippingInvoiced(Array(shippingDone))
-        for entry in drafts where entry.draft.distanceSales.minorUnits != 0 && entry.draft.distanceSales.currency == rules.distanceSalesThreshold.currency {
-            try store.addDistanceSales(year: calendar.component(.year, from: entry.at), currency: entry.draft.distanceSales.currency.code,
-                                       net: entry.draft.distanceSales.minorUnits)
+        return issued
+    }
+
+    // MARK: Receivables
+
+    /// New on-account invoices are open (less the customer's credit and the order's captured payments);
+    /// invoices of orders paid at checkout are settled when issued; a credit note reduces what is open of its invoice.
+    func book(_ issued: [IssuedDocument], stored: [String: BillingStore.OrderRow], store: BillingStore) throws {
+        for document in issued {
+            switch document.kind {
+            case .creditNote:
+                guard let preceding = document.precedingInvoice else { continue }
+                let left = try store.reduceOpen(preceding, by: document.gross)
+                if left > 0, document.onAccount { try store.addCredit(customer: document.customerID, currency: document.currency, amount: left) }
+            default:
+                var open = document.onAccount ? document.gross : 0
+                if open > 0 {
+                    open -= try store.takeOrderPayment(document.orderID, upTo: open)
+                    open -= try store.takeCredit(customer: document.customerID, currency: document.currency, upTo: open)
+                }
+                try store.insertReceivable(number: document.number, customer: document.customerID, order: document.orderID, currency: document.currency,
+                                           amount: document.gross, open: open, due: document.dueDate)
+            }
         }
-        return batch.indices.map { dead[$0].map { .deadLetter($0) } ?? .processed(emit: emit[$0], audit: audit[$0]) }
+    }
+
+    /// Returns the customer whose ledger changed.
+    func settle(_ payment: PaymentIn, stored: [String: BillingStore.OrderRow], store: BillingStore, index: Int, out: inout Outcomes) throws -> String? {
+        let customer = payment.customerID ?? payment.orderID.flatMap { stored[$0]?.customerID }
+        guard let customer else {
+            out.audit[index].append(AuditRecord(subject: payment.orderID ?? payment.paymentID, action: "Payment.Unmatched", actor: "billing",
+                                                reason: "payment \(payment.paymentID) names an order Billing does not know; recorded, not applied"))
+            try _ = store.recordPayment(payment, customer: nil)
+            return nil
+        }
+        guard try store.recordPayment(payment, customer: customer) else {
+            out.audit[index].append(AuditRecord(subject: customer, action: "Payment.Repeated", actor: "billing", reason: "payment \(payment.paymentID) is counted already"))
+            return nil
+        }
+        if let orderID = payment.orderID, stored[orderID]?.data["paymentTerms"]?["netDays"] == nil {
+            // Paid at checkout: its invoices are settled when issued; nothing is open to apply it to.
+            out.audit[index].append(AuditRecord(subject: orderID, action: "Payment.Recorded", actor: "billing",
+                                                reason: "\(payment.amount) captured for an order paid at checkout"))
+            return nil
+        }
+        let items = try store.openItems(customer: customer, currency: payment.amount.currency.code, order: payment.orderID)
+        let outcome = Settlement.apply(payment.amount.minorUnits, to: items, naming: payment.invoiceNumber)
+        for (number, amount) in outcome.applied.sorted(by: { $0.key < $1.key }) { _ = try store.reduceOpen(number, by: amount) }
+        if outcome.left > 0 {
+            if let orderID = payment.orderID { try store.addOrderPayment(orderID, amount: outcome.left) }
+            else { try store.addCredit(customer: customer, currency: payment.amount.currency.code, amount: outcome.left) }
+        }
+        let currency = payment.amount.currency
+        let applied: [String] = outcome.applied.sorted(by: { $0.key < $1.key }).map { "\($0.key) \(Money(minorUnits: $0.value, currency: currency))" }
+        var reason = "\(payment.amount) from \(payment.paymentID): " + (applied.isEmpty ? "no open invoice" : applied.joined(separator: ", "))
+        if outcome.left > 0 { reason += "; \(Money(minorUnits: outcome.left, currency: currency)) kept as credit" }
+        out.audit[index].append(AuditRecord(subject: customer, action: "Payment.Applied", actor: "billing", reason: reason))
+        return customer
+    }
+
+    /// Overdue invoices: once per invoice a notification for the customer and its ledger announced again.
+    func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange] {
+        let store = BillingStore(database: database)
+        let overdue = try store.takeOverdue(today: now, limit: 500)
+        guard !overdue.isEmpty else { return [] }
+        var changes = overdue.map { item in
+            TimedChange(key: "overdue:\(item.number)", correlationID: item.orderID, emit: [
+                Emission(topic: Topic.omsNotifications, key: item.orderID, type: "Customer.NotificationRequested", subject: item.orderID, data: [
+                    "orderId": .string(item.orderID), "template": "invoice-overdue",
+                    "facts": ["invoiceNumber": .string(item.number), "customerId": .string(item.customerID), "open": .integer(item.open),
+                              "currency": .string(item.currency), "dueDate": .string(item.dueDate)],
+                ]),
+            ], audit: [AuditRecord(subject: item.orderID, action: "Invoice.Overdue", actor: "billing",
+                                   reason: "\(item.number) was due on \(item.dueDate); \(Currency(item.currency).map { Money(minorUnits: item.open, currency: $0).description } ?? String(item.open)) open")])
+        }
+        for summary in try store.receivablesSummary(Array(Set(overdue.map(\.customerID))), today: now) {
+            changes.append(TimedChange(key: "receivables:\(summary.customerID):\(EventTime.format(now))", correlationID: summary.customerID,
+                                       emit: [receivablesChanged(summary, now: now)], audit: []))
+        }
+        return changes
     }
 }

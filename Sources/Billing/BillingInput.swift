@@ -7,10 +7,38 @@ import Shared
 enum BillingInput: Sendable {
     case product(sku: String, product: InvoicePlanner.Product, changedAt: String)
     /// `Order.Accepted` / `Order.OnHold`: the order as Capture announced it (kept whole).
-    case order(orderID: String, data: JSONValue)
+    case order(orderID: String, data: JSONValue, onHold: Bool)
     /// `Shipment.Shipped`: what left, per fulfillment order.
     case shipped(fulfillmentOrderID: String, orderID: String, lines: [(lineID: String, quantity: Int64)], shippedAt: String?)
+    /// `Order.Released` / `Order.Cancelled`: the replica's status follows.
+    case status(orderID: String, status: OrderReplicaStatus)
+    /// `Refund.Approved` (Returns): a credit note per corrected invoice.
+    case refund(CreditNotePlanner.Refund)
+    /// `Payment.Captured` (provider, per order) / `Payment.Received` (bank or ERP, per customer): settles open invoices.
+    case payment(PaymentIn)
     case ignored(String)
+}
+
+/// The order replica's status; only these transitions are taken (a cancelled order stays cancelled).
+enum OrderReplicaStatus: String, Sendable {
+    case accepted, onHold = "on_hold", cancelled
+
+    static let transitions: [OrderReplicaStatus: Set<OrderReplicaStatus>] = [
+        .onHold: [.accepted, .cancelled],
+        .accepted: [.cancelled],
+        .cancelled: [],
+    ]
+}
+
+struct PaymentIn: Sendable {
+    enum Kind: String, Sendable { case captured, received }
+    let kind: Kind
+    /// The provider's or bank's id; Payment.Captured without a reference is identified by its event id.
+    let paymentID: String
+    let orderID: String?
+    let customerID: String?
+    let invoiceNumber: String?
+    let amount: Money
 }
 
 extension BillingInput {
@@ -26,7 +54,7 @@ extension BillingInput {
                                                                    service: data["serviceSkill"]?.stringValue != nil),
                             changedAt: event.time ?? EventTime.format(Date()))
         case "Order.Accepted", "Order.OnHold":
-            return .order(orderID: try string("orderId"), data: data)
+            return .order(orderID: try string("orderId"), data: data, onHold: event.type == "Order.OnHold")
         case "Shipment.Shipped":
             var lines: [(lineID: String, quantity: Int64)] = []
             for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {
@@ -37,6 +65,32 @@ extension BillingInput {
             }
             return .shipped(fulfillmentOrderID: try string("fulfillmentOrderId"), orderID: try string("orderId"), lines: lines,
                             shippedAt: data["shippedAt"]?.stringValue)
+        case "Order.Released":
+            return .status(orderID: try string("orderId"), status: .accepted)
+        case "Order.Cancelled":
+            return .status(orderID: try string("orderId"), status: .cancelled)
+        case "Refund.Approved":
+            guard let currency = Currency(try string("currency")) else { throw .schemaViolation("data.currency: not an ISO 4217 code") }
+            var lines: [CreditNotePlanner.Refund.Line] = []
+            for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {
+                guard let id = line["lineId"]?.stringValue, let quantity = line["quantity"]?.int64Value, let amount = line["amount"]?.int64Value else {
+                    throw .schemaViolation("data.lines[\(index)]: lineId, quantity and amount are required")
+                }
+                lines.append(.init(lineID: id, quantity: quantity, amount: amount))
+            }
+            return .refund(.init(refundID: try string("refundId"), returnID: data["returnId"]?.stringValue, orderID: try string("orderId"),
+                                 currency: currency, reason: data["reason"]?.stringValue, lines: lines,
+                                 shippingAmount: data["shippingAmount"]?.int64Value ?? 0))
+        case "Payment.Captured", "Payment.Received":
+            guard let currency = Currency(try string("currency")) else { throw .schemaViolation("data.currency: not an ISO 4217 code") }
+            guard let amount = data["amount"]?.int64Value else { throw .schemaViolation("data.amount: required integer is missing") }
+            if event.type == "Payment.Captured" {
+                let order = try string("orderId")
+                return .payment(PaymentIn(kind: .captured, paymentID: data["reference"]?.stringValue.map { "\(order)/\($0)" } ?? event.id, orderID: order,
+                                          customerID: nil, invoiceNumber: nil, amount: Money(minorUnits: amount, currency: currency)))
+            }
+            return .payment(PaymentIn(kind: .received, paymentID: try string("paymentId"), orderID: nil, customerID: try string("customerId"),
+                                      invoiceNumber: data["invoiceNumber"]?.stringValue, amount: Money(minorUnits: amount, currency: currency)))
         default:
             throw .unknownEventType("event type \"\(event.type.prefix(80))\" is not handled by Billing")
         }

@@ -1,3 +1,4 @@
+import BillingDocuments
 import Foundation
 import Shared
 
@@ -26,22 +27,77 @@ struct BillingStore {
         return result
     }
 
-    func insertOrders(_ orders: [(id: String, data: JSONValue)]) throws {
+    func insertOrders(_ orders: [(id: String, data: JSONValue, status: String)]) throws {
         guard !orders.isEmpty else { return }
         try database.query("""
-            INSERT INTO billing.orders (order_id, data)
-            SELECT DISTINCT ON (i) i, d::json FROM unnest(\(orders.map(\.id))::text[], \(orders.map(\.data.storableJSON))::text[]) AS u(i, d) ORDER BY i
+            INSERT INTO billing.orders (order_id, data, status)
+            SELECT DISTINCT ON (i) i, d::json, s FROM unnest(\(orders.map(\.id))::text[], \(orders.map(\.data.storableJSON))::text[],
+                                                          \(orders.map(\.status))::text[]) AS u(i, d, s) ORDER BY i
             ON CONFLICT (order_id) DO NOTHING
             """)
     }
 
-    func lockOrders(_ ids: Set<String>) throws -> [String: (data: JSONValue, shippingInvoiced: Bool)] {
+    /// Moves the replica's status along its transition table; returns the status before (nil: order unknown).
+    func setStatus(_ orderID: String, to status: OrderReplicaStatus) throws -> OrderReplicaStatus? {
+        guard let row = try database.query("SELECT status FROM billing.orders WHERE order_id = \(orderID) FOR UPDATE").first else { return nil }
+        guard let before = OrderReplicaStatus(rawValue: try row.decode("status")) else { return nil }
+        if OrderReplicaStatus.transitions[before]?.contains(status) == true {
+            try database.query("UPDATE billing.orders SET status = \(status.rawValue) WHERE order_id = \(orderID)")
+        }
+        return before
+    }
+
+    struct OrderRow {
+        let data: JSONValue
+        let shippingInvoiced: Bool
+        let status: OrderReplicaStatus
+        let shippingRefunded: Int64
+        var customerID: String { data["customerId"]?.stringValue ?? "" }
+        /// Every unit the order asked for (to tell when it is invoiced completely).
+        var orderedUnits: Int64 {
+            (data["lines"]?.arrayValue ?? []).reduce(Int64(0)) { sum, line in
+                let (s, overflow) = sum.addingReportingOverflow(line["quantity"]?.int64Value ?? 0)
+                return overflow ? .max : s
+            }
+        }
+    }
+
+    func lockOrders(_ ids: Set<String>) throws -> [String: OrderRow] {
         guard !ids.isEmpty else { return [:] }
-        var result: [String: (data: JSONValue, shippingInvoiced: Bool)] = [:]
+        var result: [String: OrderRow] = [:]
         for row in try database.query("""
-            SELECT order_id, data::text AS data, shipping_invoiced FROM billing.orders WHERE order_id = ANY(\(ids.sorted())::text[]) ORDER BY order_id FOR UPDATE
+            SELECT order_id, data::text AS data, shipping_invoiced, status, shipping_refunded FROM billing.orders
+            WHERE order_id = ANY(\(ids.sorted())::text[]) ORDER BY order_id FOR UPDATE
             """) {
-            result[try row.decode("order_id")] = (try JSONParser.parse(try row.decode("data", as: String.self)), try row.decode("shipping_invoiced"))
+            result[try row.decode("order_id")] = OrderRow(data: try JSONParser.parse(try row.decode("data", as: String.self)),
+                                                          shippingInvoiced: try row.decode("shipping_invoiced"),
+                                                          status: OrderReplicaStatus(rawValue: try row.decode("status")) ?? .accepted,
+                                                          shippingRefunded: try row.decode("shipping_refunded"))
+        }
+        return result
+    }
+
+    func addShippingRefunded(_ orderID: String, _ amount: Int64) throws {
+        try database.query("UPDATE billing.orders SET shipping_refunded = shipping_refunded + \(amount) WHERE order_id = \(orderID)")
+    }
+
+    /// The refunds that have their credit notes already.
+    func refunded(_ refundIDs: [String]) throws -> Set<String> {
+        guard !refundIDs.isEmpty else { return [] }
+        return Set(try database.query("SELECT DISTINCT refund_id FROM billing.documents WHERE refund_id = ANY(\(refundIDs)::text[])")
+            .map { try $0.decode("refund_id", as: String.self) })
+    }
+
+    /// The orders' issued documents as data, oldest first.
+    func documents(ofOrders ids: Set<String>) throws -> [String: [(document: InvoiceDocument, number: String?)]] {
+        guard !ids.isEmpty else { return [:] }
+        var result: [String: [(document: InvoiceDocument, number: String?)]] = [:]
+        for row in try database.query("""
+            SELECT d.order_id, d.number, d.content::text AS content FROM billing.documents d JOIN billing.archive a USING (number)
+            WHERE d.order_id = ANY(\(ids.sorted())::text[]) ORDER BY a.seq
+            """) {
+            guard let document = InvoiceDocument(json: try JSONParser.parse(try row.decode("content", as: String.self))) else { continue }
+            result[try row.decode("order_id"), default: []].append((document, try row.decode("number")))
         }
         return result
     }
@@ -106,19 +162,22 @@ struct BillingStore {
         let previousHash: String
         let hash: String
         let retainUntil: String
+        let refundID: String?
+        let precedingInvoice: String?
     }
 
     func insert(_ documents: [Document]) throws {
         guard !documents.isEmpty else { return }
         let d = documents
         try database.query("""
-            INSERT INTO billing.documents (number, type_code, order_id, fulfillment_order_id, customer_id, currency, net, tax, gross, breakdown, xml, content)
-            SELECT n, t, o, f, c, cu, ne, ta, g, b::json, x, co::json
+            INSERT INTO billing.documents (number, type_code, order_id, fulfillment_order_id, customer_id, currency, net, tax, gross, breakdown, xml, content,
+                                           refund_id, preceding_invoice)
+            SELECT n, t, o, f, c, cu, ne, ta, g, b::json, x, co::json, rf, pr
             FROM unnest(\(d.map(\.number))::text[], \(d.map(\.typeCode))::text[], \(d.map(\.orderID))::text[], \(d.map(\.fulfillmentOrderID))::text[],
                         \(d.map(\.customerID))::text[], \(d.map(\.currency))::text[], \(d.map(\.net))::bigint[], \(d.map(\.tax))::bigint[],
                         \(d.map(\.gross))::bigint[], \(d.map(\.breakdown.storableJSON))::text[], \(d.map(\.xml))::text[],
-                        \(d.map(\.content.storableJSON))::text[])
-                 AS u(n, t, o, f, c, cu, ne, ta, g, b, x, co)
+                        \(d.map(\.content.storableJSON))::text[], \(d.map(\.refundID))::text[], \(d.map(\.precedingInvoice))::text[])
+                 AS u(n, t, o, f, c, cu, ne, ta, g, b, x, co, rf, pr)
             """)
         // In chain order: one statement keeps the order of the array.
         try database.query("""
@@ -126,5 +185,139 @@ struct BillingStore {
             SELECT n, p, h, r::date FROM unnest(\(d.map(\.number))::text[], \(d.map(\.previousHash))::text[], \(d.map(\.hash))::text[],
                                                 \(d.map(\.retainUntil))::text[]) WITH ORDINALITY AS u(n, p, h, r, i) ORDER BY i
             """)
+    }
+
+    // MARK: Receivables
+
+    /// Customers' ledgers change one transaction at a time (two copies may book for the same customer).
+    func lockCustomers(_ ids: Set<String>) throws {
+        guard !ids.isEmpty else { return }
+        try database.query("SELECT pg_advisory_xact_lock(hashtext('billing.customer:' || c)) FROM unnest(\(ids.sorted())::text[]) AS c ORDER BY c")
+    }
+
+    func insertReceivable(number: String, customer: String, order: String, currency: String, amount: Int64, open: Int64, due: Date?) throws {
+        try database.query("""
+            INSERT INTO billing.receivables (number, customer_id, order_id, currency, amount, open, due_date)
+            VALUES (\(number), \(customer), \(order), \(currency), \(amount), \(open), \(due.map { String(EventTime.format($0).prefix(10)) })::date)
+            """)
+    }
+
+    /// Lowers what is open of an invoice by up to `amount`; returns the part it could not take.
+    func reduceOpen(_ number: String, by amount: Int64) throws -> Int64 {
+        guard amount > 0 else { return 0 }
+        guard let row = try database.query("""
+            WITH r AS (SELECT number, open FROM billing.receivables WHERE number = \(number) FOR UPDATE)
+            UPDATE billing.receivables b SET open = r.open - least(r.open, \(amount)), changed_at = now() FROM r WHERE b.number = r.number
+            RETURNING least(r.open, \(amount)) AS taken
+            """).first else { return amount }
+        return amount - (try row.decode("taken", as: Int64.self))
+    }
+
+    func openItems(customer: String, currency: String, order: String?) throws -> [Settlement.OpenItem] {
+        try database.query("""
+            SELECT number, open, due_date::text AS due FROM billing.receivables
+            WHERE customer_id = \(customer) AND currency = \(currency) AND open > 0 AND (\(order)::text IS NULL OR order_id = \(order))
+            ORDER BY number FOR UPDATE
+            """).map { row in
+            Settlement.OpenItem(number: try row.decode("number"), open: try row.decode("open"),
+                                dueDate: try row.decodeIfPresent("due", as: String.self).map { EventTime.parse($0 + "T00:00:00Z") })
+        }
+    }
+
+    func addCredit(customer: String, currency: String, amount: Int64) throws {
+        guard amount > 0 else { return }
+        try database.query("""
+            INSERT INTO billing.customer_credit (customer_id, currency, amount) VALUES (\(customer), \(currency), \(amount))
+            ON CONFLICT (customer_id, currency) DO UPDATE SET amount = billing.customer_credit.amount + EXCLUDED.amount
+            """)
+    }
+
+    /// Takes up to `limit` of the customer's credit; returns what it took.
+    func takeCredit(customer: String, currency: String, upTo limit: Int64) throws -> Int64 {
+        guard limit > 0, let row = try database.query("""
+            UPDATE billing.customer_credit c SET amount = c.amount - least(c.amount, \(limit))
+            FROM (SELECT amount FROM billing.customer_credit WHERE customer_id = \(customer) AND currency = \(currency) FOR UPDATE) AS before
+            WHERE c.customer_id = \(customer) AND c.currency = \(currency)
+            RETURNING least(before.amount, \(limit)) AS taken
+            """).first else { return 0 }
+        return try row.decode("taken")
+    }
+
+    func addOrderPayment(_ orderID: String, amount: Int64) throws {
+        try database.query("UPDATE billing.orders SET paid = paid + \(amount) WHERE order_id = \(orderID)")
+    }
+
+    /// Takes up to `limit` of what was captured for the order and not yet applied.
+    func takeOrderPayment(_ orderID: String, upTo limit: Int64) throws -> Int64 {
+        guard limit > 0, let row = try database.query("""
+            UPDATE billing.orders o SET paid = o.paid - least(before.paid, \(limit))
+            FROM (SELECT paid FROM billing.orders WHERE order_id = \(orderID) FOR UPDATE) AS before
+            WHERE o.order_id = \(orderID) RETURNING least(before.paid, \(limit)) AS taken
+            """).first else { return 0 }
+        return try row.decode("taken")
+    }
+
+    /// Records a payment once; false when it was counted before.
+    func recordPayment(_ payment: PaymentIn, customer: String?) throws -> Bool {
+        !(try database.query("""
+            INSERT INTO billing.payments (payment_id, kind, customer_id, order_id, currency, amount)
+            VALUES (\(payment.paymentID), \(payment.kind.rawValue), \(customer), \(payment.orderID), \(payment.amount.currency.code), \(payment.amount.minorUnits))
+            ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id
+            """).first == nil)
+    }
+
+    /// Per order: gross invoiced so far, units invoiced, the newest invoice.
+    func invoicedSummary(_ orderIDs: [String]) throws -> [String: (gross: Int64, units: Int64, currency: String, last: String)] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var result: [String: (gross: Int64, units: Int64, currency: String, last: String)] = [:]
+        for row in try database.query("""
+            SELECT order_id, least(sum(gross), 1000000000000)::bigint AS gross, min(currency) AS currency, max(number) AS last,
+                   coalesce(sum((SELECT sum((l->>'quantity')::bigint) FROM json_array_elements(content->'lines') AS l)), 0)::bigint AS units
+            FROM billing.documents WHERE order_id = ANY(\(orderIDs)::text[]) AND type_code = '380' GROUP BY order_id
+            """) {
+            result[try row.decode("order_id")] = (try row.decode("gross"), try row.decode("units"), try row.decode("currency"), try row.decode("last"))
+        }
+        return result
+    }
+
+    struct ReceivablesSummary {
+        let customerID: String
+        let currency: String
+        let unpaid: Int64
+        let overdue: Int64
+        let openInvoices: Int64
+    }
+
+    /// Per customer and currency: what is open, what of it is past due, how many invoices.
+    func receivablesSummary(_ customers: [String], today: Date) throws -> [ReceivablesSummary] {
+        guard !customers.isEmpty else { return [] }
+        let day = String(EventTime.format(today).prefix(10))
+        return try database.query("""
+            SELECT c.id AS customer_id, coalesce(r.currency, 'EUR') AS currency,
+                   least(coalesce(sum(r.open), 0), 1000000000000)::bigint AS unpaid,
+                   least(coalesce(sum(r.open) FILTER (WHERE r.due_date < \(day)::date), 0), 1000000000000)::bigint AS overdue,
+                   count(r.number) FILTER (WHERE r.open > 0) AS open_invoices
+            FROM unnest(\(customers)::text[]) AS c(id)
+            LEFT JOIN billing.receivables r ON r.customer_id = c.id AND r.open > 0
+            GROUP BY c.id, r.currency ORDER BY c.id
+            """).map { row in
+            ReceivablesSummary(customerID: try row.decode("customer_id"), currency: try row.decode("currency"), unpaid: try row.decode("unpaid"),
+                               overdue: try row.decode("overdue"), openInvoices: try row.decode("open_invoices"))
+        }
+    }
+
+    /// Open invoices past their due date not yet reported, marked as reported (skipping rows another copy holds).
+    func takeOverdue(today: Date, limit: Int) throws -> [(number: String, orderID: String, customerID: String, open: Int64, currency: String, dueDate: String)] {
+        let day = String(EventTime.format(today).prefix(10))
+        return try database.query("""
+            UPDATE billing.receivables r SET overdue_notified = true
+            FROM (SELECT number FROM billing.receivables WHERE open > 0 AND NOT overdue_notified AND due_date < \(day)::date
+                  ORDER BY due_date, number LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED) AS due
+            WHERE r.number = due.number
+            RETURNING r.number, r.order_id, r.customer_id, r.open, r.currency, r.due_date::text AS due_date
+            """).map { row in
+            (try row.decode("number"), try row.decode("order_id"), try row.decode("customer_id"), try row.decode("open"), try row.decode("currency"),
+             try row.decode("due_date"))
+        }
     }
 }

@@ -5,7 +5,8 @@ import Shared
 /// batch's orders, writes new and changed orders set-based, says what to emit.
 struct CaptureHandler: StageHandler {
     let definition = StageDefinition(name: "capture", schema: "capture", consumerGroup: "oms-capture",
-                                     topics: [Topic.shopOrders, Topic.shopPayments, Topic.catalogProducts, Topic.crmCustomers, Topic.omsStock])
+                                     topics: [Topic.shopOrders, Topic.shopPayments, Topic.catalogProducts, Topic.crmCustomers, Topic.omsStock,
+                                              Topic.omsBilling])
     let maximumEventBytes: Int
     /// Every version of capture.json; an order is checked by the one in force when it was placed.
     let ruleVersions: RuleVersions<CaptureRules>
@@ -20,6 +21,8 @@ struct CaptureHandler: StageHandler {
         Topic.catalogProducts: ["Product.Changed"],
         Topic.crmCustomers: ["Customer.Changed", "Receivables.Changed"],
         Topic.omsStock: ["Availability.Changed"],
+        // Billing's ledger: open invoices per customer, and how much of each order is invoiced (no longer an open order).
+        Topic.omsBilling: ["Receivables.Changed", "Order.Invoiced"],
     ]
 
     init(maximumEventBytes: Int, ruleVersions: RuleVersions<CaptureRules>, topicSources: [String: [String]] = [:]) {
@@ -58,6 +61,9 @@ struct CaptureHandler: StageHandler {
                 throw .schemaViolation("event.subject \"\(subject.prefix(64))\" does not match data.customerId \"\(customerID)\"")
             }
             return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
+        } else if event.type == "Order.Invoiced" {
+            return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id,
+                                  input: .invoiced(event, try InvoicedUpdate(event: event)))
         } else if event.type == "Availability.Changed" {
             return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id,
                                   input: .availability(event, try AvailabilityUpdate(event: event)))
@@ -238,6 +244,7 @@ struct CaptureHandler: StageHandler {
         var customerUpdates: [(key: String, update: CustomerUpdate)] = []
         var receivablesUpdates: [(key: String, update: ReceivablesUpdate)] = []
         var availabilityUpdates: [AvailabilityUpdate] = []
+        var invoicedUpdates: [InvoicedUpdate] = []
         var orderIDs = Set<String>()
         for message in batch {
             switch message.input {
@@ -255,10 +262,13 @@ struct CaptureHandler: StageHandler {
                 receivablesUpdates.append((message.idempotencyKey, update))
             case .availability(_, let update):
                 availabilityUpdates.append(update)
+            case .invoiced(_, let update):
+                invoicedUpdates.append(update)
             case .ignored:
                 break
             }
         }
+        try store.recordInvoiced(invoicedUpdates)
         try store.upsertProducts(productUpdates)
         try master.upsertCustomers(customerUpdates)
         try master.upsertReceivables(receivablesUpdates)
@@ -403,6 +413,11 @@ struct CaptureHandler: StageHandler {
                 outcomes.append(.processed(emit: [], audit: [
                     AuditRecord(subject: "customer:\(update.customerID)", action: event.type, actor: "ledger:\(event.source)",
                                 reason: "unpaid invoices now \(Money.format(update.unpaidAmount, update.currency)) (as of \(update.changedAt))")
+                ]))
+            case .invoiced(let event, let update):
+                outcomes.append(.processed(emit: [], audit: [
+                    AuditRecord(subject: update.orderID, action: event.type, actor: "billing:\(event.source)",
+                                reason: "\(Money.format(update.invoicedGross, update.currency)) invoiced\(update.complete ? ", completely" : " so far"); no longer counted as an open order")
                 ]))
             case .availability(let event, let update):
                 // Availability arrives often and in bulk: audited once per event, not per SKU.

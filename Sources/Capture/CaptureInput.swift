@@ -13,6 +13,8 @@ enum CaptureInput: Sendable {
     case customer(CloudEvent, CustomerUpdate)
     /// Unpaid invoices of a customer, for the credit limit.
     case receivables(CloudEvent, ReceivablesUpdate)
+    /// How much of an order Billing invoiced (it is then a receivable, no longer an open order).
+    case invoiced(CloudEvent, InvoicedUpdate)
     /// Availability the Router published.
     case availability(CloudEvent, AvailabilityUpdate)
     /// Belongs on the topic but needs nothing from Capture (e.g. `Payment.Authorized`).

@@ -84,6 +84,18 @@ struct CaptureStore {
         }
     }
 
+    /// Billing's running invoiced totals: never lowered (a late, older event changes nothing), complete once.
+    func recordInvoiced(_ updates: [InvoicedUpdate]) throws {
+        guard !updates.isEmpty else { return }
+        try database.query("""
+            UPDATE capture.orders o SET invoiced_amount = greatest(o.invoiced_amount, u.g),
+                   invoiced_at = CASE WHEN u.c THEN coalesce(o.invoiced_at, now()) ELSE o.invoiced_at END
+            FROM (SELECT i, max(g) AS g, bool_or(c) AS c FROM unnest(\(updates.map(\.orderID))::text[], \(updates.map(\.invoicedGross))::bigint[],
+                                                                    \(updates.map(\.complete))::boolean[]) AS x(i, g, c) GROUP BY i) AS u
+            WHERE o.order_id = u.i AND o.currency = ANY(\(updates.map(\.currency))::text[])
+            """)
+    }
+
     func recordPayments(_ payments: [(key: String, update: PaymentUpdate)]) throws {
         guard !payments.isEmpty else { return }
         try database.query("""

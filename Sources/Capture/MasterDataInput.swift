@@ -47,7 +47,26 @@ struct ReceivablesUpdate: Sendable, Equatable {
         self.customerID = customerID
         unpaidAmount = amount
         self.currency = currency
-        changedAt = event.time ?? EventTime.format(Date())
+        changedAt = event.data["asOf"]?.stringValue ?? event.time ?? EventTime.format(Date())
+    }
+}
+
+/// `Order.Invoiced` from Billing: the gross invoiced so far (a running total, so the order of arrival does not matter).
+struct InvoicedUpdate: Sendable, Equatable {
+    let orderID: String
+    let invoicedGross: Int64
+    let currency: String
+    let complete: Bool
+
+    init(event: CloudEvent) throws(PermanentFailure) {
+        guard let orderID = event.data["orderId"]?.stringValue, let gross = event.data["invoicedGross"]?.int64Value,
+              let currency = event.data["currency"]?.stringValue, let complete = event.data["complete"]?.boolValue else {
+            throw .schemaViolation("data: orderId, invoicedGross, currency and complete are required")
+        }
+        self.orderID = orderID
+        invoicedGross = gross
+        self.currency = currency
+        self.complete = complete
     }
 }
 

@@ -116,7 +116,7 @@ struct MasterDataStore {
         var exposures: [String: CreditExposure] = [:]
         for row in try database.query("""
             SELECT c.id AS customer_id,
-                   least(coalesce((SELECT sum(o.payment_amount) FROM capture.orders o
+                   least(coalesce((SELECT sum(greatest(o.payment_amount - o.invoiced_amount, 0)) FROM capture.orders o
                                    WHERE o.customer_id = c.id AND o.status IN ('accepted', 'on_hold') AND o.invoiced_at IS NULL
                                      AND o.currency = cu.credit_currency), 0), 9223372036854775807)::bigint AS open_orders,
                    coalesce((SELECT r.unpaid_amount FROM capture.receivables r

@@ -56,6 +56,20 @@ import Testing
         #expect(try decide(consumer("AT", "1010"), soFar: 0, rules: optIn).taxCountry == "AT")
     }
 
+    @Test func documentSeriesComeFromTheFileAndMustNotShareAPrefix() throws {
+        #expect(rules.series(.invoice) == .init(prefix: "RE", retentionYears: 8))
+        #expect(rules.series(.creditNote).prefix == "RK")
+        let text = try String(contentsOfFile: Self.config + "/tax.json", encoding: .utf8)
+        let shared = text.replacingOccurrences(of: "\"prefix\": \"RK\"", with: "\"prefix\": \"RE\"")
+        #expect(shared != text)
+        #expect(throws: (any Error).self) { try ConfigurationFileError.parse(Array(shared.utf8), path: "tax.json", build: TaxRules.parse) }
+        let longer = text.replacingOccurrences(of: "\"creditNote\": { \"prefix\": \"RK\", \"retentionYears\": 8 }",
+                                               with: "\"creditNote\": { \"prefix\": \"GS\", \"retentionYears\": 10 }")
+        #expect(longer != text)
+        let parsed = try ConfigurationFileError.parse(Array(longer.utf8), path: "tax.json", build: TaxRules.parse)
+        #expect(parsed.series(.creditNote) == .init(prefix: "GS", retentionYears: 10))
+    }
+
     @Test func intraCommunitySupplyNeedsAVerifiedVATID() throws {
         let valid = try decide(business("AT", "1010", vatID: "ATU13585627"))
         #expect(valid.category == .intraCommunity && valid.rateBasisPoints == 0 && valid.exemptionCode == "VATEX-EU-IC")

@@ -34,10 +34,28 @@ struct BillingFuzzTests {
                 "parcels": [["trackingNumber": "T", "carrier": "DHL"]],
             ])
         }, integerPaths: [], requiredStrings: ["fulfillmentOrderId", "orderId"], patternPath: nil, array: nil, freeText: nil, ignored: nil),
+        // shop.payments: a bank payment for a customer without open invoices is kept as credit.
+        TopicShape(topic: Topic.shopPayments, valid: { i in
+            HostileEvents.envelope(type: "Payment.Received", id: "fz-received-\(i)", subject: "FZC-\(i)", data: [
+                "paymentId": .string("PAY-FZ-\(i)"), "customerId": .string("FZC-\(i)"), "amount": 1_000, "currency": "EUR", "reference": "RE-2026-000001",
+            ])
+        }, integerPaths: [["amount"]], requiredStrings: ["paymentId", "customerId"], patternPath: ["currency"], array: nil, freeText: ["reference"],
+                   ignored: { i in
+            HostileEvents.envelope(type: "Payment.Failed", id: "fz-failed-\(i)", subject: "FZB-\(i)", data: ["orderId": .string("FZB-\(i)"), "reason": "x"])
+        }),
     ] }
 
+    /// Returns' refunds only as hostile events: a valid refund of an order without invoice is itself a dead letter.
+    static var refunds: TopicShape { TopicShape(topic: Topic.omsReturns, valid: { i in
+        HostileEvents.envelope(type: "Refund.Approved", id: "fz-refund-\(i)", subject: "FZB-\(i)", data: [
+            "refundId": .string("RF-FZ-\(i)"), "orderId": .string("FZB-\(i)"), "currency": "EUR", "shippingAmount": 0,
+            "lines": [["lineId": "1", "quantity": 1, "amount": 1_000]],
+        ])
+    }, integerPaths: [["lines", "0", "quantity"], ["shippingAmount"]], requiredStrings: ["refundId", "orderId"], patternPath: ["currency"],
+       array: (["lines"], 500, ["lineId": "1", "quantity": 1, "amount": 1]), freeText: nil, ignored: nil) }
+
     static func hostileShapes() -> [TopicShape] {
-        shapes.map { shape in
+        [refunds] + shapes.map { shape in
             guard shape.topic == Topic.omsShipments else { return shape }
             return TopicShape(topic: shape.topic, valid: { i in
                 HostileEvents.envelope(type: "Shipment.Shipped", id: "fz-shipped-\(i)", subject: "FZB-\(i)", data: [

@@ -251,6 +251,12 @@ public struct InvoiceDocument: Sendable {
         return String(format: "%04d%02d%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }
 
+    /// "02.03.2026", as German documents print dates.
+    public static func germanDay(_ date: Date) -> String {
+        let d = day(date)
+        return "\(d.suffix(2)).\(d.dropFirst(4).prefix(2)).\(d.prefix(4))"
+    }
+
     /// Minor units as a decimal amount with the currency's digits ("1234.50").
     static func amount(_ money: Money) -> String {
         let digits = money.currency.minorUnitDigits

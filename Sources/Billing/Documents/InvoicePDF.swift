@@ -63,16 +63,14 @@ public enum InvoicePDF {
     static func title(_ type: InvoiceDocument.TypeCode) -> String {
         switch type {
         case .invoice: return "Rechnung"
-        case .creditNote: return "Gutschrift"
-        case .correction: return "Rechnungskorrektur"
+        // Not "Gutschrift": in German VAT law that word means a self-billed invoice (§ 14 (2) UStG).
+        case .creditNote: return "Rechnungskorrektur"
+        case .correction: return "Korrigierte Rechnung"
         case .prepayment: return "Anzahlungsrechnung"
         }
     }
 
-    static func day(_ date: Date) -> String {
-        let d = InvoiceDocument.day(date)
-        return "\(d.suffix(2)).\(d.dropFirst(4).prefix(2)).\(d.prefix(4))"
-    }
+    static func day(_ date: Date) -> String { InvoiceDocument.germanDay(date) }
 
     static func percent(_ bp: Int) -> String { InvoiceDocument.percent(bp).replacingOccurrences(of: ".", with: ",") + " %" }
 }

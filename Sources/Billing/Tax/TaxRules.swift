@@ -34,7 +34,37 @@ public struct TaxRules: VersionedRules {
     public let sellerPostalCode: String
     public let sellerCity: String
     /// How long issued invoices are kept (Germany: 8 years since 2025, counted from the end of the year).
-    public let invoiceRetentionYears: Int
+    public var invoiceRetentionYears: Int { series(.invoice).retentionYears }
+    /// Number prefix and retention per kind of document (`documents` in tax.json).
+    public let documentSeries: [DocumentKind: DocumentSeries]
+
+    /// The kinds of documents Billing issues, each with its own gapless number range per year.
+    public enum DocumentKind: String, Sendable, CaseIterable {
+        case invoice, creditNote, collectiveInvoice, prepaymentInvoice
+        var defaultPrefix: String {
+            switch self {
+            case .invoice: return "RE"
+            case .creditNote: return "RK"
+            case .collectiveInvoice: return "SR"
+            case .prepaymentInvoice: return "AR"
+            }
+        }
+    }
+
+    public struct DocumentSeries: Sendable, Equatable {
+        /// "RE" → numbers RE-2026-000001.
+        public let prefix: String
+        /// Years after the end of the issue year that the document is kept.
+        public let retentionYears: Int
+        public init(prefix: String, retentionYears: Int) {
+            self.prefix = prefix
+            self.retentionYears = retentionYears
+        }
+    }
+
+    public func series(_ kind: DocumentKind) -> DocumentSeries {
+        documentSeries[kind] ?? DocumentSeries(prefix: kind.defaultPrefix, retentionYears: 8)
+    }
 
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
         public let description: String
@@ -112,7 +142,31 @@ public struct TaxRules: VersionedRules {
                         distanceSalesThreshold: Money(minorUnits: Int64(try threshold.integer("amount", minimum: 0)), currency: currency),
                         destinationTaxFromFirstEuro: root.optional("distanceSales")?["destinationTaxFromFirstEuro"]?.boolValue ?? false,
                         taxClasses: classes, rates: rates, sellerStreet: try seller.string("street"), sellerPostalCode: try seller.string("postalCode"),
-                        sellerCity: try seller.string("city"),
-                        invoiceRetentionYears: Int(root.optional("retention")?["invoiceYears"]?.int64Value ?? 8))
+                        sellerCity: try seller.string("city"), documentSeries: try documentSeries(root))
+    }
+
+    /// `documents`: { "invoice": { "prefix": "RE", "retentionYears": 8 }, … }; a kind left out gets its default.
+    static func documentSeries(_ root: RuleReader) throws -> [DocumentKind: DocumentSeries] {
+        var result: [DocumentKind: DocumentSeries] = [:]
+        let legacyRetention = root.optional("retention")?["invoiceYears"]?.int64Value.map { Int($0) }
+        for kind in DocumentKind.allCases {
+            guard let value = root.optional("documents")?[kind.rawValue] else {
+                result[kind] = DocumentSeries(prefix: kind.defaultPrefix, retentionYears: legacyRetention ?? 8)
+                continue
+            }
+            let r = RuleReader(value, path: "documents.\(kind.rawValue)")
+            let prefix = try r.string("prefix")
+            guard (1...8).contains(prefix.count), prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                throw RuleFileProblem(path: r.pathOf("prefix"), key: "prefix", problem: "1 to 8 ASCII letters or digits")
+            }
+            let years = try r.integer("retentionYears", minimum: 1)
+            guard years <= 30 else { throw RuleFileProblem(path: r.pathOf("retentionYears"), key: "retentionYears", problem: "at most 30") }
+            result[kind] = DocumentSeries(prefix: prefix, retentionYears: years)
+        }
+        let prefixes = result.values.map(\.prefix)
+        guard Set(prefixes).count == prefixes.count else {
+            throw RuleFileProblem(path: "documents", key: "prefix", problem: "every kind of document needs its own prefix (ranges must not mix)")
+        }
+        return result
     }
 }

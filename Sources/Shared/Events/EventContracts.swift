@@ -42,6 +42,10 @@ public enum EventContracts {
         "shipment.delivered.v1.schema.json": PackageResources.shipment_delivered_v1_schema_json,
         "delivery-note.prepared.v1.schema.json": PackageResources.delivery_note_prepared_v1_schema_json,
         "invoice.issued.v1.schema.json": PackageResources.invoice_issued_v1_schema_json,
+        "credit-note.issued.v1.schema.json": PackageResources.credit_note_issued_v1_schema_json,
+        "order.invoiced.v1.schema.json": PackageResources.order_invoiced_v1_schema_json,
+        "refund.approved.v1.schema.json": PackageResources.refund_approved_v1_schema_json,
+        "payment.received.v1.schema.json": PackageResources.payment_received_v1_schema_json,
     ]
 
     /// Schema text by file name, for `omsctl schemas export` and the docs.
@@ -57,6 +61,10 @@ public enum EventContracts {
         "Order.Cancelled": "order.status-change.v1.schema.json",
         "Payment.Captured": "payment.captured.v1.schema.json",
         "Payment.Failed": "payment.failed.v1.schema.json",
+        "Payment.Received": "payment.received.v1.schema.json",
+        "CreditNote.Issued": "credit-note.issued.v1.schema.json",
+        "Order.Invoiced": "order.invoiced.v1.schema.json",
+        "Refund.Approved": "refund.approved.v1.schema.json",
         "Order.CancellationRequested": "order.cancellation-requested.v1.schema.json",
         "Order.ApprovalGiven": "order.approval.v1.schema.json",
         "Order.ApprovalDenied": "order.approval.v1.schema.json",

@@ -7,7 +7,7 @@
 public enum TopicContract {
     public static let eventTypes: [String: Set<String>] = [
         Topic.shopOrders: ["Order.Created", "Order.CancellationRequested", "Order.ApprovalGiven", "Order.ApprovalDenied"],
-        Topic.shopPayments: ["Payment.Authorized", "Payment.Captured", "Payment.Failed"],
+        Topic.shopPayments: ["Payment.Authorized", "Payment.Captured", "Payment.Failed", "Payment.Received"],
         Topic.catalogProducts: ["Product.Changed"],
         Topic.crmCustomers: ["Customer.Changed", "Receivables.Changed"],
         Topic.inventoryStock: ["Stock.Changed", "Inbound.Expected"],
@@ -22,7 +22,8 @@ public enum TopicContract {
         Topic.omsFulfillment: ["FulfillmentOrder.Created", "FulfillmentOrder.ShortPicked", "FulfillmentOrder.PackingProblem", "DeliveryNote.Prepared"],
         Topic.omsShipments: ["PickList.Created", "Shipment.Packed", "Shipment.Shipped", "Shipment.Delivered"],
         Topic.omsLabels: ["Label.PrintRequested"],
-        Topic.omsBilling: ["Invoice.Issued"],
+        Topic.omsBilling: ["Invoice.Issued", "CreditNote.Issued", "Order.Invoiced", "Receivables.Changed"],
+        Topic.omsReturns: ["Refund.Approved"],
         Topic.omsNotifications: ["Customer.NotificationRequested", "FulfillmentOrder.SlaBreached", "Order.ApprovalRequested"],
     ]
 }
