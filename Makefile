@@ -5,7 +5,7 @@ BIN_DEBUG := $(CURDIR)/.build/debug
 BIN_RELEASE := $(CURDIR)/.build/release
 APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 python3-venv curl ca-certificates qpdf poppler-utils
 
-.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment clean
+.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment bench-billing clean
 
 help:
 	@echo "make demo      run the pipeline on the embedded default (local PostgreSQL + dev broker) and show results"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench     build release and measure Capture throughput (oms-bench)"
 	@echo "make bench-router  build release and measure Router allocation throughput and latency"
 	@echo "make bench-fulfillment  routing table, packing/ZPL/PDF rates, packing throughput and latency"
+	@echo "make bench-billing  invoices/s with 2 copies and latency at a steady 500/s"
 
 # Installs the system packages the build and the tests need (Debian/Ubuntu).
 deps:
@@ -78,6 +79,15 @@ bench-fulfillment: build-release
 	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
 	  $(BIN_RELEASE)/oms-bench fulfillment --orders $${BENCH_ORDERS:-50000} --workers 2 && \
 	  $(BIN_RELEASE)/oms-bench fulfillment --orders $${BENCH_STEADY_ORDERS:-15000} --rate 500 --workers 1; status=$$?; \
+	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
+
+# Billing: invoices/s with 2 copies (XML, gapless numbers, archive hashing, durable commits), then
+# latency at a steady 500/s.
+bench-billing: build-release
+	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
+	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
+	  $(BIN_RELEASE)/oms-bench billing --orders $${BENCH_ORDERS:-50000} --workers 2 && \
+	  $(BIN_RELEASE)/oms-bench billing --orders $${BENCH_STEADY_ORDERS:-15000} --rate 500 --workers 2; status=$$?; \
 	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
 
 clean: dev-down

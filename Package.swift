@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
-            dependencies: ["Shared", "RouterCore", "FulfillmentCore", "BillingDocuments", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["Shared", "RouterCore", "FulfillmentCore", "BillingTax", "BillingDocuments", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/OmsCtl"),
         .executableTarget(

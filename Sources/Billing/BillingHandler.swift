@@ -153,6 +153,7 @@ struct BillingHandler: StageHandler {
         let calculation: TaxCalculation.Result
         let reasons: [VATCategory: (code: String, text: String)]
         let notes: [String]
+        let taxCountry: String?
     }
 
     struct IssuedDocument {
@@ -216,7 +217,7 @@ struct BillingHandler: StageHandler {
             }
             pending.append(PendingDocument(index: shipment.index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: shipment.fo, refund: nil,
                                            precedingInvoice: nil, deliveryDate: shipment.at, lines: draft.lines, calculation: draft.calculation,
-                                           reasons: draft.reasons, notes: draft.notes))
+                                           reasons: draft.reasons, notes: draft.notes, taxCountry: draft.taxCountry))
         }
         try store.markShippingInvoiced(Array(shippingDone))
         return pending
@@ -267,7 +268,7 @@ struct BillingHandler: StageHandler {
             for draft in drafts {
                 pending.append(PendingDocument(index: index, kind: .creditNote, type: .creditNote, order: order, fulfillmentOrderID: nil, refund: refund,
                                                precedingInvoice: draft.precedingInvoice, deliveryDate: draft.deliveryDate, lines: draft.lines,
-                                               calculation: draft.calculation, reasons: draft.reasons, notes: draft.notes))
+                                               calculation: draft.calculation, reasons: draft.reasons, notes: draft.notes, taxCountry: draft.taxCountry))
                 shippingRefunded[refund.orderID, default: 0] += draft.shippingAmount
                 // Later refunds of the same batch see these units as credited.
                 let placeholder = InvoiceDocument(number: "pending-\(refund.refundID)-\(draft.precedingInvoice)", type: .creditNote, issueDate: Date(),
@@ -316,7 +317,7 @@ struct BillingHandler: StageHandler {
             let document = InvoiceDocument(number: number, type: entry.type, issueDate: now, deliveryDate: entry.deliveryDate, seller: seller,
                                            buyer: order.billTo, shipTo: order.shipTo, currency: order.currency, lines: entry.lines,
                                            calculation: entry.calculation, exemptionReasons: entry.reasons, paymentTerms: terms, dueDate: dueDate,
-                                           precedingInvoice: entry.precedingInvoice, notes: entry.notes)
+                                           precedingInvoice: entry.precedingInvoice, notes: entry.notes, taxCountry: entry.taxCountry)
             let xml = document.xml()
             let hash = SHA256.hash(data: Array((previous + xml).utf8)).map { String(format: "%02x", $0) }.joined()
             let calc = entry.calculation
@@ -338,6 +339,7 @@ struct BillingHandler: StageHandler {
             ]
             if let fo = entry.fulfillmentOrderID { data["fulfillmentOrderId"] = .string(fo) }
             if let preceding = entry.precedingInvoice { data["precedingInvoice"] = .string(preceding) }
+            if let country = entry.taxCountry { data["taxCountry"] = .string(country) }
             if let refund = entry.refund {
                 data["refundId"] = .string(refund.refundID)
                 if let rma = refund.returnID { data["returnId"] = .string(rma) }

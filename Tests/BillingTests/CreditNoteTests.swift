@@ -141,3 +141,55 @@ import Testing
         #expect(Settlement.apply(-5, to: items) == .init(applied: [:], left: 0))
     }
 }
+
+/// The accounting rule: bookings per document and rate, the DATEV Buchungsstapel and the plain CSV.
+@Suite struct AccountingExportTests {
+    static let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("config").path
+    let base = CreditNoteTests()
+
+    @Test func invoicesDebitAndCreditNotesCreditTheDebtorPerTreatment() throws {
+        let rules = try AccountingRules.load(directory: Self.config).rules(at: { Date() })
+        let invoice = try base.invoice("RE-2026-000001", [("1", 2), ("2", 2)], shipping: 495)
+        let drafts = try CreditNotePlanner.plan(base.refund([("1", 1, 19_990)]), order: base.order(), invoices: [invoice], credited: [:], shippingRefunded: 0)
+        let note = base.document(drafts[0])
+        let bookings = try AccountingExport.bookings([(invoice, "BB-1", "C-1"), (note, "BB-1", "C-1")], sellerCountry: "DE", rules: rules)
+        #expect(bookings.map(\.contraAccount) == ["8400", "8300", "8400"])
+        #expect(bookings.map(\.debit) == [true, true, false])
+        #expect(bookings.map(\.account) == ["10000", "10000", "10000"])
+        // The bookings of a document add up to its total.
+        #expect(bookings.prefix(2).reduce(Int64(0)) { $0 + $1.gross } == invoice.calculation.total.minorUnits)
+        #expect(bookings[2].gross == 19_990 && bookings[2].precedingInvoice == "RE-2026-000001")
+
+        let datev = String(decoding: AccountingExport.datev(bookings, rules: rules, from: EventTime.parse("2026-11-01T00:00:00Z"),
+                                                            until: EventTime.parse("2026-11-30T23:59:59Z"), createdAt: EventTime.parse("2026-12-01T08:00:00Z")),
+                           as: UTF8.self)
+        let lines = datev.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(lines.count == 2 + 3)
+        let header = lines[0].components(separatedBy: ";")
+        #expect(Array(header.prefix(5)) == ["\"EXTF\"", "700", "21", "\"Buchungsstapel\"", "13"])
+        #expect(header[10] == "1001" && header[11] == "1" && header[12] == "20260101" && header[14] == "20261101" && header[15] == "20261130")
+        #expect(lines[1].hasPrefix("\"Umsatz (ohne Soll/Haben-Kz)\";\"Soll/Haben-Kennzeichen\""))
+        let credit = lines[4].components(separatedBy: ";")
+        #expect(Array(credit.prefix(8)) == ["199,90", "\"H\"", "\"EUR\"", "", "", "", "10000", "8400"])
+        #expect(credit[9] == "2011" && credit[10] == "\"RK-2026-000001\"" && credit[11] == "\"\"" && credit[13].contains("Korrektur RE-2026-000001"))
+
+        let csv = AccountingExport.csv(bookings).split(separator: "\n")
+        #expect(csv.count == 4)
+        #expect(csv[3].contains(",381,") && csv[3].contains(",-199.90,"))
+    }
+
+    @Test func aTreatmentWithoutAnAccountIsAProblem() throws {
+        let rules = try AccountingRules.load(directory: Self.config).rules(at: { Date() })
+        var invoice = try base.invoice("RE-2026-000001", [("1", 1)])
+        // Under the One-Stop-Shop (French VAT) the booking goes to the OSS account.
+        invoice = InvoiceDocument(number: invoice.number, type: .invoice, issueDate: invoice.issueDate, deliveryDate: invoice.deliveryDate, seller: invoice.seller,
+                                  buyer: invoice.buyer, shipTo: invoice.shipTo, currency: invoice.currency, lines: invoice.lines, calculation: invoice.calculation,
+                                  exemptionReasons: [:], paymentTerms: nil, dueDate: nil, taxCountry: "FR")
+        #expect(try AccountingExport.bookings([(invoice, "BB-1", "C-1")], sellerCountry: "DE", rules: rules).map(\.contraAccount) == ["8320"])
+        let without = try AccountingRules.parse(JSONParser.parse(Array(try String(contentsOfFile: Self.config + "/accounting.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"oss\": \"8320\",", with: "").utf8)))
+        #expect(without.revenueAccounts["oss"] == nil)
+        #expect(throws: AccountingExport.Problem.self) { try AccountingExport.bookings([(invoice, "BB-1", "C-1")], sellerCountry: "DE", rules: without) }
+    }
+}

@@ -84,6 +84,24 @@ struct BillingLedgerFlowTests {
         #expect(text.contains("Rechnungskorrektur") && text.contains(first), "\(text.prefix(500))")
         let verify = try runOmsctl(["archive", "verify"], environment: rig.environment())
         #expect(verify.status == 0 && verify.output.contains("3 document(s)"), "\(verify.output)")
+
+        // The month's accounting export: 19 % and 7 % of the first invoice, 19 % of the second, the credit note against 8400.
+        let month = String(EventTime.format(Date()).prefix(7))
+        let export = try runOmsctl(["billing", "export", "--period", month, "--format", "datev", "--output", directory + "/EXTF.csv"], environment: rig.environment())
+        #expect(export.status == 0 && export.output.contains("3 document(s), 4 booking(s)"), "\(export.output)")
+        let datev = String(decoding: try Data(contentsOf: URL(fileURLWithPath: directory + "/EXTF.csv")), as: UTF8.self)
+        let rows = datev.components(separatedBy: "\r\n").dropFirst(2).filter { !$0.isEmpty }.map { $0.components(separatedBy: ";") }
+        #expect(rows.map { "\($0[1]) \($0[7])" }.sorted() == ["\"H\" 8400", "\"S\" 8300", "\"S\" 8400", "\"S\" 8400"], "\(rows)")
+        #expect(rows.contains { $0[0] == "204,85" && $0[1] == "\"H\"" })
+        let csv = try runOmsctl(["billing", "export", "--period", month, "--format", "csv"], environment: rig.environment())
+        let total = csv.output.split(separator: "\n").dropFirst().compactMap { line -> Double? in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            return fields.count > 13 ? Double(fields[13]) : nil
+        }.reduce(0, +)
+        // Invoiced 199.90·2 + 14.90 + 4.95 + 199.90, corrected 199.90 + 4.95: 414.70 left.
+        #expect(abs(total - 414.70) < 0.001, "\(csv.output)")
+        let bad = try runOmsctl(["billing", "export", "--period", "2026-13"], environment: rig.environment())
+        #expect(bad.status != 0 && bad.output.contains("YYYY-MM"), "\(bad.output)")
     }
 
     @Test("on account: an invoiced order becomes a receivable Capture counts once; a bank payment settles it and frees the credit line")

@@ -63,10 +63,13 @@ public struct InvoiceDocument: Sendable {
     /// The invoice a credit note corrects (BT-25).
     public let precedingInvoice: String?
     public let notes: [String]
+    /// The member state whose VAT the taxed lines carry (DE, or the destination under the One-Stop-Shop); nil when nothing is taxed.
+    /// Not in the XML (EN 16931 has no field for it): the accounting export chooses the revenue account by it.
+    public let taxCountry: String?
 
     public init(number: String, type: TypeCode, issueDate: Date, deliveryDate: Date, seller: Party, buyer: Party, shipTo: Party?, currency: Currency,
                 lines: [Line], calculation: TaxCalculation.Result, exemptionReasons: [VATCategory: (code: String, text: String)], paymentTerms: String?,
-                dueDate: Date?, precedingInvoice: String? = nil, notes: [String] = []) {
+                dueDate: Date?, precedingInvoice: String? = nil, notes: [String] = [], taxCountry: String? = nil) {
         self.number = number
         self.type = type
         self.issueDate = issueDate
@@ -82,6 +85,7 @@ public struct InvoiceDocument: Sendable {
         self.dueDate = dueDate
         self.precedingInvoice = precedingInvoice
         self.notes = notes
+        self.taxCountry = taxCountry
     }
 
     /// The CII XML, canonical bytes: the same document always gives the same bytes (for the archive's hash chain).

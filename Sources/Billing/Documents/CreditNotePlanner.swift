@@ -53,6 +53,8 @@ public enum CreditNotePlanner {
         public let notes: [String]
         /// Shipping paid back on this note, in the order's price basis.
         public let shippingAmount: Int64
+        /// The corrected invoice's tax country.
+        public let taxCountry: String?
     }
 
     public struct Problem: Error, Sendable, CustomStringConvertible {
@@ -135,7 +137,7 @@ public enum CreditNotePlanner {
                 lines: items.map { InvoiceDocument.Line(id: $0.line.id, sku: $0.line.sku, name: $0.line.name, quantity: $0.quantity,
                                                         net: calculation.lineNet[$0.line.id] ?? .zero(order.currency), category: $0.line.category,
                                                         rateBasisPoints: $0.line.rateBasisPoints) },
-                calculation: calculation, reasons: reasons, notes: notes, shippingAmount: shipping))
+                calculation: calculation, reasons: reasons, notes: notes, shippingAmount: shipping, taxCountry: invoice.taxCountry))
         }
         return drafts
     }

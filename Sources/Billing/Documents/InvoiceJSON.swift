@@ -31,6 +31,7 @@ extension InvoiceDocument {
         if let paymentTerms { value["paymentTerms"] = .string(paymentTerms) }
         if let dueDate { value["dueDate"] = .string(EventTime.format(dueDate)) }
         if let precedingInvoice { value["precedingInvoice"] = .string(precedingInvoice) }
+        if let taxCountry { value["taxCountry"] = .string(taxCountry) }
         return .object(value)
     }
 
@@ -63,6 +64,6 @@ extension InvoiceDocument {
                   seller: party(v["seller"]), buyer: party(v["buyer"]), shipTo: v["shipTo"].map { party($0) }, currency: currency, lines: lines,
                   calculation: calculation, exemptionReasons: reasons, paymentTerms: v["paymentTerms"]?.stringValue,
                   dueDate: v["dueDate"]?.stringValue.map(EventTime.parse), precedingInvoice: v["precedingInvoice"]?.stringValue,
-                  notes: (v["notes"]?.arrayValue ?? []).compactMap(\.stringValue))
+                  notes: (v["notes"]?.arrayValue ?? []).compactMap(\.stringValue), taxCountry: v["taxCountry"]?.stringValue)
     }
 }

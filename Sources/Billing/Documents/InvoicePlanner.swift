@@ -66,6 +66,8 @@ public enum InvoicePlanner {
         public let decisions: [String: TaxTreatment.Decision]
         /// Net added to the EU-wide distance sales (consumer goods to other member states).
         public let distanceSales: Money
+        /// Whose VAT the taxed lines carry.
+        public var taxCountry: String? { decisions.values.compactMap(\.taxCountry).sorted().first }
     }
 
     public struct Problem: Error, Sendable, CustomStringConvertible {
