@@ -98,12 +98,19 @@ struct BillingHandler: StageHandler {
         pending += try planCreditNotes(refunds, stored: stored, store: store, out: &out)
         let issued = try issue(pending, store: store, rules: rules, now: now, out: &out)
 
-        // The ledger: new invoices open (on account), credit notes reduce, payments settle.
+        try finish(issued, payments: payments, stored: stored, store: store, now: now, out: &out)
+        return out.results
+    }
+
+    /// After issuing: the ledger (new invoices open, credit notes reduce, payments settle), then the announcements —
+    /// how much of each order is invoiced, and each touched customer's open items.
+    func finish(_ issued: [IssuedDocument], payments: [(index: Int, payment: PaymentIn)], stored: [String: BillingStore.OrderRow], store: BillingStore,
+                now: Date, out: inout Outcomes) throws {
         var customers = Set<String>()
         var invoicedOrders: [String: Int] = [:]
         for document in issued {
             customers.insert(document.customerID)
-            if document.kind == .invoice { invoicedOrders[document.orderID] = document.index }
+            for part in document.parts { invoicedOrders[part.orderID] = document.index }
         }
         try store.lockCustomers(customers.union(payments.compactMap(\.payment.customerID)).union(
             payments.compactMap { $0.payment.orderID.flatMap { stored[$0]?.customerID } }))
@@ -111,8 +118,6 @@ struct BillingHandler: StageHandler {
         for (index, payment) in payments {
             if let customer = try settle(payment, stored: stored, store: store, index: index, out: &out) { customers.insert(customer) }
         }
-
-        // Announce: how much of each order is invoiced, and each touched customer's open items.
         for (orderID, summary) in try store.invoicedSummary(Array(invoicedOrders.keys)) {
             guard let index = invoicedOrders[orderID], let row = stored[orderID] else { continue }
             out.emit[index].append(Emission(topic: Topic.omsBilling, key: orderID, type: "Order.Invoiced", subject: orderID, data: [
@@ -127,7 +132,6 @@ struct BillingHandler: StageHandler {
             guard let index = lastIndex[summary.customerID] else { continue }
             out.emit[index].append(receivablesChanged(summary, now: now))
         }
-        return out.results
     }
 
     func receivablesChanged(_ s: BillingStore.ReceivablesSummary, now: Date) -> Emission {
@@ -154,6 +158,13 @@ struct BillingHandler: StageHandler {
         let reasons: [VATCategory: (code: String, text: String)]
         let notes: [String]
         let taxCountry: String?
+        /// The deliveries (fulfillment orders) this invoice bills.
+        var deliveries: [String] = []
+        /// The orders it covers with their part of the total; nil: the one order, all of it.
+        var parts: [CollectivePlanner.Part]? = nil
+        var billingPeriod: (start: Date, end: Date)? = nil
+        /// The document's own key where it is not one order's (a collective invoice: the customer and month).
+        var documentKey: String? = nil
     }
 
     struct IssuedDocument {
@@ -167,21 +178,26 @@ struct BillingHandler: StageHandler {
         let dueDate: Date?
         let onAccount: Bool
         let precedingInvoice: String?
+        let parts: [CollectivePlanner.Part]
     }
 
+    /// Every shipment is recorded as a delivery; the invoicing rule says whether it is invoiced now, once the order is
+    /// complete, or in the month's collective invoice.
     func planInvoices(_ shipments: [(index: Int, fo: String, order: String, lines: [(lineID: String, quantity: Int64)], at: Date)],
                       stored: [String: BillingStore.OrderRow], store: BillingStore, rules: TaxRules, now: Date, out: inout Outcomes) throws -> [PendingDocument] {
         guard !shipments.isEmpty else { return [] }
-        let already = try store.invoiced(shipments.map(\.fo))
+        let already = try store.recordedDeliveries(shipments.map(\.fo))
         let catalog = try store.products(Set(stored.values.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } }))
         let planned = catalog.mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
         var pending: [PendingDocument] = []
         var shippingDone = Set<String>(), seen = Set<String>()
         var distance: [Int: Int64] = [:]
+        var recorded: [BillingStore.Delivery] = []
+        var completeCandidates: [(index: Int, orderID: String)] = []
         for shipment in shipments {
             guard !already.contains(shipment.fo), seen.insert(shipment.fo).inserted else {
                 out.audit[shipment.index].append(AuditRecord(subject: shipment.order, action: "Invoice.Repeated", actor: "billing",
-                                                             reason: "\(shipment.fo) is invoiced already; no second invoice"))
+                                                             reason: "\(shipment.fo) is recorded already; no second invoice"))
                 continue
             }
             guard let row = stored[shipment.order] else {
@@ -195,6 +211,25 @@ struct BillingHandler: StageHandler {
                 out.dead[shipment.index] = failure
                 continue
             }
+            let mode = rules.invoicing.mode(customerID: order.customerID, customerType: row.data["customerType"]?.stringValue,
+                                            paymentTermsCode: row.data["paymentTerms"]?["code"]?.stringValue)
+            recorded.append(.init(fulfillmentOrderID: shipment.fo, orderID: order.orderID, customerID: order.customerID, mode: mode.rawValue,
+                                  shippedAt: shipment.at, lines: shipment.lines))
+            if row.status == .cancelled {
+                out.audit[shipment.index].append(AuditRecord(subject: order.orderID, action: "Invoice.AfterCancellation", actor: "billing",
+                                                             reason: "\(shipment.fo) shipped although the order is cancelled; the goods left, so they are invoiced"))
+            }
+            switch mode {
+            case .monthlyCollective:
+                out.audit[shipment.index].append(AuditRecord(subject: order.orderID, action: "Invoice.Deferred", actor: "billing",
+                                                             reason: "\(shipment.fo) goes into \(order.customerID)'s collective invoice of its month"))
+                continue
+            case .whenComplete:
+                completeCandidates.append((shipment.index, order.orderID))
+                continue
+            case .perShipment:
+                break
+            }
             let year = Self.utc.component(.year, from: shipment.at)
             if distance[year] == nil { distance[year] = try store.distanceSales(year: year) }
             let soFar = Money(minorUnits: distance[year] ?? 0, currency: rules.distanceSalesThreshold.currency)
@@ -204,6 +239,7 @@ struct BillingHandler: StageHandler {
                                                 products: planned, distanceSalesSoFar: soFar, supplyDate: shipment.at, rules: rules, territory: territory)
             } catch {
                 out.dead[shipment.index] = .businessRule("\(shipment.fo): \(error.description)")
+                recorded.removeLast()
                 continue
             }
             shippingDone.insert(order.orderID)
@@ -211,16 +247,109 @@ struct BillingHandler: StageHandler {
                 distance[year] = (distance[year] ?? 0).addingReportingOverflow(draft.distanceSales.minorUnits).partialValue
                 try store.addDistanceSales(year: year, currency: draft.distanceSales.currency.code, net: draft.distanceSales.minorUnits)
             }
-            if row.status == .cancelled {
-                out.audit[shipment.index].append(AuditRecord(subject: order.orderID, action: "Invoice.AfterCancellation", actor: "billing",
-                                                             reason: "\(shipment.fo) shipped although the order is cancelled; the goods left, so they are invoiced"))
-            }
             pending.append(PendingDocument(index: shipment.index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: shipment.fo, refund: nil,
                                            precedingInvoice: nil, deliveryDate: shipment.at, lines: draft.lines, calculation: draft.calculation,
-                                           reasons: draft.reasons, notes: draft.notes, taxCountry: draft.taxCountry))
+                                           reasons: draft.reasons, notes: draft.notes, taxCountry: draft.taxCountry, deliveries: [shipment.fo]))
+        }
+        try store.recordDeliveries(recorded)
+
+        // One invoice when the order is complete: every unit shipped — the open deliveries together.
+        var completed = Set<String>()
+        for (index, orderID) in completeCandidates where completed.insert(orderID).inserted {
+            guard let row = stored[orderID], case .success(let order) = BillingInput.order(row.data) else { continue }
+            let deliveries = try store.openDeliveries(order: orderID)
+            let shipped = try store.shippedUnits(order: orderID)
+            guard shipped >= row.orderedUnits else {
+                out.audit[index].append(AuditRecord(subject: orderID, action: "Invoice.Deferred", actor: "billing",
+                                                    reason: "invoiced when complete: \(shipped) of \(row.orderedUnits) unit(s) shipped"))
+                continue
+            }
+            var merged: [String: Int64] = [:], orderOfLines: [String] = []
+            for delivery in deliveries {
+                for line in delivery.lines {
+                    if merged[line.lineID] == nil { orderOfLines.append(line.lineID) }
+                    merged[line.lineID, default: 0] += line.quantity
+                }
+            }
+            let supplied = deliveries.map(\.shippedAt).max() ?? now
+            let year = Self.utc.component(.year, from: supplied)
+            let soFar = Money(minorUnits: try store.distanceSales(year: year), currency: rules.distanceSalesThreshold.currency)
+            let draft: InvoicePlanner.Draft
+            do {
+                draft = try InvoicePlanner.plan(order, shipped: orderOfLines.map { ($0, merged[$0] ?? 0) }, includeShipping: !row.shippingInvoiced,
+                                                products: planned, distanceSalesSoFar: soFar, supplyDate: supplied, rules: rules, territory: territory)
+            } catch {
+                out.dead[index] = .businessRule("order \(orderID) complete, but its invoice cannot be made: \(error.description)")
+                continue
+            }
+            shippingDone.insert(orderID)
+            if draft.distanceSales.currency == rules.distanceSalesThreshold.currency, draft.distanceSales.minorUnits != 0 {
+                try store.addDistanceSales(year: year, currency: draft.distanceSales.currency.code, net: draft.distanceSales.minorUnits)
+            }
+            let fos = deliveries.map(\.fulfillmentOrderID)
+            pending.append(PendingDocument(index: index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: fos.count == 1 ? fos[0] : nil,
+                                           refund: nil, precedingInvoice: nil, deliveryDate: supplied, lines: draft.lines, calculation: draft.calculation,
+                                           reasons: draft.reasons, notes: draft.notes + ["Lieferungen / deliveries: " + fos.joined(separator: ", ")],
+                                           taxCountry: draft.taxCountry, deliveries: fos))
         }
         try store.markShippingInvoiced(Array(shippingDone))
         return pending
+    }
+
+    // MARK: Collective invoices
+
+    /// A collective run: for every customer with deliveries collected up to the end of `month`, one invoice
+    /// per currency and price basis. Deliveries once invoiced are never taken again, so a re-run issues nothing twice.
+    func planCollective(month: Date, store: BillingStore, rules: TaxRules, out: inout Outcomes, slot: Int) throws
+        -> (pending: [PendingDocument], stored: [String: BillingStore.OrderRow]) {
+        var calendar = Self.utc
+        calendar.firstWeekday = 2
+        let end = calendar.date(byAdding: .month, value: 1, to: month) ?? month
+        let open = try store.collectDeliveries(shippedBefore: end)
+        guard !open.isEmpty else { return ([], [:]) }
+        let stored = try store.lockOrders(Set(open.map(\.orderID)))
+        let catalog = try store.products(Set(stored.values.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } }))
+        let planned = catalog.mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
+        let soFar = Money(minorUnits: try store.distanceSales(year: calendar.component(.year, from: month)), currency: rules.distanceSalesThreshold.currency)
+        struct Group: Hashable { let customer: String; let currency: String; let gross: Bool }
+        var groups: [Group: [CollectivePlanner.Delivery]] = [:], order: [Group] = []
+        var shippingDone = Set<String>()
+        for delivery in open {
+            guard let row = stored[delivery.orderID], case .success(let o) = BillingInput.order(row.data) else {
+                out.audit[slot].append(AuditRecord(subject: delivery.orderID, action: "CollectiveInvoice.Skipped", actor: "billing",
+                                                   reason: "\(delivery.fulfillmentOrderID): the order replica lacks what an invoice needs"))
+                continue
+            }
+            let group = Group(customer: o.customerID, currency: o.currency.code, gross: o.pricesIncludeTax)
+            if groups[group] == nil { order.append(group) }
+            let shipping = !row.shippingInvoiced && shippingDone.insert(o.orderID).inserted
+            groups[group, default: []].append(.init(fulfillmentOrderID: delivery.fulfillmentOrderID, shippedAt: delivery.shippedAt, order: o,
+                                                    lines: delivery.lines, includeShipping: shipping))
+        }
+        let period = (start: month, end: end.addingTimeInterval(-1))
+        let label = String(EventTime.format(month).prefix(7))
+        var pending: [PendingDocument] = []
+        var invoicedShipping = Set<String>()
+        for group in order {
+            let deliveries = groups[group] ?? []
+            let draft: CollectivePlanner.Draft
+            do {
+                draft = try CollectivePlanner.plan(deliveries, period: period, products: planned, distanceSalesSoFar: soFar, rules: rules, territory: territory)
+            } catch {
+                out.audit[slot].append(AuditRecord(subject: group.customer, action: "CollectiveInvoice.Failed", actor: "billing",
+                                                   reason: "\(label): \(error.description); its deliveries stay collected"))
+                continue
+            }
+            guard let first = deliveries.first else { continue }
+            invoicedShipping.formUnion(deliveries.filter(\.includeShipping).map(\.order.orderID))
+            pending.append(PendingDocument(index: slot, kind: .collectiveInvoice, type: .invoice, order: first.order, fulfillmentOrderID: nil, refund: nil,
+                                           precedingInvoice: nil, deliveryDate: draft.deliveryDate, lines: draft.lines, calculation: draft.calculation,
+                                           reasons: draft.reasons, notes: ["Sammelrechnung \(label) / collective invoice"] + draft.notes,
+                                           taxCountry: draft.taxCountry, deliveries: deliveries.map(\.fulfillmentOrderID), parts: draft.parts,
+                                           billingPeriod: period, documentKey: "collective:\(group.customer):\(label)"))
+        }
+        try store.markShippingInvoiced(Array(invoicedShipping))
+        return (pending, stored)
     }
 
     // MARK: Credit notes
@@ -298,6 +427,7 @@ struct BillingHandler: StageHandler {
         var previous = try store.lastHash()
         var documents: [BillingStore.Document] = []
         var issued: [IssuedDocument] = []
+        var deliveries: [(number: String, fulfillmentOrders: [String])] = []
         let seller = InvoiceDocument.Party(name: rules.seller.name, street: rules.sellerStreet, postalCode: rules.sellerPostalCode, city: rules.sellerCity,
                                            country: rules.seller.country, vatID: rules.seller.vatID, taxNumber: rules.seller.taxNumber)
         for entry in pending {
@@ -307,6 +437,7 @@ struct BillingHandler: StageHandler {
             guard let sequence = numbers[entry.kind]?[position] else { continue }
             let number = String(format: "%@-%d-%06lld", series.prefix, year, sequence)
             let order = entry.order
+            let documentOrderID = entry.documentKey ?? order.orderID
             let onAccount = order.paymentNetDays != nil
             let dueDate = entry.type == .invoice ? order.paymentNetDays.map { now.addingTimeInterval(Double($0) * 86_400) } : nil
             let terms: String
@@ -315,9 +446,10 @@ struct BillingHandler: StageHandler {
             default: terms = order.paymentNetDays.map { "Zahlbar innerhalb von \($0) Tagen ohne Abzug" } ?? "Bereits bezahlt"
             }
             let document = InvoiceDocument(number: number, type: entry.type, issueDate: now, deliveryDate: entry.deliveryDate, seller: seller,
-                                           buyer: order.billTo, shipTo: order.shipTo, currency: order.currency, lines: entry.lines,
+                                           buyer: order.billTo, shipTo: entry.documentKey == nil ? order.shipTo : nil, currency: order.currency, lines: entry.lines,
                                            calculation: entry.calculation, exemptionReasons: entry.reasons, paymentTerms: terms, dueDate: dueDate,
-                                           precedingInvoice: entry.precedingInvoice, notes: entry.notes, taxCountry: entry.taxCountry)
+                                           precedingInvoice: entry.precedingInvoice, notes: entry.notes, taxCountry: entry.taxCountry,
+                                           billingPeriod: entry.billingPeriod)
             let xml = document.xml()
             let hash = SHA256.hash(data: Array((previous + xml).utf8)).map { String(format: "%02x", $0) }.joined()
             let calc = entry.calculation
@@ -325,14 +457,14 @@ struct BillingHandler: StageHandler {
                 ["category": .string(row.category.rawValue), "rateBasisPoints": .integer(Int64(row.rateBasisPoints)),
                  "taxable": .integer(row.taxable.minorUnits), "tax": .integer(row.tax.minorUnits)]
             })
-            documents.append(.init(number: number, typeCode: entry.type.rawValue, orderID: order.orderID, fulfillmentOrderID: entry.fulfillmentOrderID,
+            documents.append(.init(number: number, typeCode: entry.type.rawValue, orderID: documentOrderID, fulfillmentOrderID: entry.fulfillmentOrderID,
                                    customerID: order.customerID, currency: order.currency.code, net: calc.totalNet.minorUnits, tax: calc.totalTax.minorUnits,
                                    gross: calc.total.minorUnits, breakdown: breakdown, xml: xml, content: document.json, previousHash: previous, hash: hash,
                                    retainUntil: String(format: "%04d-12-31", year + series.retentionYears), refundID: entry.refund?.refundID,
                                    precedingInvoice: entry.precedingInvoice))
             previous = hash
             var data: [String: JSONValue] = [
-                "number": .string(number), "typeCode": .string(entry.type.rawValue), "orderId": .string(order.orderID),
+                "number": .string(number), "typeCode": .string(entry.type.rawValue), "orderId": .string(documentOrderID),
                 "customerId": .string(order.customerID), "currency": .string(order.currency.code), "issuedAt": .string(EventTime.format(now)),
                 "deliveredAt": .string(EventTime.format(entry.deliveryDate)), "net": .integer(calc.totalNet.minorUnits), "tax": .integer(calc.totalTax.minorUnits),
                 "gross": .integer(calc.total.minorUnits), "breakdown": breakdown, "archiveHash": .string(hash),
@@ -340,21 +472,34 @@ struct BillingHandler: StageHandler {
             if let fo = entry.fulfillmentOrderID { data["fulfillmentOrderId"] = .string(fo) }
             if let preceding = entry.precedingInvoice { data["precedingInvoice"] = .string(preceding) }
             if let country = entry.taxCountry { data["taxCountry"] = .string(country) }
+            if entry.deliveries.count > 1 || entry.documentKey != nil { data["fulfillmentOrderIds"] = .array(entry.deliveries.map { .string($0) }) }
+            if let period = entry.billingPeriod {
+                data["period"] = ["from": .string(String(EventTime.format(period.start).prefix(10))), "until": .string(String(EventTime.format(period.end).prefix(10)))]
+            }
+            if let parts = entry.parts { data["orderIds"] = .array(parts.map { .string($0.orderID) }) }
             if let refund = entry.refund {
                 data["refundId"] = .string(refund.refundID)
                 if let rma = refund.returnID { data["returnId"] = .string(rma) }
             }
-            let type = entry.type == .creditNote ? "CreditNote.Issued" : "Invoice.Issued"
-            out.emit[entry.index].append(Emission(topic: Topic.omsBilling, key: order.orderID, type: type, subject: order.orderID, data: .object(data)))
-            let what = entry.precedingInvoice.map { "correcting \($0)" } ?? entry.fulfillmentOrderID.map { "for \($0)" } ?? ""
-            out.audit[entry.index].append(AuditRecord(subject: order.orderID, action: type, actor: "billing",
+            let type = entry.type == .creditNote ? "CreditNote.Issued" : entry.kind == .collectiveInvoice ? "CollectiveInvoice.Issued" : "Invoice.Issued"
+            // A collective invoice belongs to the customer: keyed by it, so that its events stay in order with its receivables.
+            let key = entry.kind == .collectiveInvoice ? order.customerID : order.orderID
+            out.emit[entry.index].append(Emission(topic: Topic.omsBilling, key: key, type: type, subject: documentOrderID, data: .object(data)))
+            let what = entry.precedingInvoice.map { "correcting \($0)" } ?? (entry.deliveries.isEmpty ? entry.fulfillmentOrderID : entry.deliveries.joined(separator: ", "))
+                .map { "for \($0)" } ?? ""
+            out.audit[entry.index].append(AuditRecord(subject: documentOrderID, action: type, actor: "billing",
                                                       reason: "\(number) \(what): net \(calc.totalNet), tax \(calc.totalTax), total \(calc.total)",
                                                       details: ["number": .string(number)]))
-            issued.append(IssuedDocument(index: entry.index, kind: entry.kind, number: number, orderID: order.orderID, customerID: order.customerID,
+            let units = entry.lines.reduce(Int64(0)) { $0 + $1.quantity }
+            let parts = entry.type == .creditNote ? [] : entry.parts ?? [CollectivePlanner.Part(orderID: order.orderID, gross: calc.total.minorUnits, units: units)]
+            issued.append(IssuedDocument(index: entry.index, kind: entry.kind, number: number, orderID: documentOrderID, customerID: order.customerID,
                                          currency: order.currency.code, gross: calc.total.minorUnits, dueDate: dueDate, onAccount: onAccount,
-                                         precedingInvoice: entry.precedingInvoice))
+                                         precedingInvoice: entry.precedingInvoice, parts: parts))
+            deliveries.append((number, entry.deliveries))
         }
         try store.insert(documents)
+        try store.insertParts(issued.flatMap { document in document.parts.map { (document.number, $0) } })
+        try store.markDeliveriesInvoiced(deliveries)
         return issued
     }
 
@@ -371,8 +516,10 @@ struct BillingHandler: StageHandler {
                 if left > 0, document.onAccount { try store.addCredit(customer: document.customerID, currency: document.currency, amount: left) }
             default:
                 var open = document.onAccount ? document.gross : 0
-                if open > 0 {
+                if open > 0, document.kind == .invoice {
                     open -= try store.takeOrderPayment(document.orderID, upTo: open)
+                }
+                if open > 0 {
                     open -= try store.takeCredit(customer: document.customerID, currency: document.currency, upTo: open)
                 }
                 try store.insertReceivable(number: document.number, customer: document.customerID, order: document.orderID, currency: document.currency,
@@ -415,12 +562,30 @@ struct BillingHandler: StageHandler {
         return customer
     }
 
-    /// Overdue invoices: once per invoice a notification for the customer and its ledger announced again.
+    /// Time-driven work: the collective runs (the one the schedule asks for on the first of a month for the month before,
+    /// and those operators asked for), then overdue invoices (once per invoice a notification, and the ledger announced again).
     func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange] {
         let store = BillingStore(database: database)
+        let rules = self.rules.rules(at: { now })
+        var changes: [TimedChange] = []
+        let calendar = Self.utc
+        if let thisMonth = calendar.date(from: calendar.dateComponents([.year, .month], from: now)),
+           let previous = calendar.date(byAdding: .month, value: -1, to: thisMonth) {
+            try store.scheduleCollectiveRun(month: previous)
+        }
+        if let run = try store.takeCollectiveRun() {
+            var out = Outcomes(count: 1)
+            let (pending, stored) = try planCollective(month: run.month, store: store, rules: rules, out: &out, slot: 0)
+            let issued = try issue(pending, store: store, rules: rules, now: now, out: &out)
+            try finish(issued, payments: [], stored: stored, store: store, now: now, out: &out)
+            try store.finishCollectiveRun(run.id, issued: issued.map(\.number))
+            out.audit[0].append(AuditRecord(subject: "collective:\(String(EventTime.format(run.month).prefix(7)))", action: "CollectiveRun.Done", actor: run.requestedBy,
+                                            reason: issued.isEmpty ? "nothing collected to invoice" : "issued \(issued.map(\.number).joined(separator: ", "))"))
+            changes.append(TimedChange(key: "collective-run:\(run.id)", correlationID: "collective-run:\(run.id)", emit: out.emit[0], audit: out.audit[0]))
+        }
         let overdue = try store.takeOverdue(today: now, limit: 500)
-        guard !overdue.isEmpty else { return [] }
-        var changes = overdue.map { item in
+        guard !overdue.isEmpty else { return changes }
+        changes += overdue.map { item in
             TimedChange(key: "overdue:\(item.number)", correlationID: item.orderID, emit: [
                 Emission(topic: Topic.omsNotifications, key: item.orderID, type: "Customer.NotificationRequested", subject: item.orderID, data: [
                     "orderId": .string(item.orderID), "template": "invoice-overdue",

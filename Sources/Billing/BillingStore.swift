@@ -93,8 +93,9 @@ struct BillingStore {
         guard !ids.isEmpty else { return [:] }
         var result: [String: [(document: InvoiceDocument, number: String?)]] = [:]
         for row in try database.query("""
-            SELECT d.order_id, d.number, d.content::text AS content FROM billing.documents d JOIN billing.archive a USING (number)
-            WHERE d.order_id = ANY(\(ids.sorted())::text[]) ORDER BY a.seq
+            SELECT coalesce(p.order_id, d.order_id) AS order_id, d.number, d.content::text AS content
+            FROM billing.documents d JOIN billing.archive a USING (number) LEFT JOIN billing.invoiced_parts p ON p.number = d.number AND d.type_code <> '381'
+            WHERE d.order_id = ANY(\(ids.sorted())::text[]) OR p.order_id = ANY(\(ids.sorted())::text[]) ORDER BY a.seq
             """) {
             guard let document = InvoiceDocument(json: try JSONParser.parse(try row.decode("content", as: String.self))) else { continue }
             result[try row.decode("order_id"), default: []].append((document, try row.decode("number")))
@@ -107,11 +108,113 @@ struct BillingStore {
         try database.query("UPDATE billing.orders SET shipping_invoiced = true WHERE order_id = ANY(\(ids)::text[])")
     }
 
-    func invoiced(_ fulfillmentOrderIDs: [String]) throws -> Set<String> {
+    /// The shipments Billing has seen already (as deliveries, or invoiced before deliveries were recorded).
+    func recordedDeliveries(_ fulfillmentOrderIDs: [String]) throws -> Set<String> {
         guard !fulfillmentOrderIDs.isEmpty else { return [] }
         return Set(try database.query("""
-            SELECT fulfillment_order_id FROM billing.documents WHERE fulfillment_order_id = ANY(\(fulfillmentOrderIDs)::text[]) AND type_code = '380'
+            SELECT fulfillment_order_id FROM billing.deliveries WHERE fulfillment_order_id = ANY(\(fulfillmentOrderIDs)::text[])
+            UNION SELECT fulfillment_order_id FROM billing.documents WHERE fulfillment_order_id = ANY(\(fulfillmentOrderIDs)::text[]) AND type_code = '380'
             """).map { try $0.decode("fulfillment_order_id", as: String.self) })
+    }
+
+    struct Delivery {
+        let fulfillmentOrderID: String
+        let orderID: String
+        let customerID: String
+        let mode: String
+        let shippedAt: Date
+        let lines: [(lineID: String, quantity: Int64)]
+    }
+
+    func recordDeliveries(_ deliveries: [Delivery]) throws {
+        guard !deliveries.isEmpty else { return }
+        let d = deliveries
+        let lines = d.map { delivery in
+            JSONValue.array(delivery.lines.map { ["lineId": .string($0.lineID), "quantity": .integer($0.quantity)] }).storableJSON
+        }
+        try database.query("""
+            INSERT INTO billing.deliveries (fulfillment_order_id, order_id, customer_id, mode, shipped_at, lines)
+            SELECT f, o, c, m, s::timestamptz, l::json FROM unnest(\(d.map(\.fulfillmentOrderID))::text[], \(d.map(\.orderID))::text[], \(d.map(\.customerID))::text[],
+                                                              \(d.map(\.mode))::text[], \(d.map { EventTime.format($0.shippedAt) })::text[], \(lines)::text[])
+                 AS u(f, o, c, m, s, l)
+            """)
+    }
+
+    static func delivery(_ row: PostgresRow) throws -> Delivery {
+        let lines = (try JSONParser.parse(try row.decode("lines", as: String.self)).arrayValue ?? []).compactMap { line -> (lineID: String, quantity: Int64)? in
+            guard let id = line["lineId"]?.stringValue, let quantity = line["quantity"]?.int64Value else { return nil }
+            return (id, quantity)
+        }
+        return Delivery(fulfillmentOrderID: try row.decode("fulfillment_order_id"), orderID: try row.decode("order_id"), customerID: try row.decode("customer_id"),
+                        mode: try row.decode("mode"), shippedAt: EventTime.parse(try row.decode("shipped_at", as: String.self)), lines: lines)
+    }
+
+    /// The order's deliveries not yet invoiced, locked, oldest first.
+    func openDeliveries(order: String) throws -> [Delivery] {
+        try database.query("""
+            SELECT fulfillment_order_id, order_id, customer_id, mode, to_char(shipped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS shipped_at,
+                   lines::text AS lines
+            FROM billing.deliveries WHERE order_id = \(order) AND invoice_number IS NULL ORDER BY shipped_at, fulfillment_order_id FOR UPDATE
+            """).map(Self.delivery)
+    }
+
+    /// Every unit of the order that shipped (invoiced or not).
+    func shippedUnits(order: String) throws -> Int64 {
+        try database.query("""
+            SELECT coalesce(sum((SELECT sum((l->>'quantity')::bigint) FROM json_array_elements(lines) AS l)), 0)::bigint AS n
+            FROM billing.deliveries WHERE order_id = \(order)
+            """).first?.decode("n", as: Int64.self) ?? 0
+    }
+
+    /// Deliveries collected for collective invoices and shipped before `end`, locked (a racing run skips what this one holds
+    /// and finds it invoiced afterwards).
+    func collectDeliveries(shippedBefore end: Date) throws -> [Delivery] {
+        try database.query("""
+            SELECT fulfillment_order_id, order_id, customer_id, mode, to_char(shipped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS shipped_at,
+                   lines::text AS lines
+            FROM billing.deliveries WHERE mode = 'monthlyCollective' AND invoice_number IS NULL AND shipped_at < \(EventTime.format(end))::timestamptz
+            ORDER BY customer_id, shipped_at, fulfillment_order_id FOR UPDATE SKIP LOCKED
+            """).map(Self.delivery)
+    }
+
+    func markDeliveriesInvoiced(_ entries: [(number: String, fulfillmentOrders: [String])]) throws {
+        let pairs = entries.flatMap { entry in entry.fulfillmentOrders.map { (entry.number, $0) } }
+        guard !pairs.isEmpty else { return }
+        try database.query("""
+            UPDATE billing.deliveries d SET invoice_number = u.n FROM unnest(\(pairs.map(\.0))::text[], \(pairs.map(\.1))::text[]) AS u(n, f)
+            WHERE d.fulfillment_order_id = u.f
+            """)
+    }
+
+    func insertParts(_ parts: [(number: String, part: CollectivePlanner.Part)]) throws {
+        guard !parts.isEmpty else { return }
+        try database.query("""
+            INSERT INTO billing.invoiced_parts (number, order_id, gross, units)
+            SELECT * FROM unnest(\(parts.map(\.number))::text[], \(parts.map(\.part.orderID))::text[], \(parts.map(\.part.gross))::bigint[],
+                                 \(parts.map(\.part.units))::bigint[])
+            """)
+    }
+
+    // MARK: Collective runs
+
+    /// The schedule's run for `month` (once; a second copy's insert changes nothing).
+    func scheduleCollectiveRun(month: Date) throws {
+        try database.query("""
+            INSERT INTO billing.collective_runs (month, requested_by) VALUES (\(String(EventTime.format(month).prefix(10)))::date, 'schedule')
+            ON CONFLICT (month) WHERE requested_by = 'schedule' DO NOTHING
+            """)
+    }
+
+    /// The oldest requested run not done, locked for this transaction.
+    func takeCollectiveRun() throws -> (id: Int64, month: Date, requestedBy: String)? {
+        guard let row = try database.query("""
+            SELECT run_id, month::text AS month, requested_by FROM billing.collective_runs WHERE done_at IS NULL ORDER BY run_id LIMIT 1 FOR UPDATE SKIP LOCKED
+            """).first else { return nil }
+        return (try row.decode("run_id"), EventTime.parse(try row.decode("month", as: String.self) + "T00:00:00Z"), try row.decode("requested_by"))
+    }
+
+    func finishCollectiveRun(_ id: Int64, issued: [String]) throws {
+        try database.query("UPDATE billing.collective_runs SET done_at = now(), issued = \(issued)::text[] WHERE run_id = \(id)")
     }
 
     /// The next `count` numbers of a range, gapless: the counter row is locked until this transaction ends.
@@ -271,9 +374,9 @@ struct BillingStore {
         guard !orderIDs.isEmpty else { return [:] }
         var result: [String: (gross: Int64, units: Int64, currency: String, last: String)] = [:]
         for row in try database.query("""
-            SELECT order_id, least(sum(gross), 1000000000000)::bigint AS gross, min(currency) AS currency, max(number) AS last,
-                   coalesce(sum((SELECT sum((l->>'quantity')::bigint) FROM json_array_elements(content->'lines') AS l)), 0)::bigint AS units
-            FROM billing.documents WHERE order_id = ANY(\(orderIDs)::text[]) AND type_code = '380' GROUP BY order_id
+            SELECT p.order_id, least(sum(p.gross), 1000000000000)::bigint AS gross, min(d.currency) AS currency, max(p.number) AS last,
+                   coalesce(sum(p.units), 0)::bigint AS units
+            FROM billing.invoiced_parts p JOIN billing.documents d USING (number) WHERE p.order_id = ANY(\(orderIDs)::text[]) GROUP BY p.order_id
             """) {
             result[try row.decode("order_id")] = (try row.decode("gross"), try row.decode("units"), try row.decode("currency"), try row.decode("last"))
         }

@@ -7,7 +7,7 @@ import Shared
 /// Finance's outputs: the accounting export of a period.
 struct BillingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "billing", abstract: "Accounting exports of issued documents.",
-                                                    subcommands: [Export.self])
+                                                    subcommands: [Export.self, RunCollective.self])
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case datev, csv }
 
@@ -74,6 +74,54 @@ struct BillingCommand: ParsableCommand {
                 }
             } else {
                 FileHandle.standardOutput.write(Data(bytes))
+            }
+        }
+    }
+
+    struct RunCollective: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run-collective",
+            abstract: "Ask oms-billing for the collective invoices of a month (deliveries of customers invoiced monthly); re-running issues nothing twice.",
+            discussion: "oms-billing does the run at its next housekeeping (and by itself on the first of every month for the month before); this waits for it.")
+        @Option(help: "The month, YYYY-MM.") var month: String
+        @Option(help: "Who asks (kept with the run).") var by: String = ProcessInfo.processInfo.environment["USER"] ?? "omsctl"
+        @Option(help: "Seconds to wait for oms-billing to finish the run.") var wait: Int = 60
+
+        func validate() throws {
+            guard Export.month(month) != nil else { throw ValidationError("--month must be a month as YYYY-MM (e.g. 2026-11), not \"\(month.prefix(40))\"") }
+            guard (0...3600).contains(wait) else { throw ValidationError("--wait must be between 0 and 3600 seconds") }
+            guard !by.isEmpty, by.count <= 100 else { throw ValidationError("--by must be 1 to 100 characters") }
+        }
+
+        func run() throws {
+            guard let (from, _) = Export.month(month) else { throw CLIError("--month must be YYYY-MM") }
+            let database = try CLIEnvironment.database()
+            guard let row = try CLIError.detailed({ try database.query("""
+                INSERT INTO billing.collective_runs (month, requested_by) VALUES (\(String(EventTime.format(from).prefix(10)))::date, \("omsctl:\(by)"))
+                RETURNING run_id
+                """).first }) else { throw CLIError("the run could not be requested") }
+            let id: Int64 = try row.decode("run_id")
+            let deadline = Date().addingTimeInterval(Double(wait))
+            while true {
+                let state = try database.query("SELECT done_at IS NOT NULL AS done, coalesce(array_to_string(issued, ','), '') AS issued FROM billing.collective_runs WHERE run_id = \(id)").first
+                if let state, try state.decode("done", as: Bool.self) {
+                    let numbers = try state.decode("issued", as: String.self).split(separator: ",").map(String.init)
+                    print("collective run #\(id) for \(month): \(numbers.isEmpty ? "nothing collected to invoice" : "\(numbers.count) invoice(s)")")
+                    for document in try database.query("""
+                        SELECT number, customer_id, currency, net, tax, gross, (SELECT count(*) FROM billing.deliveries WHERE invoice_number = d.number) AS deliveries
+                        FROM billing.documents d WHERE number = ANY(\(numbers)::text[]) ORDER BY number
+                        """) {
+                        let currency: String = try document.decode("currency")
+                        print("  \(try document.decode("number", as: String.self))  \(try document.decode("customer_id", as: String.self))  "
+                              + "\(try document.decode("deliveries", as: Int64.self)) deliveries  net \(Money.format(try document.decode("net"), currency))  "
+                              + "tax \(Money.format(try document.decode("tax"), currency))  total \(Money.format(try document.decode("gross"), currency))")
+                    }
+                    return
+                }
+                guard Date() < deadline else {
+                    throw CLIError("collective run #\(id) is requested but oms-billing has not done it within \(wait) s; it runs at the worker's next housekeeping")
+                }
+                Thread.sleep(forTimeInterval: 0.5)
             }
         }
     }

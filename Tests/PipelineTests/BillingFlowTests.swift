@@ -5,25 +5,28 @@ import Testing
 @Suite("Billing end to end", .serialized)
 struct BillingFlowTests {
     static func accepted(_ id: String, customerType: String = "b2c", country: String = "DE", postalCode: String = "80331", vatID: String? = nil,
-                         lines: [(String, Int64, Int64)], shipping: Int64 = 495, gross: Bool = true) -> OutgoingMessage {
+                         lines: [(String, Int64, Int64)], shipping: Int64 = 495, gross: Bool = true, customerID: String = "C-1",
+                         paymentTerms: JSONValue? = nil) -> OutgoingMessage {
         var billing: [String: JSONValue] = [
             "pricesIncludeTax": .bool(gross), "shippingCharge": .integer(shipping),
             "billTo": ["name": "Lena Müller", "street": "Hauptstr. 5", "postalCode": .string(postalCode), "city": "Stadt", "country": .string(country)],
         ]
         if let vatID { billing["vatId"] = .string(vatID) }
-        return RouterFixtures.message(Topic.omsOrders, key: id, type: "Order.Accepted", source: "oms/capture", data: [
-            "orderId": .string(id), "customerId": "C-1", "customerType": .string(customerType), "currency": "EUR", "total": 1,
+        var data: [String: JSONValue] = [
+            "orderId": .string(id), "customerId": .string(customerID), "customerType": .string(customerType), "currency": "EUR", "total": 1,
             "acceptedAt": .string(EventTime.format(Date())), "shippingCountry": .string(country), "shippingMethod": "standard",
             "shipTo": ["name": "Lena Müller", "street": "Hauptstr. 5", "postalCode": .string(postalCode), "city": "Stadt", "country": .string(country)],
             "billing": .object(billing),
             "lines": .array(lines.enumerated().map { ["lineId": .string(String($0.offset + 1)), "sku": .string($0.element.0),
                                                        "quantity": .integer($0.element.1), "unitPrice": .integer($0.element.2)] }),
-        ])
+        ]
+        if let paymentTerms { data["paymentTerms"] = paymentTerms }
+        return RouterFixtures.message(Topic.omsOrders, key: id, type: "Order.Accepted", source: "oms/capture", data: .object(data))
     }
 
-    static func shipped(_ fo: String, order: String, _ lines: [(String, Int64)]) -> OutgoingMessage {
+    static func shipped(_ fo: String, order: String, _ lines: [(String, Int64)], at: Date = Date()) -> OutgoingMessage {
         RouterFixtures.message(Topic.omsShipments, key: order, type: "Shipment.Shipped", source: "oms/fulfillment-test", data: [
-            "fulfillmentOrderId": .string(fo), "orderId": .string(order), "shippedAt": .string(EventTime.format(Date())),
+            "fulfillmentOrderId": .string(fo), "orderId": .string(order), "shippedAt": .string(EventTime.format(at)),
             "parcels": [["trackingNumber": "T1", "carrier": "DHL"]],
             "lines": .array(lines.map { ["lineId": .string($0.0), "sku": "X", "quantity": .integer($0.1)] }),
         ])

@@ -58,6 +58,7 @@ struct BillingLedgerFlowTests {
         // 199.90 + 4.95 gross at 19 %: 172.14 net, 32.71 VAT.
         #expect(note.data["net"]?.int64Value == 17_214)
         #expect(note.data["tax"]?.int64Value == 3_271)
+        for event in invoices + notes { #expect(EventContracts.dataSchemas[event.type]?.validate(event.data).isEmpty == true, "\(event.type): \(event.data)") }
         let stored = try database.query("""
             SELECT (SELECT count(*) FROM billing.documents WHERE type_code = '381') AS notes,
                    (SELECT shipping_refunded FROM billing.orders WHERE order_id = 'ORD-R1') AS shipping

@@ -35,7 +35,13 @@ public struct InvoiceDocument: Sendable {
         public let net: Money
         public let category: VATCategory
         public let rateBasisPoints: Int
-        public init(id: String, sku: String, name: String, quantity: Int64, net: Money, category: VATCategory, rateBasisPoints: Int) {
+        /// The line note (BT-127): a collective invoice names each line's delivery note and date here.
+        public let note: String?
+        /// The order and order line this line bills, where the line id is not the order line's (collective invoices).
+        public let orderID: String?
+        public let orderLineID: String?
+        public init(id: String, sku: String, name: String, quantity: Int64, net: Money, category: VATCategory, rateBasisPoints: Int,
+                    note: String? = nil, orderID: String? = nil, orderLineID: String? = nil) {
             self.id = id
             self.sku = sku
             self.name = name
@@ -43,6 +49,9 @@ public struct InvoiceDocument: Sendable {
             self.net = net
             self.category = category
             self.rateBasisPoints = rateBasisPoints
+            self.note = note
+            self.orderID = orderID
+            self.orderLineID = orderLineID
         }
     }
 
@@ -66,10 +75,13 @@ public struct InvoiceDocument: Sendable {
     /// The member state whose VAT the taxed lines carry (DE, or the destination under the One-Stop-Shop); nil when nothing is taxed.
     /// Not in the XML (EN 16931 has no field for it): the accounting export chooses the revenue account by it.
     public let taxCountry: String?
+    /// The invoicing period (BT-73/74) of a collective invoice.
+    public let billingPeriod: (start: Date, end: Date)?
 
     public init(number: String, type: TypeCode, issueDate: Date, deliveryDate: Date, seller: Party, buyer: Party, shipTo: Party?, currency: Currency,
                 lines: [Line], calculation: TaxCalculation.Result, exemptionReasons: [VATCategory: (code: String, text: String)], paymentTerms: String?,
-                dueDate: Date?, precedingInvoice: String? = nil, notes: [String] = [], taxCountry: String? = nil) {
+                dueDate: Date?, precedingInvoice: String? = nil, notes: [String] = [], taxCountry: String? = nil,
+                billingPeriod: (start: Date, end: Date)? = nil) {
         self.number = number
         self.type = type
         self.issueDate = issueDate
@@ -86,6 +98,7 @@ public struct InvoiceDocument: Sendable {
         self.precedingInvoice = precedingInvoice
         self.notes = notes
         self.taxCountry = taxCountry
+        self.billingPeriod = billingPeriod
     }
 
     /// The CII XML, canonical bytes: the same document always gives the same bytes (for the archive's hash chain).
@@ -120,6 +133,11 @@ public struct InvoiceDocument: Sendable {
             x.open("ram:IncludedSupplyChainTradeLineItem")
             x.open("ram:AssociatedDocumentLineDocument")
             x.element("ram:LineID", line.id)
+            if let note = line.note {
+                x.open("ram:IncludedNote")
+                x.element("ram:Content", note)
+                x.close()
+            }
             x.close()
             x.open("ram:SpecifiedTradeProduct")
             x.element("ram:SellerAssignedID", line.sku)
@@ -164,6 +182,16 @@ public struct InvoiceDocument: Sendable {
             x.element("ram:CategoryCode", row.category.rawValue)
             if let reason = exemptionReasons[row.category] { x.element("ram:ExemptionReasonCode", reason.code) }
             x.element("ram:RateApplicablePercent", Self.percent(row.rateBasisPoints))
+            x.close()
+        }
+        if let period = billingPeriod {
+            x.open("ram:BillingSpecifiedPeriod")
+            x.open("ram:StartDateTime")
+            x.element("udt:DateTimeString", Self.day(period.start), attributes: [("format", "102")])
+            x.close()
+            x.open("ram:EndDateTime")
+            x.element("udt:DateTimeString", Self.day(period.end), attributes: [("format", "102")])
+            x.close()
             x.close()
         }
         for (rows, isCharge) in [(calculation.charges, true), (calculation.allowances, false)] {

@@ -89,12 +89,14 @@ public enum CreditNotePlanner {
             var left = item.quantity
             var takes: [(invoice: InvoiceDocument, line: InvoiceDocument.Line, quantity: Int64)] = []
             for invoice in invoices where left > 0 {
-                guard let line = invoice.lines.first(where: { $0.id == item.lineID }) else { continue }
-                let open = line.quantity - (credited[invoice.number]?[item.lineID] ?? 0)
-                guard open > 0 else { continue }
-                let take = min(open, left)
-                takes.append((invoice, line, take))
-                left -= take
+                // A collective invoice's line names its order and order line; an order's own invoice uses the order line's id.
+                for line in invoice.lines where (line.orderLineID ?? line.id) == item.lineID && (line.orderID ?? order.orderID) == order.orderID && left > 0 {
+                    let open = line.quantity - (credited[invoice.number]?[line.id] ?? 0)
+                    guard open > 0 else { continue }
+                    let take = min(open, left)
+                    takes.append((invoice, line, take))
+                    left -= take
+                }
             }
             guard left == 0 else {
                 throw Problem(description: "line \(item.lineID): \(item.quantity) unit(s) refunded, but only \(item.quantity - left) invoiced and not yet credited")
@@ -136,7 +138,8 @@ public enum CreditNotePlanner {
                 precedingInvoice: invoice.number, precedingIssueDate: invoice.issueDate, deliveryDate: invoice.deliveryDate,
                 lines: items.map { InvoiceDocument.Line(id: $0.line.id, sku: $0.line.sku, name: $0.line.name, quantity: $0.quantity,
                                                         net: calculation.lineNet[$0.line.id] ?? .zero(order.currency), category: $0.line.category,
-                                                        rateBasisPoints: $0.line.rateBasisPoints) },
+                                                        rateBasisPoints: $0.line.rateBasisPoints, note: $0.line.note, orderID: $0.line.orderID,
+                                                        orderLineID: $0.line.orderLineID) },
                 calculation: calculation, reasons: reasons, notes: notes, shippingAmount: shipping, taxCountry: invoice.taxCountry))
         }
         return drafts

@@ -19,8 +19,15 @@ extension InvoiceDocument {
         var value: [String: JSONValue] = [
             "number": .string(number), "type": .string(type.rawValue), "issueDate": .string(EventTime.format(issueDate)),
             "deliveryDate": .string(EventTime.format(deliveryDate)), "seller": party(seller), "buyer": party(buyer), "currency": .string(currency.code),
-            "lines": .array(lines.map { ["id": .string($0.id), "sku": .string($0.sku), "name": .string($0.name), "quantity": .integer($0.quantity),
-                                         "net": .integer($0.net.minorUnits), "category": .string($0.category.rawValue), "rate": .integer(Int64($0.rateBasisPoints))] }),
+            "lines": .array(lines.map { line in
+                var v: [String: JSONValue] = ["id": .string(line.id), "sku": .string(line.sku), "name": .string(line.name), "quantity": .integer(line.quantity),
+                                              "net": .integer(line.net.minorUnits), "category": .string(line.category.rawValue),
+                                              "rate": .integer(Int64(line.rateBasisPoints))]
+                if let note = line.note { v["note"] = .string(note) }
+                if let order = line.orderID { v["orderId"] = .string(order) }
+                if let orderLine = line.orderLineID { v["orderLineId"] = .string(orderLine) }
+                return .object(v)
+            }),
             "charges": rows(calculation.charges), "allowances": rows(calculation.allowances), "breakdown": rows(calculation.breakdown),
             "totalNet": .integer(calculation.totalNet.minorUnits), "totalTax": .integer(calculation.totalTax.minorUnits),
             "rounding": .integer(calculation.rounding.minorUnits), "total": .integer(calculation.total.minorUnits),
@@ -32,6 +39,9 @@ extension InvoiceDocument {
         if let dueDate { value["dueDate"] = .string(EventTime.format(dueDate)) }
         if let precedingInvoice { value["precedingInvoice"] = .string(precedingInvoice) }
         if let taxCountry { value["taxCountry"] = .string(taxCountry) }
+        if let billingPeriod {
+            value["billingPeriod"] = ["start": .string(EventTime.format(billingPeriod.start)), "end": .string(EventTime.format(billingPeriod.end))]
+        }
         return .object(value)
     }
 
@@ -51,7 +61,8 @@ extension InvoiceDocument {
         }
         let lines = (v["lines"]?.arrayValue ?? []).map { l in
             Line(id: l["id"]?.stringValue ?? "", sku: l["sku"]?.stringValue ?? "", name: l["name"]?.stringValue ?? "", quantity: l["quantity"]?.int64Value ?? 0,
-                 net: money(l["net"]), category: l["category"]?.stringValue.flatMap(VATCategory.init) ?? .standard, rateBasisPoints: Int(l["rate"]?.int64Value ?? 0))
+                 net: money(l["net"]), category: l["category"]?.stringValue.flatMap(VATCategory.init) ?? .standard, rateBasisPoints: Int(l["rate"]?.int64Value ?? 0),
+                 note: l["note"]?.stringValue, orderID: l["orderId"]?.stringValue, orderLineID: l["orderLineId"]?.stringValue)
         }
         var reasons: [VATCategory: (code: String, text: String)] = [:]
         for e in v["exemptions"]?.arrayValue ?? [] {
@@ -64,6 +75,10 @@ extension InvoiceDocument {
                   seller: party(v["seller"]), buyer: party(v["buyer"]), shipTo: v["shipTo"].map { party($0) }, currency: currency, lines: lines,
                   calculation: calculation, exemptionReasons: reasons, paymentTerms: v["paymentTerms"]?.stringValue,
                   dueDate: v["dueDate"]?.stringValue.map(EventTime.parse), precedingInvoice: v["precedingInvoice"]?.stringValue,
-                  notes: (v["notes"]?.arrayValue ?? []).compactMap(\.stringValue), taxCountry: v["taxCountry"]?.stringValue)
+                  notes: (v["notes"]?.arrayValue ?? []).compactMap(\.stringValue), taxCountry: v["taxCountry"]?.stringValue,
+                  billingPeriod: v["billingPeriod"].flatMap { p in
+                      guard let start = p["start"]?.stringValue, let end = p["end"]?.stringValue else { return nil }
+                      return (EventTime.parse(start), EventTime.parse(end))
+                  })
     }
 }

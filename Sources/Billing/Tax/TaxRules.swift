@@ -37,6 +37,38 @@ public struct TaxRules: VersionedRules {
     public var invoiceRetentionYears: Int { series(.invoice).retentionYears }
     /// Number prefix and retention per kind of document (`documents` in tax.json).
     public let documentSeries: [DocumentKind: DocumentSeries]
+    /// When goods flows are invoiced (`invoicing` in tax.json).
+    public let invoicing: InvoicingPolicy
+
+    /// The invoicing rule: a customer's own setting beats its payment terms' code (the CRM's flag), which beats
+    /// its customer type's, which beats the default.
+    public struct InvoicingPolicy: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable {
+            /// An invoice per shipment (partial invoices for partial deliveries).
+            case perShipment
+            /// One invoice once every unit of the order has shipped.
+            case whenComplete
+            /// Deliveries collected into one invoice per customer and month.
+            case monthlyCollective
+        }
+        public let defaultMode: Mode
+        public let customerTypes: [String: Mode]
+        public let paymentTermsCodes: [String: Mode]
+        public let customers: [String: Mode]
+        public init(defaultMode: Mode, customerTypes: [String: Mode] = [:], paymentTermsCodes: [String: Mode] = [:], customers: [String: Mode] = [:]) {
+            self.defaultMode = defaultMode
+            self.customerTypes = customerTypes
+            self.paymentTermsCodes = paymentTermsCodes
+            self.customers = customers
+        }
+
+        public func mode(customerID: String, customerType: String?, paymentTermsCode: String?) -> Mode {
+            if let mode = customers[customerID] { return mode }
+            if let code = paymentTermsCode, let mode = paymentTermsCodes[code] { return mode }
+            if let type = customerType, let mode = customerTypes[type] { return mode }
+            return defaultMode
+        }
+    }
 
     /// The kinds of documents Billing issues, each with its own gapless number range per year.
     public enum DocumentKind: String, Sendable, CaseIterable {
@@ -142,7 +174,27 @@ public struct TaxRules: VersionedRules {
                         distanceSalesThreshold: Money(minorUnits: Int64(try threshold.integer("amount", minimum: 0)), currency: currency),
                         destinationTaxFromFirstEuro: root.optional("distanceSales")?["destinationTaxFromFirstEuro"]?.boolValue ?? false,
                         taxClasses: classes, rates: rates, sellerStreet: try seller.string("street"), sellerPostalCode: try seller.string("postalCode"),
-                        sellerCity: try seller.string("city"), documentSeries: try documentSeries(root))
+                        sellerCity: try seller.string("city"), documentSeries: try documentSeries(root), invoicing: try invoicing(root))
+    }
+
+    static func invoicing(_ root: RuleReader) throws -> InvoicingPolicy {
+        guard let value = root.optional("invoicing") else { return InvoicingPolicy(defaultMode: .perShipment) }
+        let r = RuleReader(value, path: "invoicing")
+        func mode(_ v: JSONValue, _ path: String) throws -> InvoicingPolicy.Mode {
+            guard let text = v.stringValue, let mode = InvoicingPolicy.Mode(rawValue: text) else {
+                throw RuleFileProblem(path: path, key: path, problem: "one of \(InvoicingPolicy.Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return mode
+        }
+        func table(_ key: String) throws -> [String: InvoicingPolicy.Mode] {
+            guard let object = r.optional(key) else { return [:] }
+            guard case .object(let entries) = object else { throw RuleFileProblem(path: "invoicing.\(key)", key: key, problem: "must be an object") }
+            var result: [String: InvoicingPolicy.Mode] = [:]
+            for (name, v) in entries { result[name] = try mode(v, "invoicing.\(key).\(name)") }
+            return result
+        }
+        return InvoicingPolicy(defaultMode: try r.optional("default").map { try mode($0, "invoicing.default") } ?? .perShipment,
+                               customerTypes: try table("customerTypes"), paymentTermsCodes: try table("paymentTermsCodes"), customers: try table("customers"))
     }
 
     /// `documents`: { "invoice": { "prefix": "RE", "retentionYears": 8 }, … }; a kind left out gets its default.

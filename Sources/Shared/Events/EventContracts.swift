@@ -63,6 +63,7 @@ public enum EventContracts {
         "Payment.Failed": "payment.failed.v1.schema.json",
         "Payment.Received": "payment.received.v1.schema.json",
         "CreditNote.Issued": "credit-note.issued.v1.schema.json",
+        "CollectiveInvoice.Issued": "invoice.issued.v1.schema.json",
         "Order.Invoiced": "order.invoiced.v1.schema.json",
         "Refund.Approved": "refund.approved.v1.schema.json",
         "Order.CancellationRequested": "order.cancellation-requested.v1.schema.json",

@@ -22,7 +22,7 @@ public enum TopicContract {
         Topic.omsFulfillment: ["FulfillmentOrder.Created", "FulfillmentOrder.ShortPicked", "FulfillmentOrder.PackingProblem", "DeliveryNote.Prepared"],
         Topic.omsShipments: ["PickList.Created", "Shipment.Packed", "Shipment.Shipped", "Shipment.Delivered"],
         Topic.omsLabels: ["Label.PrintRequested"],
-        Topic.omsBilling: ["Invoice.Issued", "CreditNote.Issued", "Order.Invoiced", "Receivables.Changed"],
+        Topic.omsBilling: ["Invoice.Issued", "CollectiveInvoice.Issued", "CreditNote.Issued", "Order.Invoiced", "Receivables.Changed"],
         Topic.omsReturns: ["Refund.Approved"],
         Topic.omsNotifications: ["Customer.NotificationRequested", "FulfillmentOrder.SlaBreached", "Order.ApprovalRequested"],
     ]

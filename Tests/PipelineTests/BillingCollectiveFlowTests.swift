@@ -1,0 +1,117 @@
+import Foundation
+import Shared
+import Testing
+
+/// Invoicing modes end to end: the month's collective invoice per B2B customer, one invoice when the order is complete.
+@Suite("Billing collective invoices and invoicing when complete", .serialized)
+struct BillingCollectiveFlowTests {
+    static let monthly: JSONValue = ["code": "NET30-MONTHLY", "netDays": 30]
+
+    @Test("a B2B customer's month → one collective invoice naming each delivery; re-running the month issues nothing; a refund corrects it")
+    func collectiveInvoice() throws {
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let billing = try rig.start("oms-billing", name: "billing-collective", ["OMS_HOUSEKEEPING_SECONDS": "1"])
+        defer { _ = billing.terminate(waitSeconds: 5) }
+        let documents = try TopicReader(broker: broker, topic: Topic.omsBilling)
+        try producer.publish([
+            RouterFixtures.product("TENT-2P", ["taxClass": "standard", "name": "Zelt Gipfel 2P"]),
+            RouterFixtures.product("BOOK-MAPS", ["taxClass": "reduced", "name": "Wanderkarten"]),
+        ])
+        try eventually(timeout: 30, "catalog replica") {
+            try database.query("SELECT count(*) AS n FROM billing.products").first!.decode("n", as: Int.self) == 2
+        }
+        let customer = "CB-MONTH"
+        try producer.publish([
+            BillingFlowTests.accepted("ORD-M1", customerType: "b2b", lines: [("TENT-2P", 3, 15_000), ("BOOK-MAPS", 2, 1_200)], shipping: 900, gross: false,
+                                      customerID: customer, paymentTerms: Self.monthly),
+            BillingFlowTests.accepted("ORD-M2", customerType: "b2b", lines: [("TENT-2P", 1, 15_000)], shipping: 900, gross: false,
+                                      customerID: customer, paymentTerms: Self.monthly),
+        ])
+        try eventually(timeout: 30, "orders replicated") {
+            try database.query("SELECT count(*) AS n FROM billing.orders").first!.decode("n", as: Int.self) == 2
+        }
+        try producer.publish([
+            BillingFlowTests.shipped("FO-M1-1", order: "ORD-M1", [("1", 2), ("2", 2)]),
+            BillingFlowTests.shipped("FO-M1-2", order: "ORD-M1", [("1", 1)]),
+            BillingFlowTests.shipped("FO-M2-1", order: "ORD-M2", [("1", 1)]),
+        ])
+        try eventually(timeout: 30, "three deliveries collected") {
+            try database.query("SELECT count(*) AS n FROM billing.deliveries WHERE invoice_number IS NULL").first!.decode("n", as: Int.self) == 3
+        }
+        #expect(try database.query("SELECT count(*) AS n FROM billing.documents").first!.decode("n", as: Int.self) == 0, "no invoice per shipment")
+
+        let month = String(EventTime.format(Date()).prefix(7))
+        let run = try runOmsctl(["billing", "run-collective", "--month", month, "--by", "Petra Buchhaltung"], environment: rig.environment())
+        #expect(run.status == 0 && run.output.contains("1 invoice(s)") && run.output.contains("3 deliveries"), "\(run.output)")
+        let issued = try documents.events(ofType: "CollectiveInvoice.Issued", atLeast: 1, timeout: 30)
+        #expect(issued.count == 1)
+        let invoice = try #require(issued.first)
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        let number = try #require(invoice.data["number"]?.stringValue)
+        #expect(number == String(format: "SR-%d-000001", year))
+        // Net prices: 3×150.00 + 2×12.00 + 150.00, shipping 9.00 twice (once per order); 19 % and 7 %.
+        #expect(invoice.data["net"]?.int64Value == Int64(45_000 + 2_400 + 15_000 + 1_800))
+        #expect(Set(invoice.data["fulfillmentOrderIds"]?.arrayValue?.compactMap(\.stringValue) ?? []) == ["FO-M1-1", "FO-M1-2", "FO-M2-1"])
+        #expect(Set(invoice.data["orderIds"]?.arrayValue?.compactMap(\.stringValue) ?? []) == ["ORD-M1", "ORD-M2"])
+        #expect(invoice.data["period"]?["from"]?.stringValue == "\(month)-01")
+        let xml: String = try database.query("SELECT xml FROM billing.documents WHERE number = \(number)").first!.decode("xml")
+        let verdict = try EInvoiceJudge.judge(xml)
+        #expect(verdict.isEmpty, "\(verdict.prefix(5))")
+        #expect(xml.contains("Lieferschein FO-M1-2 vom") && xml.contains("<ram:BillingSpecifiedPeriod>"))
+        // Both orders are invoiced completely (Order.Invoiced for each, their parts adding up to the total).
+        let invoiced = try documents.events(ofType: "Order.Invoiced", atLeast: 2, timeout: 30)
+        #expect(Set(invoiced.filter { $0.data["complete"]?.boolValue == true }.compactMap { $0.data["orderId"]?.stringValue }) == ["ORD-M1", "ORD-M2"])
+        #expect(invoiced.compactMap { $0.data["invoicedGross"]?.int64Value }.reduce(0, +) == invoice.data["gross"]?.int64Value)
+
+        // Re-running the month issues nothing twice.
+        let again = try runOmsctl(["billing", "run-collective", "--month", month], environment: rig.environment())
+        #expect(again.status == 0 && again.output.contains("nothing collected to invoice"), "\(again.output)")
+        #expect(try database.query("SELECT count(*) AS n FROM billing.documents").first!.decode("n", as: Int.self) == 1)
+        let bad = try runOmsctl(["billing", "run-collective", "--month", "November"], environment: rig.environment())
+        #expect(bad.status != 0 && bad.output.contains("YYYY-MM"))
+
+        // A tent of the second order comes back: the credit note corrects the collective invoice.
+        try producer.publish([BillingLedgerFlowTests.refund("RF-M2", order: "ORD-M2", lines: [("1", 1, 15_000)])])
+        let note = try #require(try documents.events(ofType: "CreditNote.Issued", atLeast: 1, timeout: 30).first)
+        #expect(note.data["precedingInvoice"]?.stringValue == number)
+        #expect(note.data["net"]?.int64Value == 15_000)
+        let verify = try runOmsctl(["archive", "verify"], environment: rig.environment())
+        #expect(verify.status == 0 && verify.output.contains("2 document(s)"), "\(verify.output)")
+        // What Billing published matches its contracts.
+        let receivables = try documents.events(ofType: "Receivables.Changed", atLeast: 1, timeout: 10)
+        for event in issued + invoiced + [note] + receivables {
+            #expect(EventContracts.dataSchemas[event.type]?.validate(event.data).isEmpty == true, "\(event.type): \(event.data)")
+        }
+    }
+
+    @Test("an order invoiced when complete: the first partial shipment waits, the second brings one invoice over both")
+    func invoiceWhenComplete() throws {
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let billing = try rig.start("oms-billing", name: "billing-complete")
+        defer { _ = billing.terminate(waitSeconds: 5) }
+        let documents = try TopicReader(broker: broker, topic: Topic.omsBilling)
+        try producer.publish([RouterFixtures.product("TENT-2P", ["taxClass": "standard", "name": "Zelt Gipfel 2P"])])
+        try eventually(timeout: 30, "catalog replica") {
+            try database.query("SELECT count(*) AS n FROM billing.products").first!.decode("n", as: Int.self) == 1
+        }
+        try producer.publish([BillingFlowTests.accepted("ORD-W1", lines: [("TENT-2P", 3, 19_990)], paymentTerms: ["code": "ON-COMPLETION", "netDays": 14])])
+        try eventually(timeout: 30, "order replicated") {
+            try database.query("SELECT count(*) AS n FROM billing.orders").first!.decode("n", as: Int.self) == 1
+        }
+        try producer.publish([BillingFlowTests.shipped("FO-W1-1", order: "ORD-W1", [("1", 2)])])
+        try eventually(timeout: 30, "first delivery recorded") {
+            try database.query("SELECT count(*) AS n FROM billing.deliveries").first!.decode("n", as: Int.self) == 1
+        }
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try database.query("SELECT count(*) AS n FROM billing.documents").first!.decode("n", as: Int.self) == 0)
+        try producer.publish([BillingFlowTests.shipped("FO-W1-2", order: "ORD-W1", [("1", 1)])])
+        let invoice = try #require(try documents.events(ofType: "Invoice.Issued", atLeast: 1, timeout: 30).first)
+        #expect(invoice.data["gross"]?.int64Value == Int64(3 * 19_990 + 495))
+        #expect(Set(invoice.data["fulfillmentOrderIds"]?.arrayValue?.compactMap(\.stringValue) ?? []) == ["FO-W1-1", "FO-W1-2"])
+        #expect(try database.query("SELECT count(*) AS n FROM billing.deliveries WHERE invoice_number IS NULL").first!.decode("n", as: Int.self) == 0)
+        let verdict = try EInvoiceJudge.judge(try database.query("SELECT xml FROM billing.documents").first!.decode("xml"))
+        #expect(verdict.isEmpty, "\(verdict.prefix(5))")
+    }
+}
