@@ -165,6 +165,9 @@ struct BillingHandler: StageHandler {
         var billingPeriod: (start: Date, end: Date)? = nil
         /// The document's own key where it is not one order's (a collective invoice: the customer and month).
         var documentKey: String? = nil
+        /// Paid with vouchers; the order discount's label.
+        var prepaid: Int64 = 0
+        var allowanceReason: String? = nil
     }
 
     struct IssuedDocument {
@@ -179,6 +182,7 @@ struct BillingHandler: StageHandler {
         let onAccount: Bool
         let precedingInvoice: String?
         let parts: [CollectivePlanner.Part]
+        let prepaid: Int64
     }
 
     /// Every shipment is recorded as a delivery; the invoicing rule says whether it is invoiced now, once the order is
@@ -194,6 +198,9 @@ struct BillingHandler: StageHandler {
         var distance: [Int: Int64] = [:]
         var recorded: [BillingStore.Delivery] = []
         var completeCandidates: [(index: Int, orderID: String)] = []
+        // What each order had invoiced before (units per line, vouchers used), kept up to date through the batch.
+        var before = try store.invoicedUnits(Set(shipments.map(\.order)))
+        var vouchersUsed = stored.mapValues(\.vouchersApplied)
         for shipment in shipments {
             guard !already.contains(shipment.fo), seen.insert(shipment.fo).inserted else {
                 out.audit[shipment.index].append(AuditRecord(subject: shipment.order, action: "Invoice.Repeated", actor: "billing",
@@ -236,20 +243,25 @@ struct BillingHandler: StageHandler {
             let draft: InvoicePlanner.Draft
             do {
                 draft = try InvoicePlanner.plan(order, shipped: shipment.lines, includeShipping: !row.shippingInvoiced && !shippingDone.contains(order.orderID),
-                                                products: planned, distanceSalesSoFar: soFar, supplyDate: shipment.at, rules: rules, territory: territory)
+                                                products: planned, distanceSalesSoFar: soFar, supplyDate: shipment.at, rules: rules, territory: territory,
+                                                invoicedBefore: before[order.orderID] ?? [:], vouchersUsed: vouchersUsed[order.orderID] ?? 0)
             } catch {
                 out.dead[shipment.index] = .businessRule("\(shipment.fo): \(error.description)")
                 recorded.removeLast()
                 continue
             }
             shippingDone.insert(order.orderID)
+            for line in shipment.lines { before[order.orderID, default: [:]][line.lineID, default: 0] += line.quantity }
+            vouchersUsed[order.orderID, default: 0] += draft.prepaid
+            try store.addVouchersApplied(order.orderID, draft.prepaid)
             if draft.distanceSales.currency == rules.distanceSalesThreshold.currency, draft.distanceSales.minorUnits != 0 {
                 distance[year] = (distance[year] ?? 0).addingReportingOverflow(draft.distanceSales.minorUnits).partialValue
                 try store.addDistanceSales(year: year, currency: draft.distanceSales.currency.code, net: draft.distanceSales.minorUnits)
             }
             pending.append(PendingDocument(index: shipment.index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: shipment.fo, refund: nil,
                                            precedingInvoice: nil, deliveryDate: shipment.at, lines: draft.lines, calculation: draft.calculation,
-                                           reasons: draft.reasons, notes: draft.notes, taxCountry: draft.taxCountry, deliveries: [shipment.fo]))
+                                           reasons: draft.reasons, notes: draft.notes, taxCountry: draft.taxCountry, deliveries: [shipment.fo],
+                                           prepaid: draft.prepaid, allowanceReason: draft.discountLabel))
         }
         try store.recordDeliveries(recorded)
 
@@ -277,7 +289,8 @@ struct BillingHandler: StageHandler {
             let draft: InvoicePlanner.Draft
             do {
                 draft = try InvoicePlanner.plan(order, shipped: orderOfLines.map { ($0, merged[$0] ?? 0) }, includeShipping: !row.shippingInvoiced,
-                                                products: planned, distanceSalesSoFar: soFar, supplyDate: supplied, rules: rules, territory: territory)
+                                                products: planned, distanceSalesSoFar: soFar, supplyDate: supplied, rules: rules, territory: territory,
+                                                invoicedBefore: before[orderID] ?? [:], vouchersUsed: vouchersUsed[orderID] ?? 0)
             } catch {
                 out.dead[index] = .businessRule("order \(orderID) complete, but its invoice cannot be made: \(error.description)")
                 continue
@@ -289,8 +302,9 @@ struct BillingHandler: StageHandler {
             let fos = deliveries.map(\.fulfillmentOrderID)
             pending.append(PendingDocument(index: index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: fos.count == 1 ? fos[0] : nil,
                                            refund: nil, precedingInvoice: nil, deliveryDate: supplied, lines: draft.lines, calculation: draft.calculation,
-                                           reasons: draft.reasons, notes: draft.notes + ["Lieferungen / deliveries: " + fos.joined(separator: ", ")],
-                                           taxCountry: draft.taxCountry, deliveries: fos))
+                                           reasons: draft.reasons, notes: draft.notes + [InvoicePlanner.deliveriesNotePrefix + ": " + fos.joined(separator: ", ")],
+                                           taxCountry: draft.taxCountry, deliveries: fos, prepaid: draft.prepaid, allowanceReason: draft.discountLabel))
+            try store.addVouchersApplied(orderID, draft.prepaid)
         }
         try store.markShippingInvoiced(Array(shippingDone))
         return pending
@@ -314,6 +328,7 @@ struct BillingHandler: StageHandler {
         struct Group: Hashable { let customer: String; let currency: String; let gross: Bool }
         var groups: [Group: [CollectivePlanner.Delivery]] = [:], order: [Group] = []
         var shippingDone = Set<String>()
+        var before = try store.invoicedUnits(Set(open.map(\.orderID)))
         for delivery in open {
             guard let row = stored[delivery.orderID], case .success(let o) = BillingInput.order(row.data) else {
                 out.audit[slot].append(AuditRecord(subject: delivery.orderID, action: "CollectiveInvoice.Skipped", actor: "billing",
@@ -324,7 +339,8 @@ struct BillingHandler: StageHandler {
             if groups[group] == nil { order.append(group) }
             let shipping = !row.shippingInvoiced && shippingDone.insert(o.orderID).inserted
             groups[group, default: []].append(.init(fulfillmentOrderID: delivery.fulfillmentOrderID, shippedAt: delivery.shippedAt, order: o,
-                                                    lines: delivery.lines, includeShipping: shipping))
+                                                    lines: delivery.lines, includeShipping: shipping, invoicedBefore: before[o.orderID] ?? [:]))
+            for line in delivery.lines { before[o.orderID, default: [:]][line.lineID, default: 0] += line.quantity }
         }
         let period = (start: month, end: end.addingTimeInterval(-1))
         let label = String(EventTime.format(month).prefix(7))
@@ -449,7 +465,8 @@ struct BillingHandler: StageHandler {
                                            buyer: order.billTo, shipTo: entry.documentKey == nil ? order.shipTo : nil, currency: order.currency, lines: entry.lines,
                                            calculation: entry.calculation, exemptionReasons: entry.reasons, paymentTerms: terms, dueDate: dueDate,
                                            precedingInvoice: entry.precedingInvoice, notes: entry.notes, taxCountry: entry.taxCountry,
-                                           billingPeriod: entry.billingPeriod)
+                                           billingPeriod: entry.billingPeriod, prepaid: entry.prepaid > 0 ? Money(minorUnits: entry.prepaid, currency: order.currency) : nil,
+                                           allowanceReason: entry.allowanceReason)
             let xml = document.xml()
             let hash = SHA256.hash(data: Array((previous + xml).utf8)).map { String(format: "%02x", $0) }.joined()
             let calc = entry.calculation
@@ -472,6 +489,9 @@ struct BillingHandler: StageHandler {
             if let fo = entry.fulfillmentOrderID { data["fulfillmentOrderId"] = .string(fo) }
             if let preceding = entry.precedingInvoice { data["precedingInvoice"] = .string(preceding) }
             if let country = entry.taxCountry { data["taxCountry"] = .string(country) }
+            if entry.prepaid > 0 { data["prepaid"] = .integer(entry.prepaid) }
+            let allowances = calc.allowances.reduce(Int64(0)) { $0 + $1.taxable.minorUnits }
+            if allowances != 0 { data["discountNet"] = .integer(allowances) }
             if entry.deliveries.count > 1 || entry.documentKey != nil { data["fulfillmentOrderIds"] = .array(entry.deliveries.map { .string($0) }) }
             if let period = entry.billingPeriod {
                 data["period"] = ["from": .string(String(EventTime.format(period.start).prefix(10))), "until": .string(String(EventTime.format(period.end).prefix(10)))]
@@ -494,7 +514,7 @@ struct BillingHandler: StageHandler {
             let parts = entry.type == .creditNote ? [] : entry.parts ?? [CollectivePlanner.Part(orderID: order.orderID, gross: calc.total.minorUnits, units: units)]
             issued.append(IssuedDocument(index: entry.index, kind: entry.kind, number: number, orderID: documentOrderID, customerID: order.customerID,
                                          currency: order.currency.code, gross: calc.total.minorUnits, dueDate: dueDate, onAccount: onAccount,
-                                         precedingInvoice: entry.precedingInvoice, parts: parts))
+                                         precedingInvoice: entry.precedingInvoice, parts: parts, prepaid: entry.prepaid))
             deliveries.append((number, entry.deliveries))
         }
         try store.insert(documents)
@@ -515,7 +535,7 @@ struct BillingHandler: StageHandler {
                 let left = try store.reduceOpen(preceding, by: document.gross)
                 if left > 0, document.onAccount { try store.addCredit(customer: document.customerID, currency: document.currency, amount: left) }
             default:
-                var open = document.onAccount ? document.gross : 0
+                var open = document.onAccount ? max(0, document.gross - document.prepaid) : 0
                 if open > 0, document.kind == .invoice {
                     open -= try store.takeOrderPayment(document.orderID, upTo: open)
                 }

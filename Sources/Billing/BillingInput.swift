@@ -110,15 +110,32 @@ extension BillingInput {
                                   city: p["city"]?.stringValue ?? "", country: p["country"]?.stringValue ?? "", vatID: vat)
         }
         let vat = billing["vatId"]?.stringValue
+        func label(_ d: JSONValue?) -> String? {
+            guard let d else { return nil }
+            return [d["code"]?.stringValue, d["reason"]?.stringValue].compactMap { $0 }.joined(separator: " ").nilIfEmpty
+        }
         let lines = (data["lines"]?.arrayValue ?? []).compactMap { line -> InvoicePlanner.Order.Line? in
             guard let id = line["lineId"]?.stringValue, let sku = line["sku"]?.stringValue, let quantity = line["quantity"]?.int64Value,
                   let price = line["unitPrice"]?.int64Value else { return nil }
-            return .init(lineID: id, sku: sku, quantity: quantity, unitPrice: price)
+            let discount = line["discount"]
+            return .init(lineID: id, sku: sku, quantity: quantity, unitPrice: price, discount: max(0, discount?["amount"]?.int64Value ?? 0),
+                         discountLabel: label(discount))
+        }
+        let discounts = billing["discounts"]?.arrayValue ?? []
+        let discount = discounts.reduce(Int64(0)) { $0.addingReportingOverflow(max(0, $1["amount"]?.int64Value ?? 0)).partialValue }
+        let vouchers = (billing["vouchers"]?.arrayValue ?? []).compactMap { v -> InvoicePlanner.Order.Voucher? in
+            guard let code = v["code"]?.stringValue, let amount = v["amount"]?.int64Value, amount > 0 else { return nil }
+            return .init(code: code, amount: amount, kind: v["kind"]?.stringValue ?? "multi-purpose")
         }
         return .success(InvoicePlanner.Order(
             orderID: orderID, customerID: customerID, buyerType: data["customerType"]?.stringValue == "b2b" ? .business : .consumer, currency: currency,
             pricesIncludeTax: billing["pricesIncludeTax"]?.boolValue ?? true, shippingCharge: billing["shippingCharge"]?.int64Value ?? 0,
             billTo: party(bill, vat: vat), shipTo: party(ship, vat: nil), vatID: vat,
-            paymentNetDays: data["paymentTerms"]?["netDays"]?.int64Value.map { Int($0) }, lines: lines))
+            paymentNetDays: data["paymentTerms"]?["netDays"]?.int64Value.map { Int($0) }, lines: lines, discount: discount,
+            discountLabel: discounts.compactMap(label).joined(separator: ", ").nilIfEmpty, vouchers: vouchers))
     }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

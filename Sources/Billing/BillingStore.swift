@@ -52,6 +52,7 @@ struct BillingStore {
         let shippingInvoiced: Bool
         let status: OrderReplicaStatus
         let shippingRefunded: Int64
+        let vouchersApplied: Int64
         var customerID: String { data["customerId"]?.stringValue ?? "" }
         /// Every unit the order asked for (to tell when it is invoiced completely).
         var orderedUnits: Int64 {
@@ -66,13 +67,33 @@ struct BillingStore {
         guard !ids.isEmpty else { return [:] }
         var result: [String: OrderRow] = [:]
         for row in try database.query("""
-            SELECT order_id, data::text AS data, shipping_invoiced, status, shipping_refunded FROM billing.orders
+            SELECT order_id, data::text AS data, shipping_invoiced, status, shipping_refunded, vouchers_applied FROM billing.orders
             WHERE order_id = ANY(\(ids.sorted())::text[]) ORDER BY order_id FOR UPDATE
             """) {
             result[try row.decode("order_id")] = OrderRow(data: try JSONParser.parse(try row.decode("data", as: String.self)),
                                                           shippingInvoiced: try row.decode("shipping_invoiced"),
                                                           status: OrderReplicaStatus(rawValue: try row.decode("status")) ?? .accepted,
-                                                          shippingRefunded: try row.decode("shipping_refunded"))
+                                                          shippingRefunded: try row.decode("shipping_refunded"),
+                                                          vouchersApplied: try row.decode("vouchers_applied"))
+        }
+        return result
+    }
+
+    func addVouchersApplied(_ orderID: String, _ amount: Int64) throws {
+        guard amount > 0 else { return }
+        try database.query("UPDATE billing.orders SET vouchers_applied = vouchers_applied + \(amount) WHERE order_id = \(orderID)")
+    }
+
+    /// Per order and line, the units invoiced so far (deliveries already on an invoice).
+    func invoicedUnits(_ orderIDs: Set<String>) throws -> [String: [String: Int64]] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var result: [String: [String: Int64]] = [:]
+        for row in try database.query("""
+            SELECT d.order_id, l->>'lineId' AS line_id, sum((l->>'quantity')::bigint)::bigint AS units
+            FROM billing.deliveries d, json_array_elements(d.lines) AS l
+            WHERE d.order_id = ANY(\(orderIDs.sorted())::text[]) AND d.invoice_number IS NOT NULL GROUP BY 1, 2
+            """) {
+            result[try row.decode("order_id"), default: [:]][try row.decode("line_id")] = try row.decode("units")
         }
         return result
     }

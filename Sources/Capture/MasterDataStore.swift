@@ -82,13 +82,15 @@ struct MasterDataStore {
         var accounts: [String: CustomerAccount] = [:]
         for row in try database.query("""
             SELECT customer_id, customer_type, customer_group, credit_limit, credit_currency,
-                   payment_terms::text AS terms, buyers::text AS buyers
+                   payment_terms::text AS terms, buyers::text AS buyers,
+                   CASE WHEN json_typeof(data->'agreedDiscount'->'percentBasisPoints') = 'number'
+                        THEN (data->'agreedDiscount'->>'percentBasisPoints')::bigint END AS agreed_discount
             FROM capture.customers WHERE customer_id = ANY(\(customerIDs)::text[])
             """) {
             let id: String = try row.decode("customer_id")
             let terms = try row.decodeIfPresent("terms", as: String.self).flatMap { try? JSONParser.parse(Array($0.utf8)) }
             let buyers = (try? JSONParser.parse(Array(try row.decode("buyers", as: String.self).utf8)))?.arrayValue ?? []
-            accounts[id] = CustomerAccount(
+            var account = CustomerAccount(
                 customerID: id, type: try row.decode("customer_type"), group: try row.decodeIfPresent("customer_group"),
                 creditLimit: try row.decodeIfPresent("credit_limit"), creditCurrency: try row.decodeIfPresent("credit_currency"),
                 paymentTerms: PaymentTerms(terms),
@@ -98,6 +100,8 @@ struct MasterDataStore {
                                               approvers: (buyer["approvers"]?.arrayValue ?? []).compactMap(\.stringValue))
                     }
                 })
+            account.agreedDiscountBasisPoints = try row.decodeIfPresent("agreed_discount")
+            accounts[id] = account
         }
         return accounts
     }

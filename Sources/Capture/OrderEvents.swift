@@ -56,6 +56,13 @@ enum OrderEvents {
                                               "unitPrice": .integer(line.unitPrice.minorUnits)]
             // Carried along untouched for the warehouse (engraving, print text).
             if index < received.count, let personalization = received[index]["personalization"] { value["personalization"] = personalization }
+            // The line's discount as an amount for all its units, in the order's price basis (Billing prints and allocates it).
+            if line.discount.minorUnits > 0 {
+                var discount: [String: JSONValue] = ["amount": .integer(line.discount.minorUnits)]
+                if let code = line.discountCode { discount["code"] = .string(code) }
+                if let reason = line.discountReason { discount["reason"] = .string(reason) }
+                value["discount"] = .object(discount)
+            }
             return .object(value)
         }
         var summary: [String: JSONValue] = [
@@ -83,6 +90,17 @@ enum OrderEvents {
                        "city": .string(bill.city), "country": .string(bill.country)],
         ]
         if let vat = order.data["customer"]?["vatId"]?.stringValue { billing["vatId"] = .string(vat) }
+        if !order.discounts.isEmpty {
+            billing["discounts"] = .array(order.discounts.map { d in
+                var v: [String: JSONValue] = ["amount": .integer(d.amount.minorUnits)]
+                if let code = d.code { v["code"] = .string(code) }
+                if let reason = d.reason { v["reason"] = .string(reason) }
+                return .object(v)
+            })
+        }
+        if !order.vouchers.isEmpty {
+            billing["vouchers"] = .array(order.vouchers.map { ["code": .string($0.code), "amount": .integer($0.amount.minorUnits), "kind": .string($0.kind)] })
+        }
         summary["billing"] = .object(billing)
         return summary
     }

@@ -10,6 +10,25 @@ final class OrderSubmission: Sendable, Equatable {
         let sku: String
         let quantity: Int64
         let unitPrice: Money
+        /// The line's discount for all its units (a percentage resolved to an amount), in the order's price basis.
+        var discount: Money
+        var discountPercentBasisPoints: Int64? = nil
+        var discountCode: String? = nil
+        var discountReason: String? = nil
+    }
+
+    /// An order-level discount, resolved to an amount.
+    struct Discount: Sendable, Equatable {
+        let amount: Money
+        let code: String?
+        let reason: String?
+    }
+
+    /// A voucher or gift card redeemed: part of the payment.
+    struct Voucher: Sendable, Equatable {
+        let code: String
+        let amount: Money
+        let kind: String
     }
 
     struct Address: Sendable, Equatable {
@@ -46,9 +65,13 @@ final class OrderSubmission: Sendable, Equatable {
     let paymentAmount: Money
     let shippingCharge: Money
     let lines: [Line]
-    /// Σ quantity × unit price.
+    /// Σ (quantity × unit price − line discount).
     let linesTotal: Money
-    /// Lines plus shipping: what the customer owes (gross) or the net sum (B2B net prices).
+    let discounts: [Discount]
+    let vouchers: [Voucher]
+    /// Σ vouchers: paid with them, on top of `paymentAmount`.
+    let voucherTotal: Money
+    /// Lines less order discounts plus shipping: what the customer owes (gross) or the net sum (B2B net prices).
     let orderTotal: Money
     /// The B2B buyer who placed the order (approval limits apply per buyer).
     let buyerID: String?
@@ -113,20 +136,66 @@ final class OrderSubmission: Sendable, Equatable {
         paymentReference = data["payment"]?["reference"]?.stringValue
         paymentAmount = try money(data["payment"]?["amount"], "data.payment.amount")
         shippingCharge = data["shippingCharge"] == nil ? .zero(unit) : try money(data["shippingCharge"], "data.shippingCharge")
+        /// A discount object as an amount of `base`: exactly one of amount and percentBasisPoints, never more than `base`.
+        func discount(_ value: JSONValue, of base: Money, _ path: String) throws(PermanentFailure) -> (amount: Money, percent: Int64?) {
+            let amount = value["amount"]?.int64Value, percent = value["percentBasisPoints"]?.int64Value
+            guard (amount == nil) != (percent == nil) else { throw .schemaViolation("\(path): give either amount or percentBasisPoints") }
+            var resolved: Int64
+            if let amount { resolved = amount } else {
+                let (scaled, overflow) = base.minorUnits.multipliedReportingOverflow(by: percent ?? 0)
+                guard !overflow else { throw .schemaViolation("\(path): the discount cannot be computed") }
+                resolved = (scaled + 5_000) / 10_000
+            }
+            guard resolved <= base.minorUnits else { throw .schemaViolation("\(path): discount \(Money(minorUnits: resolved, currency: unit)) exceeds the \(base) it applies to") }
+            return (Money(minorUnits: resolved, currency: unit), percent)
+        }
         var lines: [Line] = []
         for (index, line) in (data["lines"]?.arrayValue ?? []).enumerated() {
-            lines.append(Line(lineID: try string(line["lineId"], "data.lines[\(index)].lineId"),
-                              sku: try string(line["sku"], "data.lines[\(index)].sku"),
-                              quantity: try integer(line["quantity"], "data.lines[\(index)].quantity"),
-                              unitPrice: try money(line["unitPrice"], "data.lines[\(index)].unitPrice")))
+            let path = "data.lines[\(index)]"
+            var entry = Line(lineID: try string(line["lineId"], "\(path).lineId"), sku: try string(line["sku"], "\(path).sku"),
+                             quantity: try integer(line["quantity"], "\(path).quantity"), unitPrice: try money(line["unitPrice"], "\(path).unitPrice"),
+                             discount: .zero(unit))
+            if let value = line["discount"] {
+                let amount: Money
+                do { amount = try entry.unitPrice.multiplied(by: entry.quantity) } catch { throw .schemaViolation("\(path): the line amount overflows") }
+                let resolved = try discount(value, of: amount, "\(path).discount")
+                entry.discount = resolved.amount
+                entry.discountPercentBasisPoints = resolved.percent
+                entry.discountCode = value["code"]?.stringValue
+                entry.discountReason = value["reason"]?.stringValue
+            }
+            lines.append(entry)
         }
         self.lines = lines
         // The contract's maxima keep these far from overflowing; checked all the same.
         do {
-            linesTotal = try Money.sum(lines.map { line throws(MoneyError) in try line.unitPrice.multiplied(by: line.quantity) }, currency: unit)
-            orderTotal = try linesTotal.adding(shippingCharge)
+            linesTotal = try Money.sum(lines.map { line throws(MoneyError) in try line.unitPrice.multiplied(by: line.quantity).subtracting(line.discount) }, currency: unit)
         } catch {
             throw .schemaViolation("data.lines: the order total cannot be computed: \(error)")
+        }
+        var discounts: [Discount] = []
+        var left = linesTotal
+        for (index, value) in (data["discounts"]?.arrayValue ?? []).enumerated() {
+            let resolved = try discount(value, of: linesTotal, "data.discounts[\(index)]")
+            guard resolved.amount.minorUnits <= left.minorUnits else {
+                throw .schemaViolation("data.discounts: together they exceed the goods total \(linesTotal)")
+            }
+            left = Money(minorUnits: left.minorUnits - resolved.amount.minorUnits, currency: unit)
+            discounts.append(Discount(amount: resolved.amount, code: value["code"]?.stringValue, reason: value["reason"]?.stringValue))
+        }
+        self.discounts = discounts
+        var vouchers: [Voucher] = []
+        for (index, value) in (data["payment"]?["vouchers"]?.arrayValue ?? []).enumerated() {
+            vouchers.append(Voucher(code: try string(value["code"], "data.payment.vouchers[\(index)].code"),
+                                    amount: try money(value["amount"], "data.payment.vouchers[\(index)].amount"),
+                                    kind: value["kind"]?.stringValue ?? "multi-purpose"))
+        }
+        self.vouchers = vouchers
+        do {
+            voucherTotal = try Money.sum(vouchers.map(\.amount), currency: unit)
+            orderTotal = try left.adding(shippingCharge)
+        } catch {
+            throw .schemaViolation("data: the order total cannot be computed: \(error)")
         }
         buyerID = customerJSON?["buyerId"]?.stringValue
         clientIP = data["clientIp"]?.stringValue

@@ -88,6 +88,12 @@ struct IntakeChecksTests {
         }
     }
 
+    static func agreed(_ basisPoints: Int64) -> CustomerAccount {
+        var a = account
+        a.agreedDiscountBasisPoints = basisPoints
+        return a
+    }
+
     static let tentWholesale = [GroupPriceKey(sku: "TENT-2P", group: "wholesale", currency: "EUR"): Int64(19990)]
 
     static let cases: [Case] = [
@@ -95,6 +101,17 @@ struct IntakeChecksTests {
         // Totals
         Case(name: "payment one cent short", expected: .hold(.total), codes: ["total.mismatch"], change: set(["payment", "amount"], 20484)),
         Case(name: "payment one cent over", expected: .hold(.total), codes: ["total.mismatch"], change: set(["payment", "amount"], 20486)),
+        // Discounts and vouchers: 199.90 − 10 % line discount (19.99) − 5.00 order discount + 4.95 = 179.86, paid 129.86 + a 50.00 gift card.
+        Case(name: "line and order discounts with a gift card add up", expected: .accept, codes: [],
+             change: combine(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 19990,
+                                              "discount": ["percentBasisPoints": 1000, "code": "ZELT10"]]]),
+                             set(["discounts"], [["amount": 500, "code": "WILLKOMMEN5", "reason": "Neukunde"]]),
+                             set(["payment"], ["method": "paypal", "status": "authorized", "amount": 12986,
+                                               "vouchers": [["code": "GC-1", "amount": 5000, "kind": "multi-purpose"]]]))),
+        Case(name: "a discount the payment does not reflect", expected: .hold(.total), codes: ["total.mismatch"],
+             change: set(["discounts"], [["amount": 500, "code": "WILLKOMMEN5"]])),
+        Case(name: "a voucher on top of the full payment", expected: .hold(.total), codes: ["total.mismatch"],
+             change: set(["payment"], ["method": "paypal", "status": "authorized", "amount": 20485, "vouchers": [["code": "GC-1", "amount": 1000]]])),
         Case(name: "net prices, payment below net", expected: .hold(.total), codes: ["total.below-net"],
              change: combine(set(["pricesIncludeTax"], false), set(["payment", "amount"], 20484))),
         Case(name: "net prices, payment with tax on top", expected: .accept, codes: [],
@@ -205,6 +222,15 @@ struct IntakeChecksTests {
         Case(name: "group price one cent off", expected: .hold(.price), codes: ["price.group-mismatch"],
              account: account, groupPrices: [GroupPriceKey(sku: "TENT-2P", group: "wholesale", currency: "EUR"): 19989],
              change: business()),
+        Case(name: "business line discount within the agreed 5 %", expected: .accept, codes: [],
+             account: agreed(500), groupPrices: tentWholesale,
+             change: business(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 19990, "discount": ["percentBasisPoints": 500]]]))),
+        Case(name: "business line discount above the agreed 5 %", expected: .hold(.price), codes: ["price.discount-above-agreement"],
+             account: agreed(500), groupPrices: tentWholesale,
+             change: business(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 19990, "discount": ["amount": 1001]]]))),
+        Case(name: "business line discount with none agreed", expected: .hold(.price), codes: ["price.discount-above-agreement"],
+             account: account, groupPrices: tentWholesale,
+             change: business(set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 19990, "discount": ["amount": 1]]]))),
         Case(name: "credit limit reached exactly", expected: .accept, codes: [],
              account: account, exposure: CreditExposure(openOrders: 600_000, unpaidInvoices: 379_515), change: business()),
         Case(name: "credit limit exceeded by one cent", expected: .hold(.credit), codes: ["credit.limit-exceeded"],
@@ -256,7 +282,7 @@ struct IntakeChecksTests {
             "fraud.first-order-high-value", "fraud.disposable-email", "fraud.high-risk-sku", "fraud.name-mismatch",
             "fraud.velocity", "fraud.score-review", "fraud.score-reject", "sku.discontinued", "sku.not-sellable",
             "address.locker-not-allowed", "stock.partial-backorder", "stock.ship-complete-short", "credit.customer-unknown",
-            "price.group-mismatch", "credit.limit-exceeded", "credit.currency-mismatch", "approval.required", "approval.buyer-unknown",
+            "price.group-mismatch", "price.discount-above-agreement", "credit.limit-exceeded", "credit.currency-mismatch", "approval.required", "approval.buyer-unknown",
         ]
         #expect(all.subtracting(covered).isEmpty, "not covered: \(all.subtracting(covered).sorted())")
     }

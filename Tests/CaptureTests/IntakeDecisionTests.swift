@@ -92,6 +92,28 @@ struct IntakeDecisionTests {
         }
     }
 
+    @Test("a discount above what it applies to, or with both amount and percentage, is refused naming the field")
+    func impossibleDiscounts() {
+        var data = BergUndBeutelOrders.orderCreated(index: 1).data.objectValue!
+        data["lines"] = [["lineId": "1", "sku": "A", "quantity": 2, "unitPrice": 1_000, "discount": ["amount": 2_001]]]
+        #expect(throws: PermanentFailure.schemaViolation("data.lines[0].discount: discount 20.01 EUR exceeds the 20.00 EUR it applies to")) {
+            try OrderSubmission(data: .object(data))
+        }
+        data["lines"] = [["lineId": "1", "sku": "A", "quantity": 2, "unitPrice": 1_000, "discount": ["amount": 1, "percentBasisPoints": 100]]]
+        #expect(throws: PermanentFailure.schemaViolation("data.lines[0].discount: give either amount or percentBasisPoints")) {
+            try OrderSubmission(data: .object(data))
+        }
+        data["lines"] = [["lineId": "1", "sku": "A", "quantity": 2, "unitPrice": 1_000]]
+        data["discounts"] = [["percentBasisPoints": 6_000], ["percentBasisPoints": 6_000]]
+        #expect(throws: PermanentFailure.schemaViolation("data.discounts: together they exceed the goods total 20.00 EUR")) {
+            try OrderSubmission(data: .object(data))
+        }
+        // 10 % of 3 × 3.33 = 9.99 → 1.00 (half up), resolved once.
+        data["lines"] = [["lineId": "1", "sku": "A", "quantity": 3, "unitPrice": 333, "discount": ["percentBasisPoints": 1_000]]]
+        data["discounts"] = nil
+        #expect((try? OrderSubmission(data: .object(data)))?.lines.first?.discount.minorUnits == 100)
+    }
+
     @Test("the handler refuses a subject that disagrees with the order id")
     func subjectMismatch() throws {
         var event = BergUndBeutelOrders.orderCreated(index: 3)

@@ -199,4 +199,50 @@ struct BillingLedgerFlowTests {
         try producer.publish([order("X3", 3)])
         try eventually(timeout: 30, "X3 accepted") { try status("X3") == "accepted" }
     }
+
+    @Test("a discounted order paid partly by gift card, through Capture and Billing: the invoice shows the discounts per rate and the voucher paid")
+    func discountsAndVoucherReachTheInvoice() throws {
+        let run = String(UUID().uuidString.prefix(6))
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let capture = try rig.start("oms-capture", name: "capture-discount")
+        let billing = try rig.start("oms-billing", name: "billing-discount")
+        defer {
+            _ = capture.terminate(waitSeconds: 5)
+            _ = billing.terminate(waitSeconds: 5)
+        }
+        let documents = try TopicReader(broker: broker, topic: Topic.omsBilling)
+        let tent = CloudEvent(id: UUID().uuidString.lowercased(), source: "pim/berg-und-beutel", type: "Product.Changed", subject: "TENT-2P",
+                              time: EventTime.format(Date()), data: ["sku": "TENT-2P", "name": "Zelt 2P", "sellable": true, "taxClass": "standard"])
+        let maps = CloudEvent(id: UUID().uuidString.lowercased(), source: "pim/berg-und-beutel", type: "Product.Changed", subject: "BOOK-MAPS",
+                              time: EventTime.format(Date()), data: ["sku": "BOOK-MAPS", "name": "Wanderkarten", "sellable": true, "taxClass": "reduced"])
+        try producer.publish([OutgoingMessage(topic: Topic.catalogProducts, key: "TENT-2P", value: tent.serialized()),
+                              OutgoingMessage(topic: Topic.catalogProducts, key: "BOOK-MAPS", value: maps.serialized())])
+        try eventually(timeout: 30, "catalog replicas") {
+            try database.query("SELECT (SELECT count(*) FROM billing.products) + (SELECT count(*) FROM capture.products) AS n").first!.decode("n", as: Int.self) == 4
+        }
+        // 199.90 − 10 % (19.99) + 2 × 14.90 − order discount 10.00 + shipping 4.95 = 204.66: 154.66 by PayPal, 50.00 by gift card.
+        let orderID = "DISC-\(run)"
+        let created = CaptureChecksFlowTests.order(orderID, 1) { data in
+            data["lines"] = [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 19_990, "discount": ["percentBasisPoints": 1_000, "code": "ZELT10"]],
+                             ["lineId": "2", "sku": "BOOK-MAPS", "quantity": 2, "unitPrice": 1_490]]
+            data["shippingCharge"] = 495
+            data["discounts"] = [["amount": 1_000, "code": "HERBST", "reason": "Herbstaktion"]]
+            data["payment"] = ["method": "paypal", "status": "authorized", "amount": 15_466, "vouchers": [["code": "GC-77", "amount": 5_000, "kind": "multi-purpose"]]]
+        }
+        try producer.publish([BergUndBeutelOrders.message(created)])
+        try eventually(timeout: 30, "accepted by Capture and replicated in Billing") {
+            try database.query("SELECT count(*) AS n FROM billing.orders WHERE order_id = \(orderID)").first!.decode("n", as: Int.self) == 1
+        }
+        try producer.publish([BillingFlowTests.shipped("FO-\(orderID)", order: orderID, [("1", 1), ("2", 2)])])
+        let invoice = try #require(try documents.events(ofType: "Invoice.Issued", atLeast: 1, timeout: 30).first)
+        #expect(invoice.data["gross"]?.int64Value == 20_466)
+        #expect(invoice.data["prepaid"]?.int64Value == 5_000)
+        #expect(EventContracts.dataSchemas["Invoice.Issued"]?.validate(invoice.data).isEmpty == true, "\(invoice.data)")
+        let xml: String = try database.query("SELECT xml FROM billing.documents").first!.decode("xml")
+        let verdict = try EInvoiceJudge.judge(xml)
+        #expect(verdict.isEmpty, "\(verdict.prefix(5))")
+        #expect(xml.contains("<ram:TotalPrepaidAmount>50.00</ram:TotalPrepaidAmount>") && xml.contains("<ram:DuePayableAmount>154.66</ram:DuePayableAmount>"))
+        #expect(xml.contains("HERBST Herbstaktion") && xml.contains("ZELT10"))
+    }
 }

@@ -77,11 +77,15 @@ public struct InvoiceDocument: Sendable {
     public let taxCountry: String?
     /// The invoicing period (BT-73/74) of a collective invoice.
     public let billingPeriod: (start: Date, end: Date)?
+    /// Paid before (vouchers, BT-113): the amount due is the total less this.
+    public let prepaid: Money?
+    /// The order discount's code and reason, for its document-level allowances (BT-97).
+    public let allowanceReason: String?
 
     public init(number: String, type: TypeCode, issueDate: Date, deliveryDate: Date, seller: Party, buyer: Party, shipTo: Party?, currency: Currency,
                 lines: [Line], calculation: TaxCalculation.Result, exemptionReasons: [VATCategory: (code: String, text: String)], paymentTerms: String?,
                 dueDate: Date?, precedingInvoice: String? = nil, notes: [String] = [], taxCountry: String? = nil,
-                billingPeriod: (start: Date, end: Date)? = nil) {
+                billingPeriod: (start: Date, end: Date)? = nil, prepaid: Money? = nil, allowanceReason: String? = nil) {
         self.number = number
         self.type = type
         self.issueDate = issueDate
@@ -99,6 +103,13 @@ public struct InvoiceDocument: Sendable {
         self.notes = notes
         self.taxCountry = taxCountry
         self.billingPeriod = billingPeriod
+        self.prepaid = prepaid
+        self.allowanceReason = allowanceReason
+    }
+
+    /// What is still to be paid (BT-115).
+    public var duePayable: Money {
+        Money(minorUnits: calculation.total.minorUnits - (prepaid?.minorUnits ?? 0), currency: currency)
     }
 
     /// The CII XML, canonical bytes: the same document always gives the same bytes (for the archive's hash chain).
@@ -201,7 +212,7 @@ public struct InvoiceDocument: Sendable {
                 x.element("udt:Indicator", isCharge ? "true" : "false")
                 x.close()
                 x.element("ram:ActualAmount", Self.amount(row.taxable))
-                x.element("ram:Reason", isCharge ? "Versand / Shipping" : "Rabatt / Discount")
+                x.element("ram:Reason", isCharge ? "Versand / Shipping" : "Rabatt / Discount" + (allowanceReason.map { " \($0)" } ?? ""))
                 x.open("ram:CategoryTradeTax")
                 x.element("ram:TypeCode", "VAT")
                 x.element("ram:CategoryCode", row.category.rawValue)
@@ -231,7 +242,8 @@ public struct InvoiceDocument: Sendable {
         x.element("ram:TaxTotalAmount", Self.amount(calculation.totalTax), attributes: [("currencyID", currency.code)])
         if calculation.rounding.minorUnits != 0 { x.element("ram:RoundingAmount", Self.amount(calculation.rounding)) }
         x.element("ram:GrandTotalAmount", Self.amount(Money(minorUnits: calculation.totalNet.minorUnits + calculation.totalTax.minorUnits, currency: currency)))
-        x.element("ram:DuePayableAmount", Self.amount(calculation.total))
+        if let prepaid, prepaid.minorUnits != 0 { x.element("ram:TotalPrepaidAmount", Self.amount(prepaid)) }
+        x.element("ram:DuePayableAmount", Self.amount(duePayable))
         x.close()
         if let precedingInvoice {
             x.open("ram:InvoiceReferencedDocument")

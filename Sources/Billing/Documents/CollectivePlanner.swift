@@ -13,7 +13,11 @@ public enum CollectivePlanner {
         public let order: InvoicePlanner.Order
         public let lines: [(lineID: String, quantity: Int64)]
         public let includeShipping: Bool
-        public init(fulfillmentOrderID: String, shippedAt: Date, order: InvoicePlanner.Order, lines: [(lineID: String, quantity: Int64)], includeShipping: Bool) {
+        /// Units per line of this order invoiced before this delivery (for the discounts' shares).
+        public let invoicedBefore: [String: Int64]
+        public init(fulfillmentOrderID: String, shippedAt: Date, order: InvoicePlanner.Order, lines: [(lineID: String, quantity: Int64)], includeShipping: Bool,
+                    invoicedBefore: [String: Int64] = [:]) {
+            self.invoicedBefore = invoicedBefore
             self.fulfillmentOrderID = fulfillmentOrderID
             self.shippedAt = shippedAt
             self.order = order
@@ -55,7 +59,7 @@ public enum CollectivePlanner {
         var calcLines: [TaxCalculation.Line] = [], docLines: [(line: InvoiceDocument.Line, orderID: String)] = []
         var reasons: [VATCategory: (code: String, text: String)] = [:]
         var notes = Set<String>()
-        var shipping: Int64 = 0, distance = Money.zero(currency)
+        var shipping: Int64 = 0, discount: Int64 = 0, distance = Money.zero(currency)
         var taxCountry: String?
         for delivery in deliveries {
             let order = delivery.order
@@ -65,19 +69,36 @@ public enum CollectivePlanner {
             let draft: InvoicePlanner.Draft
             do {
                 draft = try InvoicePlanner.plan(order, shipped: delivery.lines, includeShipping: false, products: products, distanceSalesSoFar: distanceSalesSoFar,
-                                                supplyDate: delivery.shippedAt, rules: rules, territory: territory)
+                                                supplyDate: delivery.shippedAt, rules: rules, territory: territory, invoicedBefore: delivery.invoicedBefore,
+                                                vouchersUsed: .max)
             } catch { throw Problem(description: "\(delivery.fulfillmentOrderID): \(error.description)") }
             if delivery.includeShipping {
                 let (sum, overflow) = shipping.addingReportingOverflow(order.shippingCharge)
                 guard !overflow else { throw Problem(description: "shipping charges overflow") }
                 shipping = sum
             }
-            let prices = Dictionary(order.lines.map { ($0.lineID, $0.unitPrice) }, uniquingKeysWith: { a, _ in a })
+            let orderLines = Dictionary(order.lines.map { ($0.lineID, $0) }, uniquingKeysWith: { a, _ in a })
+            let orderDiscount = draft.calculation.allowances.reduce(Int64(0)) { $0 + $1.taxable.minorUnits }
+            if orderDiscount != 0 {
+                // The order discount's share of this delivery, in the order's price basis (gross allowances for gross orders).
+                var goods: Int64 = 0
+                for line in delivery.lines {
+                    guard let l = orderLines[line.lineID] else { continue }
+                    let (amount, overflow) = l.unitPrice.multipliedReportingOverflow(by: line.quantity)
+                    guard !overflow else { throw Problem(description: "\(delivery.fulfillmentOrderID): line \(line.lineID) overflows") }
+                    let share = InvoicePlanner.lineDiscount(l, before: delivery.invoicedBefore[line.lineID] ?? 0, units: line.quantity)
+                    goods = goods.addingReportingOverflow(amount - share).partialValue
+                }
+                let before = InvoicePlanner.goods(order, units: delivery.invoicedBefore)
+                discount = discount.addingReportingOverflow(InvoicePlanner.orderDiscount(order, goodsBefore: before, goods: goods)).partialValue
+            }
             let note = "Lieferschein \(delivery.fulfillmentOrderID) vom \(InvoiceDocument.germanDay(delivery.shippedAt)), Bestellung \(order.orderID)"
             for line in draft.lines {
                 let id = "\(delivery.fulfillmentOrderID)/\(line.id)"
-                calcLines.append(.init(id: id, quantity: line.quantity, unitPrice: Money(minorUnits: prices[line.id] ?? 0, currency: currency),
-                                       category: line.category, rateBasisPoints: line.rateBasisPoints))
+                let orderLine = orderLines[line.id]
+                let allowance = orderLine.map { InvoicePlanner.lineDiscount($0, before: delivery.invoicedBefore[line.id] ?? 0, units: line.quantity) } ?? 0
+                calcLines.append(.init(id: id, quantity: line.quantity, unitPrice: Money(minorUnits: orderLine?.unitPrice ?? 0, currency: currency),
+                                       category: line.category, rateBasisPoints: line.rateBasisPoints, allowance: Money(minorUnits: allowance, currency: currency)))
                 docLines.append((InvoiceDocument.Line(id: id, sku: line.sku, name: line.name, quantity: line.quantity, net: line.net, category: line.category,
                                                       rateBasisPoints: line.rateBasisPoints, note: note, orderID: order.orderID, orderLineID: line.id),
                                  order.orderID))
@@ -93,7 +114,8 @@ public enum CollectivePlanner {
         }
         let calculation: TaxCalculation.Result
         do {
-            calculation = try TaxCalculation.calculate(lines: calcLines, charge: Money(minorUnits: shipping, currency: currency), discount: .zero(currency),
+            calculation = try TaxCalculation.calculate(lines: calcLines, charge: Money(minorUnits: shipping, currency: currency),
+                                                       discount: Money(minorUnits: discount, currency: currency),
                                                        gross: gross, currency: currency)
         } catch { throw Problem(description: error.description) }
         let lines = docLines.map { entry in

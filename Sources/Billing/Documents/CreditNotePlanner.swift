@@ -8,7 +8,8 @@ import Shared
 /// - Each corrected invoice gets its own credit note (type 381) that names it (BT-25): the VAT
 ///   correction belongs to the supply it corrects (§ 17 UStG), so every line keeps the category,
 ///   rate and exemption note of the invoice line it corrects, and the date of supply is that invoice's.
-/// - A line never pays back more than was charged for those units; the amounts are in the order's
+/// - A line never pays back more than was charged for those units — net of its own discount and of its share of the
+///   order discount (each rounded against the refund); the amounts are in the order's
 ///   price basis (gross for gross-priced orders), split over the invoices in proportion to the units.
 /// - Refunded shipping goes with the credit note of the invoice that charged the shipping (or the
 ///   first one) and follows its lines' rates, like the charge did; never more than was charged.
@@ -80,8 +81,14 @@ public enum CreditNotePlanner {
         for item in refund.lines {
             guard let orderLine = orderLines[item.lineID] else { throw Problem(description: "line \(item.lineID) is not a line of order \(order.orderID)") }
             guard item.quantity > 0, item.amount >= 0 else { throw Problem(description: "line \(item.lineID): quantity must be positive, amount not negative") }
-            let (charged, overflow) = orderLine.unitPrice.multipliedReportingOverflow(by: item.quantity)
+            let (gross, overflow) = orderLine.unitPrice.multipliedReportingOverflow(by: item.quantity)
             guard !overflow else { throw Problem(description: "line \(item.lineID): \(item.quantity) × \(orderLine.unitPrice) overflows") }
+            // Net of the line's discount and of its share of the order discount, each rounded against the refund.
+            let lineShare = TaxCalculation.multiplyDivideRoundingUp(orderLine.discount, item.quantity, orderLine.quantity)
+            let afterLine = gross - min(lineShare, gross)
+            let goodsTotal = order.lines.reduce(Int64(0)) { $0.addingReportingOverflow(max(0, $1.unitPrice.multipliedReportingOverflow(by: $1.quantity).partialValue - $1.discount)).partialValue }
+            let orderShare = min(afterLine, TaxCalculation.multiplyDivideRoundingUp(order.discount, afterLine, goodsTotal))
+            let charged = afterLine - orderShare
             guard item.amount <= charged else {
                 throw Problem(description: "line \(item.lineID): refund of \(Money(minorUnits: item.amount, currency: order.currency)) exceeds the "
                               + "\(Money(minorUnits: charged, currency: order.currency)) charged for \(item.quantity) unit(s)")
@@ -132,13 +139,18 @@ public enum CreditNotePlanner {
             let categories = Set(items.map(\.line.category))
             let reasons = invoice.exemptionReasons.filter { categories.contains($0.key) }
             let because = refund.reason.map { "; Grund / reason: \($0)" } ?? ""
+            // The invoice's legal notes (reverse charge, distance sales …) hold for its correction; what it said about
+            // how it was paid or which deliveries it covered does not.
+            let legal = invoice.notes.filter { !$0.hasPrefix(InvoicePlanner.voucherNotePrefix) && !$0.hasPrefix(InvoicePlanner.deliveriesNotePrefix) }
             let notes = ["Rechnungskorrektur zu Rechnung \(invoice.number) vom \(InvoiceDocument.germanDay(invoice.issueDate))"
-                         + (refund.returnID.map { ", Retoure \($0)" } ?? "") + because] + invoice.notes
+                         + (refund.returnID.map { ", Retoure \($0)" } ?? "") + because] + legal
             drafts.append(Draft(
                 precedingInvoice: invoice.number, precedingIssueDate: invoice.issueDate, deliveryDate: invoice.deliveryDate,
                 lines: items.map { InvoiceDocument.Line(id: $0.line.id, sku: $0.line.sku, name: $0.line.name, quantity: $0.quantity,
                                                         net: calculation.lineNet[$0.line.id] ?? .zero(order.currency), category: $0.line.category,
-                                                        rateBasisPoints: $0.line.rateBasisPoints, note: $0.line.note, orderID: $0.line.orderID,
+                                                        rateBasisPoints: $0.line.rateBasisPoints,
+                                                        // A collective invoice's line names its delivery: the correction keeps that; a discount text it does not.
+                                                        note: $0.line.orderLineID == nil ? nil : $0.line.note, orderID: $0.line.orderID,
                                                         orderLineID: $0.line.orderLineID) },
                 calculation: calculation, reasons: reasons, notes: notes, shippingAmount: shipping, taxCountry: invoice.taxCountry))
         }

@@ -39,6 +39,8 @@ extension InvoiceDocument {
         if let dueDate { value["dueDate"] = .string(EventTime.format(dueDate)) }
         if let precedingInvoice { value["precedingInvoice"] = .string(precedingInvoice) }
         if let taxCountry { value["taxCountry"] = .string(taxCountry) }
+        if let prepaid { value["prepaid"] = .integer(prepaid.minorUnits) }
+        if let allowanceReason { value["allowanceReason"] = .string(allowanceReason) }
         if let billingPeriod {
             value["billingPeriod"] = ["start": .string(EventTime.format(billingPeriod.start)), "end": .string(EventTime.format(billingPeriod.end))]
         }
@@ -79,6 +81,6 @@ extension InvoiceDocument {
                   billingPeriod: v["billingPeriod"].flatMap { p in
                       guard let start = p["start"]?.stringValue, let end = p["end"]?.stringValue else { return nil }
                       return (EventTime.parse(start), EventTime.parse(end))
-                  })
+                  }, prepaid: v["prepaid"]?.int64Value.map { Money(minorUnits: $0, currency: currency) }, allowanceReason: v["allowanceReason"]?.stringValue)
     }
 }

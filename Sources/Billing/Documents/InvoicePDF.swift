@@ -35,6 +35,10 @@ public enum InvoicePDF {
             pdf.text("\(percent(line.rateBasisPoints)) \(line.category.rawValue)", x: 390, y: y, size: 9)
             pdf.text(line.net.description, x: 470, y: y, size: 9)
             y += 13
+            if let note = line.note {
+                pdf.text(note, x: 80, y: y, size: 8, maxCharacters: 90)
+                y += 11
+            }
         }
         y += 10
         for row in doc.calculation.charges where row.taxable.minorUnits != 0 {
@@ -43,7 +47,7 @@ public enum InvoicePDF {
             y += 13
         }
         for row in doc.calculation.allowances where row.taxable.minorUnits != 0 {
-            pdf.text("Rabatt (\(percent(row.rateBasisPoints)))", x: 80, y: y, size: 9)
+            pdf.text("Rabatt\(doc.allowanceReason.map { " \($0)" } ?? "") (\(percent(row.rateBasisPoints)))", x: 80, y: y, size: 9, maxCharacters: 60)
             pdf.text("-" + row.taxable.description, x: 470, y: y, size: 9)
             y += 13
         }
@@ -54,6 +58,10 @@ public enum InvoicePDF {
             y += 13
         }
         pdf.text("Gesamt \(doc.calculation.total.description)", x: 300, y: y + 4, size: 11, bold: true, maxCharacters: 50)
+        if let prepaid = doc.prepaid, prepaid.minorUnits != 0 {
+            y += 16
+            pdf.text("Bezahlt (Gutschein) \(prepaid.description) · zu zahlen \(doc.duePayable.description)", x: 300, y: y + 4, size: 9, maxCharacters: 60)
+        }
         y += 30
         for note in doc.notes + doc.exemptionReasons.values.map(\.text) { y = pdf.paragraph(note, x: 50, y: y, width: 495, size: 9, maxLines: 4) + 4 }
         if let terms = doc.paymentTerms { y = pdf.paragraph(terms + (doc.dueDate.map { ", fällig am \(day($0))" } ?? ""), x: 50, y: y + 6, width: 495, size: 9) }

@@ -12,11 +12,30 @@ public enum InvoicePlanner {
             public let sku: String
             public let quantity: Int64
             public let unitPrice: Int64
-            public init(lineID: String, sku: String, quantity: Int64, unitPrice: Int64) {
+            /// The line's discount for all its ordered units, in the order's price basis.
+            public let discount: Int64
+            public let discountLabel: String?
+            public init(lineID: String, sku: String, quantity: Int64, unitPrice: Int64, discount: Int64 = 0, discountLabel: String? = nil) {
                 self.lineID = lineID
                 self.sku = sku
                 self.quantity = quantity
                 self.unitPrice = unitPrice
+                self.discount = discount
+                self.discountLabel = discountLabel
+            }
+            /// The line after its discount.
+            var amount: Int64 { unitPrice.multipliedReportingOverflow(by: quantity).partialValue - discount }
+        }
+
+        /// A voucher or gift card redeemed: paid with it.
+        public struct Voucher: Sendable {
+            public let code: String
+            public let amount: Int64
+            public let kind: String
+            public init(code: String, amount: Int64, kind: String) {
+                self.code = code
+                self.amount = amount
+                self.kind = kind
             }
         }
         public let orderID: String
@@ -30,8 +49,16 @@ public enum InvoicePlanner {
         public let vatID: String?
         public let paymentNetDays: Int?
         public let lines: [Line]
+        /// Order-level discounts, summed, in the order's price basis; shared by the invoices in proportion to their goods.
+        public let discount: Int64
+        public let discountLabel: String?
+        public let vouchers: [Voucher]
         public init(orderID: String, customerID: String, buyerType: TaxTreatment.BuyerType, currency: Currency, pricesIncludeTax: Bool, shippingCharge: Int64,
-                    billTo: InvoiceDocument.Party, shipTo: InvoiceDocument.Party, vatID: String?, paymentNetDays: Int?, lines: [Line]) {
+                    billTo: InvoiceDocument.Party, shipTo: InvoiceDocument.Party, vatID: String?, paymentNetDays: Int?, lines: [Line],
+                    discount: Int64 = 0, discountLabel: String? = nil, vouchers: [Voucher] = []) {
+            self.discount = discount
+            self.discountLabel = discountLabel
+            self.vouchers = vouchers
             self.orderID = orderID
             self.customerID = customerID
             self.buyerType = buyerType
@@ -66,6 +93,10 @@ public enum InvoicePlanner {
         public let decisions: [String: TaxTreatment.Decision]
         /// Net added to the EU-wide distance sales (consumer goods to other member states).
         public let distanceSales: Money
+        /// Paid with vouchers (BT-113), in minor units.
+        public let prepaid: Int64
+        /// The order discount's code and reason, when this invoice carries a share of it.
+        public let discountLabel: String?
         /// Whose VAT the taxed lines carry.
         public var taxCountry: String? { decisions.values.compactMap(\.taxCountry).sorted().first }
     }
@@ -74,8 +105,39 @@ public enum InvoicePlanner {
         public let description: String
     }
 
+    /// How notes about payment and deliveries begin (a credit note leaves them out).
+    public static let voucherNotePrefix = "Bezahlt mit Gutschein"
+    public static let deliveriesNotePrefix = "Lieferungen / deliveries"
+
+    /// The line discount of `units` after `before` units of a line were invoiced: the discount follows the units, and the
+    /// shares of all the line's invoices add up to it exactly (each invoice takes the cumulative share less what came before).
+    public static func lineDiscount(_ line: Order.Line, before: Int64, units: Int64) -> Int64 {
+        guard line.discount > 0, line.quantity > 0 else { return 0 }
+        let upTo = min(before + units, line.quantity)
+        return TaxCalculation.multiplyDivide(line.discount, upTo, line.quantity) - TaxCalculation.multiplyDivide(line.discount, min(before, line.quantity), line.quantity)
+    }
+
+    /// The order discount's share of an invoice whose goods come after `goodsBefore` of the order's `goodsTotal` (same cumulative rule).
+    public static func orderDiscount(_ order: Order, goodsBefore: Int64, goods: Int64) -> Int64 {
+        guard order.discount > 0 else { return 0 }
+        let total = order.lines.reduce(Int64(0)) { $0.addingReportingOverflow(max($1.amount, 0)).partialValue }
+        guard total > 0 else { return 0 }
+        let upTo = min(goodsBefore.addingReportingOverflow(goods).partialValue, total)
+        return TaxCalculation.multiplyDivide(order.discount, upTo, total) - TaxCalculation.multiplyDivide(order.discount, min(goodsBefore, total), total)
+    }
+
+    /// The goods value (after line discounts) of `units` per line invoiced before.
+    public static func goods(_ order: Order, units: [String: Int64]) -> Int64 {
+        order.lines.reduce(Int64(0)) { sum, line in
+            let before = units[line.lineID] ?? 0
+            let value = line.unitPrice.multipliedReportingOverflow(by: min(before, line.quantity)).partialValue - lineDiscount(line, before: 0, units: before)
+            return sum.addingReportingOverflow(value).partialValue
+        }
+    }
+
     public static func plan(_ order: Order, shipped: [(lineID: String, quantity: Int64)], includeShipping: Bool, products: [String: Product],
-                            distanceSalesSoFar: Money, supplyDate: Date, rules: TaxRules, territory: EUTerritory) throws(Problem) -> Draft {
+                            distanceSalesSoFar: Money, supplyDate: Date, rules: TaxRules, territory: EUTerritory,
+                            invoicedBefore before: [String: Int64] = [:], vouchersUsed: Int64 = 0) throws(Problem) -> Draft {
         let byID = Dictionary(order.lines.map { ($0.lineID, $0) }, uniquingKeysWith: { a, _ in a })
         var entries: [(line: Order.Line, quantity: Int64, product: Product)] = []
         for item in shipped {
@@ -96,6 +158,8 @@ public enum InvoicePlanner {
         let buyer = TaxTreatment.Buyer(type: order.buyerType, vatID: order.vatID, country: order.shipTo.country, postalCode: order.shipTo.postalCode)
         var decisions: [String: TaxTreatment.Decision] = [:]
         var calcLines: [TaxCalculation.Line] = []
+        var lineDiscounts: [String: Int64] = [:]
+        var goodsHere: Int64 = 0
         for entry in entries {
             let decision: TaxTreatment.Decision
             do {
@@ -104,14 +168,24 @@ public enum InvoicePlanner {
                                                    distanceSalesSoFar: distanceSalesSoFar, rules: rules, territory: territory)
             } catch { throw Problem(description: error.description) }
             decisions[entry.line.lineID] = decision
+            let lineShare = lineDiscount(entry.line, before: before[entry.line.lineID] ?? 0, units: entry.quantity)
+            lineDiscounts[entry.line.lineID] = lineShare
             calcLines.append(.init(id: entry.line.lineID, quantity: entry.quantity, unitPrice: Money(minorUnits: entry.line.unitPrice, currency: order.currency),
-                                   category: decision.category, rateBasisPoints: decision.rateBasisPoints))
+                                   category: decision.category, rateBasisPoints: decision.rateBasisPoints,
+                                   allowance: Money(minorUnits: lineShare, currency: order.currency)))
+            let value = entry.line.unitPrice.multipliedReportingOverflow(by: entry.quantity).partialValue - lineShare
+            goodsHere = goodsHere.addingReportingOverflow(value).partialValue
         }
+        let discountShare = orderDiscount(order, goodsBefore: Self.goods(order, units: before), goods: goodsHere)
         let calculation: TaxCalculation.Result
         do {
             calculation = try TaxCalculation.calculate(lines: calcLines, charge: Money(minorUnits: includeShipping ? order.shippingCharge : 0, currency: order.currency),
-                                                       discount: .zero(order.currency), gross: order.pricesIncludeTax, currency: order.currency)
+                                                       discount: Money(minorUnits: discountShare, currency: order.currency), gross: order.pricesIncludeTax,
+                                                       currency: order.currency)
         } catch { throw Problem(description: error.description) }
+        // Vouchers pay the invoices in order until used up.
+        let voucherTotal = order.vouchers.reduce(Int64(0)) { $0.addingReportingOverflow($1.amount).partialValue }
+        let prepaid = max(0, min(voucherTotal - vouchersUsed, calculation.total.minorUnits))
         var reasons: [VATCategory: (code: String, text: String)] = [:]
         var notes: [String] = []
         for decision in decisions.values {
@@ -119,12 +193,21 @@ public enum InvoicePlanner {
             else if let note = decision.legalNote, !notes.contains(note) { notes.append(note) }
         }
         let lines = entries.map { entry in
-            InvoiceDocument.Line(id: entry.line.lineID, sku: entry.line.sku, name: entry.product.name, quantity: entry.quantity,
-                                 net: calculation.lineNet[entry.line.lineID] ?? .zero(order.currency),
-                                 category: decisions[entry.line.lineID]?.category ?? .standard, rateBasisPoints: decisions[entry.line.lineID]?.rateBasisPoints ?? 0)
+            let share = lineDiscounts[entry.line.lineID] ?? 0
+            return InvoiceDocument.Line(id: entry.line.lineID, sku: entry.line.sku, name: entry.product.name, quantity: entry.quantity,
+                                        net: calculation.lineNet[entry.line.lineID] ?? .zero(order.currency),
+                                        category: decisions[entry.line.lineID]?.category ?? .standard,
+                                        rateBasisPoints: decisions[entry.line.lineID]?.rateBasisPoints ?? 0,
+                                        note: share > 0 ? "Rabatt / discount \(entry.line.discountLabel ?? "") −\(Money(minorUnits: share, currency: order.currency))"
+                                            .replacingOccurrences(of: "  ", with: " ") : nil)
+        }
+        if prepaid > 0 {
+            let codes = order.vouchers.map { "\($0.code) (\($0.kind == "single-purpose" ? "Einzweck" : "Mehrzweck")-Gutschein)" }.joined(separator: ", ")
+            notes.append("\(voucherNotePrefix) / paid by voucher \(codes): \(Money(minorUnits: prepaid, currency: order.currency))")
         }
         let crossBorder = decisions.values.contains { ["distance-sales-below-threshold", "oss"].contains($0.reason) }
         return Draft(lines: lines, calculation: calculation, reasons: reasons, notes: notes.sorted(), decisions: decisions,
-                     distanceSales: crossBorder ? calculation.totalNet : .zero(order.currency))
+                     distanceSales: crossBorder ? calculation.totalNet : .zero(order.currency), prepaid: prepaid,
+                     discountLabel: discountShare > 0 ? order.discountLabel : nil)
     }
 }

@@ -16,6 +16,23 @@ public enum TaxCalculation {
         total = sum
     }
 
+    /// ⌊a × b / c⌋ for a, b ≥ 0 and c > 0, without overflowing on the way (the result must fit).
+    public static func multiplyDivide(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
+        guard a > 0, b > 0, c > 0 else { return 0 }
+        let product = a.multipliedFullWidth(by: b)
+        guard product.high < c else { return .max }
+        return c.dividingFullWidth(product).quotient
+    }
+
+    /// ⌈a × b / c⌉ for a, b ≥ 0 and c > 0.
+    public static func multiplyDivideRoundingUp(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
+        guard a > 0, b > 0, c > 0 else { return 0 }
+        let product = a.multipliedFullWidth(by: b)
+        guard product.high < c else { return .max }
+        let (quotient, remainder) = c.dividingFullWidth(product)
+        return remainder == 0 ? quotient : quotient + 1
+    }
+
     /// a / b rounded half away from zero (b > 0).
     static func divide(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b, r = a % b
@@ -75,12 +92,15 @@ public enum TaxCalculation {
         public let unitPrice: Money
         public let category: VATCategory
         public let rateBasisPoints: Int
-        public init(id: String, quantity: Int64, unitPrice: Money, category: VATCategory, rateBasisPoints: Int) {
+        /// The line's own discount for these units (same basis as the price), taken off its amount.
+        public let allowance: Money?
+        public init(id: String, quantity: Int64, unitPrice: Money, category: VATCategory, rateBasisPoints: Int, allowance: Money? = nil) {
             self.id = id
             self.quantity = quantity
             self.unitPrice = unitPrice
             self.category = category
             self.rateBasisPoints = rateBasisPoints
+            self.allowance = allowance
         }
     }
 
@@ -131,7 +151,10 @@ public enum TaxCalculation {
         for line in lines {
             guard line.unitPrice.currency == currency else { throw Problem(description: "line \(line.id) is in \(line.unitPrice.currency.code), the document in \(currency.code)") }
             let amount: Money
-            do { amount = try line.unitPrice.multiplied(by: line.quantity) } catch { throw Problem(description: "line \(line.id): \(error)") }
+            do { amount = try line.unitPrice.multiplied(by: line.quantity).subtracting(line.allowance ?? .zero(currency)) } catch {
+                throw Problem(description: "line \(line.id): \(error)")
+            }
+            guard amount.minorUnits >= 0 else { throw Problem(description: "line \(line.id): its discount exceeds its amount") }
             lineAmount[line.id] = amount
             let key = Key(category: line.category.rawValue, rate: line.rateBasisPoints)
             if grossByKey[key] == nil { keys.append(key) }

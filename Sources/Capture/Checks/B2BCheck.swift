@@ -16,6 +16,8 @@ struct CustomerAccount: Sendable, Equatable {
     let creditCurrency: String?
     let paymentTerms: PaymentTerms?
     let buyers: [Buyer]
+    /// The line discount agreed with the customer at most (CRM), in basis points; nil: none agreed.
+    var agreedDiscountBasisPoints: Int64? = nil
 }
 
 /// Payment terms as agreed with a business customer, copied onto each order.
@@ -89,8 +91,24 @@ enum B2BCheck {
                                  message: "business customer \(order.customer.id) is not in the CRM replica; credit limit and terms unknown")]
         }
         return priceFindings(order, group: account.group ?? order.customer.group, groupPrices: groupPrices)
+            + discountFindings(order, account: account)
             + creditFindings(order, account: account, exposure: exposure)
             + approvalFindings(order, account: account)
+    }
+
+    /// A business customer's line discount may not exceed what the CRM says was agreed (none agreed: no discount).
+    static func discountFindings(_ order: OrderSubmission, account: CustomerAccount) -> [CheckFinding] {
+        let agreed = account.agreedDiscountBasisPoints ?? 0
+        return order.lines.compactMap { line in
+            guard line.discount.minorUnits > 0 else { return nil }
+            let (amount, overflow) = line.unitPrice.minorUnits.multipliedReportingOverflow(by: line.quantity)
+            let (scaled, overflow2) = amount.multipliedReportingOverflow(by: agreed)
+            // The agreed percentage of the line, rounded half up as the shop resolves percentages to amounts.
+            let allowed = (scaled + 5_000) / 10_000
+            guard overflow || overflow2 || line.discount.minorUnits > allowed else { return nil }
+            return CheckFinding(check: "price", code: "price.discount-above-agreement", effect: .hold(.price),
+                                message: "line \(line.lineID) (\(line.sku)) discounted by \(line.discount), more than the agreed \(agreed / 100).\(String(format: "%02lld", agreed % 100)) %")
+        }
     }
 
     /// Group prices are net; they are compared with net-priced lines only.
