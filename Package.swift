@@ -3,7 +3,7 @@ import Foundation
 import PackageDescription
 
 /// The event contracts: one JSON file each, compiled into the binaries (`EventContracts`).
-/// SwiftPM caches the evaluated manifest: after adding a schema file, make any edit here (even to this comment) so that the list is read again (last: billing credit notes and receivables).
+/// SwiftPM caches the evaluated manifest: after adding a schema file, make any edit here (even to this comment) so that the list is read again (last: service.completed).
 let contractSchemas = ((try? FileManager.default.contentsOfDirectory(
     atPath: Context.packageDirectory + "/Sources/Shared/Events/Schemas/json")) ?? []).filter { $0.hasSuffix(".json") }.sorted()
 

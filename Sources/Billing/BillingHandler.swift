@@ -10,7 +10,8 @@ import Shared
 /// `Order.Invoiced` and `Receivables.Changed` for Capture's credit check.
 struct BillingHandler: StageHandler {
     let definition = StageDefinition(name: "billing", schema: "billing", consumerGroup: "oms-billing",
-                                     topics: [Topic.omsOrders, Topic.omsShipments, Topic.catalogProducts, Topic.omsReturns, Topic.shopPayments])
+                                     topics: [Topic.omsOrders, Topic.omsShipments, Topic.catalogProducts, Topic.omsReturns, Topic.shopPayments,
+                                              Topic.warehouseEvents])
     let maximumEventBytes: Int
     let rules: RuleVersions<TaxRules>
     let territory: EUTerritory
@@ -22,6 +23,7 @@ struct BillingHandler: StageHandler {
         Topic.catalogProducts: ["Product.Changed"],
         Topic.omsReturns: ["Refund.Approved"],
         Topic.shopPayments: ["Payment.Captured", "Payment.Received"],
+        Topic.warehouseEvents: ["Service.Completed"],
     ]
 
     init(maximumEventBytes: Int, rules: RuleVersions<TaxRules>, territory: EUTerritory, topicSources: [String: [String]] = [:]) {
@@ -69,10 +71,15 @@ struct BillingHandler: StageHandler {
         var shipments: [(index: Int, fo: String, order: String, lines: [(lineID: String, quantity: Int64)], at: Date)] = []
         var refunds: [(index: Int, refund: CreditNotePlanner.Refund)] = []
         var payments: [(index: Int, payment: PaymentIn)] = []
+        var newOrders: [(index: Int, orderID: String)] = []
+        var completions: [(index: Int, orderID: String, at: Date)] = []
         for (index, message) in batch.enumerated() {
             switch message.input {
             case .product(let sku, let p, let at): products.append((sku, p.name, p.taxClass, p.service, at))
-            case .order(let id, let data, let onHold): orders.append((id, data, (onHold ? OrderReplicaStatus.onHold : .accepted).rawValue))
+            case .order(let id, let data, let onHold):
+                orders.append((id, data, (onHold ? OrderReplicaStatus.onHold : .accepted).rawValue))
+                newOrders.append((index, id))
+            case .serviceCompleted(let id, let at): completions.append((index, id, EventTime.parse(at)))
             case .status(let id, let status): statuses.append((index, id, status))
             case .shipped(let fo, let order, let lines, let at): shipments.append((index, fo, order, lines, at.map(EventTime.parse) ?? now))
             case .refund(let refund): refunds.append((index, refund))
@@ -89,11 +96,17 @@ struct BillingHandler: StageHandler {
                                                            actor: "billing", reason: "replica \(before.rawValue) → \(change.status.rawValue)"))
             }
         }
-        guard !shipments.isEmpty || !refunds.isEmpty || !payments.isEmpty else { return out.results }
+        let depositsOn = rules.invoicing.depositBasisPoints != nil
+        guard !shipments.isEmpty || !refunds.isEmpty || !payments.isEmpty || !completions.isEmpty || (depositsOn && !newOrders.isEmpty) else {
+            return out.results
+        }
 
-        let orderIDs = Set(shipments.map(\.order) + refunds.map(\.refund.orderID) + payments.compactMap(\.payment.orderID))
+        let orderIDs = Set(shipments.map(\.order) + refunds.map(\.refund.orderID) + payments.compactMap(\.payment.orderID) + completions.map(\.orderID)
+                           + (depositsOn ? newOrders.map(\.orderID) : []))
         let stored = try store.lockOrders(orderIDs)
         var pending: [PendingDocument] = []
+        pending += try planDeposits(newOrders, stored: stored, store: store, rules: rules, now: now, out: &out)
+        pending += try planFinalInvoices(completions, stored: stored, store: store, rules: rules, out: &out)
         pending += try planInvoices(shipments, stored: stored, store: store, rules: rules, now: now, out: &out)
         pending += try planCreditNotes(refunds, stored: stored, store: store, out: &out)
         let issued = try issue(pending, store: store, rules: rules, now: now, out: &out)
@@ -226,6 +239,11 @@ struct BillingHandler: StageHandler {
                 out.audit[shipment.index].append(AuditRecord(subject: order.orderID, action: "Invoice.AfterCancellation", actor: "billing",
                                                              reason: "\(shipment.fo) shipped although the order is cancelled; the goods left, so they are invoiced"))
             }
+            if !row.depositNumbers.isEmpty {
+                out.audit[shipment.index].append(AuditRecord(subject: order.orderID, action: "Invoice.Deferred", actor: "billing",
+                                                             reason: "\(shipment.fo): the order has deposits (\(row.depositNumbers.joined(separator: ", "))); its final invoice follows Service.Completed"))
+                continue
+            }
             switch mode {
             case .monthlyCollective:
                 out.audit[shipment.index].append(AuditRecord(subject: order.orderID, action: "Invoice.Deferred", actor: "billing",
@@ -307,6 +325,82 @@ struct BillingHandler: StageHandler {
             try store.addVouchersApplied(orderID, draft.prepaid)
         }
         try store.markShippingInvoiced(Array(shippingDone))
+        return pending
+    }
+
+    // MARK: Deposits and final invoices
+
+    /// A prepayment invoice for each newly accepted order with assembly or technician work (the deposit rule).
+    func planDeposits(_ orders: [(index: Int, orderID: String)], stored: [String: BillingStore.OrderRow], store: BillingStore, rules: TaxRules, now: Date,
+                      out: inout Outcomes) throws -> [PendingDocument] {
+        guard let basisPoints = rules.invoicing.depositBasisPoints, !orders.isEmpty else { return [] }
+        let catalog = try store.products(Set(orders.compactMap { stored[$0.orderID] }.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } }))
+        let planned = catalog.mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
+        var pending: [PendingDocument] = []
+        var seen = Set<String>()
+        for (index, orderID) in orders where seen.insert(orderID).inserted {
+            guard let row = stored[orderID], row.depositNumbers.isEmpty, !row.finalInvoiced, case .success(let order) = BillingInput.order(row.data),
+                  DepositPlanner.needsDeposit(order, products: planned) else { continue }
+            let accepted = row.data["acceptedAt"]?.stringValue.map(EventTime.parse) ?? now
+            let draft: InvoicePlanner.Draft
+            do {
+                draft = try DepositPlanner.deposit(order, basisPoints: basisPoints, products: planned, orderDate: accepted, rules: rules, territory: territory)
+            } catch {
+                out.dead[index] = .businessRule("order \(orderID): its deposit invoice cannot be made: \(error.description)")
+                continue
+            }
+            pending.append(PendingDocument(index: index, kind: .prepaymentInvoice, type: .prepayment, order: order, fulfillmentOrderID: nil, refund: nil,
+                                           precedingInvoice: nil, deliveryDate: accepted, lines: draft.lines, calculation: draft.calculation,
+                                           reasons: draft.reasons, notes: draft.notes, taxCountry: draft.taxCountry, parts: []))
+        }
+        return pending
+    }
+
+    /// The final invoice of an order with deposits, once its service is done: the whole order, less every deposit and its VAT.
+    func planFinalInvoices(_ completions: [(index: Int, orderID: String, at: Date)], stored: [String: BillingStore.OrderRow], store: BillingStore,
+                           rules: TaxRules, out: inout Outcomes) throws -> [PendingDocument] {
+        guard !completions.isEmpty else { return [] }
+        let catalog = try store.products(Set(completions.compactMap { stored[$0.orderID] }.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } }))
+        let planned = catalog.mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
+        var pending: [PendingDocument] = []
+        var seen = Set<String>()
+        for (index, orderID, at) in completions where seen.insert(orderID).inserted {
+            guard let row = stored[orderID] else {
+                out.dead[index] = .businessRule("Service.Completed for order \(orderID), which Billing does not know")
+                continue
+            }
+            guard !row.depositNumbers.isEmpty, !row.finalInvoiced else {
+                out.audit[index].append(AuditRecord(subject: orderID, action: "Service.Completed", actor: "billing",
+                                                    reason: row.finalInvoiced ? "the final invoice is issued already" : "no deposits: the order is invoiced per its deliveries"))
+                continue
+            }
+            guard case .success(let order) = BillingInput.order(row.data) else {
+                out.dead[index] = .businessRule("order \(orderID): the replica lacks what an invoice needs")
+                continue
+            }
+            let deposits = try store.documents(numbers: row.depositNumbers)
+            let year = Self.utc.component(.year, from: at)
+            let soFar = Money(minorUnits: try store.distanceSales(year: year), currency: rules.distanceSalesThreshold.currency)
+            let draft: InvoicePlanner.Draft
+            do {
+                draft = try InvoicePlanner.plan(order, shipped: order.lines.map { ($0.lineID, $0.quantity) }, includeShipping: !row.shippingInvoiced,
+                                                products: planned, distanceSalesSoFar: soFar,
+                                                supplyDate: at, rules: rules, territory: territory, vouchersUsed: row.vouchersApplied)
+            } catch {
+                out.dead[index] = .businessRule("order \(orderID): its final invoice cannot be made: \(error.description)")
+                continue
+            }
+            let left = Money(minorUnits: draft.calculation.total.minorUnits - draft.prepaid, currency: order.currency)
+            let deducted = DepositPlanner.deducted(deposits, total: left)
+            let fos = try store.openDeliveries(order: orderID).map(\.fulfillmentOrderID)
+            try store.markShippingInvoiced([orderID])
+            try store.markFinalInvoiced([orderID])
+            try store.addVouchersApplied(orderID, draft.prepaid)
+            pending.append(PendingDocument(index: index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: nil, refund: nil,
+                                           precedingInvoice: row.depositNumbers.first, deliveryDate: at, lines: draft.lines, calculation: draft.calculation,
+                                           reasons: draft.reasons, notes: ["Schlussrechnung / final invoice"] + DepositPlanner.deductionNotes(deposits) + draft.notes,
+                                           taxCountry: draft.taxCountry, deliveries: fos, prepaid: draft.prepaid + deducted, allowanceReason: draft.discountLabel))
+        }
         return pending
     }
 
@@ -455,7 +549,7 @@ struct BillingHandler: StageHandler {
             let order = entry.order
             let documentOrderID = entry.documentKey ?? order.orderID
             let onAccount = order.paymentNetDays != nil
-            let dueDate = entry.type == .invoice ? order.paymentNetDays.map { now.addingTimeInterval(Double($0) * 86_400) } : nil
+            let dueDate = entry.type == .invoice || entry.type == .prepayment ? order.paymentNetDays.map { now.addingTimeInterval(Double($0) * 86_400) } : nil
             let terms: String
             switch entry.type {
             case .creditNote: terms = onAccount ? "Wird mit offenen Rechnungen verrechnet / set against open invoices" : "Wird erstattet / refunded to the original means of payment"
@@ -501,7 +595,8 @@ struct BillingHandler: StageHandler {
                 data["refundId"] = .string(refund.refundID)
                 if let rma = refund.returnID { data["returnId"] = .string(rma) }
             }
-            let type = entry.type == .creditNote ? "CreditNote.Issued" : entry.kind == .collectiveInvoice ? "CollectiveInvoice.Issued" : "Invoice.Issued"
+            let type = entry.type == .creditNote ? "CreditNote.Issued" : entry.kind == .collectiveInvoice ? "CollectiveInvoice.Issued"
+                : entry.kind == .prepaymentInvoice ? "DepositInvoice.Issued" : "Invoice.Issued"
             // A collective invoice belongs to the customer: keyed by it, so that its events stay in order with its receivables.
             let key = entry.kind == .collectiveInvoice ? order.customerID : order.orderID
             out.emit[entry.index].append(Emission(topic: Topic.omsBilling, key: key, type: type, subject: documentOrderID, data: .object(data)))
@@ -511,13 +606,14 @@ struct BillingHandler: StageHandler {
                                                       reason: "\(number) \(what): net \(calc.totalNet), tax \(calc.totalTax), total \(calc.total)",
                                                       details: ["number": .string(number)]))
             let units = entry.lines.reduce(Int64(0)) { $0 + $1.quantity }
-            let parts = entry.type == .creditNote ? [] : entry.parts ?? [CollectivePlanner.Part(orderID: order.orderID, gross: calc.total.minorUnits, units: units)]
+            let parts = entry.type == .creditNote || entry.kind == .prepaymentInvoice ? [] : entry.parts ?? [CollectivePlanner.Part(orderID: order.orderID, gross: calc.total.minorUnits, units: units)]
             issued.append(IssuedDocument(index: entry.index, kind: entry.kind, number: number, orderID: documentOrderID, customerID: order.customerID,
                                          currency: order.currency.code, gross: calc.total.minorUnits, dueDate: dueDate, onAccount: onAccount,
                                          precedingInvoice: entry.precedingInvoice, parts: parts, prepaid: entry.prepaid))
             deliveries.append((number, entry.deliveries))
         }
         try store.insert(documents)
+        try store.addDepositNumbers(issued.filter { $0.kind == .prepaymentInvoice }.map { ($0.orderID, $0.number) })
         try store.insertParts(issued.flatMap { document in document.parts.map { (document.number, $0) } })
         try store.markDeliveriesInvoiced(deliveries)
         return issued

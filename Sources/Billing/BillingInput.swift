@@ -14,6 +14,8 @@ enum BillingInput: Sendable {
     case status(orderID: String, status: OrderReplicaStatus)
     /// `Refund.Approved` (Returns): a credit note per corrected invoice.
     case refund(CreditNotePlanner.Refund)
+    /// `Service.Completed` (warehouse.events): the final invoice of an order with deposits.
+    case serviceCompleted(orderID: String, completedAt: String)
     /// `Payment.Captured` (provider, per order) / `Payment.Received` (bank or ERP, per customer): settles open invoices.
     case payment(PaymentIn)
     case ignored(String)
@@ -69,6 +71,8 @@ extension BillingInput {
             return .status(orderID: try string("orderId"), status: .accepted)
         case "Order.Cancelled":
             return .status(orderID: try string("orderId"), status: .cancelled)
+        case "Service.Completed":
+            return .serviceCompleted(orderID: try string("orderId"), completedAt: try string("completedAt"))
         case "Refund.Approved":
             guard let currency = Currency(try string("currency")) else { throw .schemaViolation("data.currency: not an ISO 4217 code") }
             var lines: [CreditNotePlanner.Refund.Line] = []

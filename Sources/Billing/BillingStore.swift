@@ -37,6 +37,28 @@ struct BillingStore {
             """)
     }
 
+    /// Records the documents that are an order's deposits.
+    func addDepositNumbers(_ entries: [(orderID: String, number: String)]) throws {
+        guard !entries.isEmpty else { return }
+        try database.query("""
+            UPDATE billing.orders o SET deposit_numbers = o.deposit_numbers || u.n FROM unnest(\(entries.map(\.orderID))::text[], \(entries.map(\.number))::text[]) AS u(i, n)
+            WHERE o.order_id = u.i
+            """)
+    }
+
+    func markFinalInvoiced(_ orderIDs: [String]) throws {
+        guard !orderIDs.isEmpty else { return }
+        try database.query("UPDATE billing.orders SET final_invoiced = true WHERE order_id = ANY(\(orderIDs)::text[])")
+    }
+
+    /// Issued documents by number, as data.
+    func documents(numbers: [String]) throws -> [InvoiceDocument] {
+        guard !numbers.isEmpty else { return [] }
+        return try database.query("SELECT content::text AS content FROM billing.documents WHERE number = ANY(\(numbers)::text[]) ORDER BY number").compactMap {
+            InvoiceDocument(json: try JSONParser.parse(try $0.decode("content", as: String.self)))
+        }
+    }
+
     /// Moves the replica's status along its transition table; returns the status before (nil: order unknown).
     func setStatus(_ orderID: String, to status: OrderReplicaStatus) throws -> OrderReplicaStatus? {
         guard let row = try database.query("SELECT status FROM billing.orders WHERE order_id = \(orderID) FOR UPDATE").first else { return nil }
@@ -53,6 +75,8 @@ struct BillingStore {
         let status: OrderReplicaStatus
         let shippingRefunded: Int64
         let vouchersApplied: Int64
+        let depositNumbers: [String]
+        let finalInvoiced: Bool
         var customerID: String { data["customerId"]?.stringValue ?? "" }
         /// Every unit the order asked for (to tell when it is invoiced completely).
         var orderedUnits: Int64 {
@@ -67,14 +91,17 @@ struct BillingStore {
         guard !ids.isEmpty else { return [:] }
         var result: [String: OrderRow] = [:]
         for row in try database.query("""
-            SELECT order_id, data::text AS data, shipping_invoiced, status, shipping_refunded, vouchers_applied FROM billing.orders
+            SELECT order_id, data::text AS data, shipping_invoiced, status, shipping_refunded, vouchers_applied,
+                   array_to_string(deposit_numbers, ',') AS deposits, final_invoiced FROM billing.orders
             WHERE order_id = ANY(\(ids.sorted())::text[]) ORDER BY order_id FOR UPDATE
             """) {
             result[try row.decode("order_id")] = OrderRow(data: try JSONParser.parse(try row.decode("data", as: String.self)),
                                                           shippingInvoiced: try row.decode("shipping_invoiced"),
                                                           status: OrderReplicaStatus(rawValue: try row.decode("status")) ?? .accepted,
                                                           shippingRefunded: try row.decode("shipping_refunded"),
-                                                          vouchersApplied: try row.decode("vouchers_applied"))
+                                                          vouchersApplied: try row.decode("vouchers_applied"),
+                                                          depositNumbers: try row.decode("deposits", as: String.self).split(separator: ",").map(String.init),
+                                                          finalInvoiced: try row.decode("final_invoiced"))
         }
         return result
     }

@@ -100,3 +100,40 @@ import Testing
         #expect(drafts.first?.lines.first?.note == nil)
     }
 }
+
+/// The deposit rule: the share per line, taxed as its line, booked as a received deposit; the final invoice's deduction text.
+@Suite struct DepositTests {
+    let d = try! DiscountTests()
+
+    @Test func aDepositIsTheShareOfEveryLineTaxedAsItsLine() throws {
+        let products: [String: InvoicePlanner.Product] = ["SAUNA": .init(name: "Fasssauna", taxClass: "standard", service: false),
+                                                          "BOOK-MAPS": .init(name: "Wanderkarten", taxClass: "reduced", service: false),
+                                                          "ASSEMBLY": .init(name: "Aufbau", taxClass: "standard", service: true)]
+        let order = InvoicePlanner.Order(orderID: "BB-S", customerID: "C-1", buyerType: .consumer, currency: d.eur, pricesIncludeTax: true, shippingCharge: 9_900,
+                                         billTo: d.buyer, shipTo: d.buyer, vatID: nil, paymentNetDays: 14,
+                                         lines: [.init(lineID: "1", sku: "SAUNA", quantity: 1, unitPrice: 499_000),
+                                                 .init(lineID: "2", sku: "BOOK-MAPS", quantity: 2, unitPrice: 1_490),
+                                                 .init(lineID: "3", sku: "ASSEMBLY", quantity: 1, unitPrice: 59_000)])
+        #expect(DepositPlanner.needsDeposit(order, products: products))
+        let draft = try DepositPlanner.deposit(order, basisPoints: 3_000, products: products, orderDate: EventTime.parse("2026-11-02T10:00:00Z"),
+                                               rules: d.rules, territory: d.territory)
+        // 30 % of 4,990.00 + 29.80 + 590.00 = 1,682.94; the book's share at 7 %, the rest at 19 %; no shipping.
+        #expect(draft.calculation.total.minorUnits == 149_700 + 894 + 17_700)
+        #expect(Set(draft.calculation.breakdown.map(\.rateBasisPoints)) == [1900, 700])
+        #expect(draft.lines.first?.name.hasPrefix("Anzahlung 30 % auf Fasssauna") == true)
+        let document = InvoiceDocument(number: "AR-2026-000001", type: .prepayment, issueDate: EventTime.parse("2026-11-02T10:00:00Z"),
+                                       deliveryDate: EventTime.parse("2026-11-02T10:00:00Z"), seller: d.seller, buyer: d.buyer, shipTo: d.buyer, currency: d.eur,
+                                       lines: draft.lines, calculation: draft.calculation, exemptionReasons: [:], paymentTerms: "Zahlbar innerhalb von 14 Tagen",
+                                       dueDate: EventTime.parse("2026-11-16T00:00:00Z"), notes: draft.notes)
+        let verdict = try EInvoiceTests.judged(document.xml())
+        #expect(verdict.xsd.isEmpty && verdict.schematron.isEmpty, "\(verdict.xsd.prefix(3)) \(verdict.schematron.prefix(5))")
+        #expect(document.xml().contains("<ram:TypeCode>386</ram:TypeCode>"))
+        let notes = DepositPlanner.deductionNotes([document])
+        #expect(notes.count == 1 && notes[0].contains("AR-2026-000001 vom 02.11.2026") && notes[0].contains("7,00 %") && notes[0].contains("19,00 %"))
+        #expect(DepositPlanner.deducted([document], total: Money(minorUnits: 100_000, currency: d.eur)) == 100_000, "never more than the final total")
+        // Booked as received deposits, not revenue.
+        let accounting = try AccountingRules.load(directory: TaxTreatmentTests.config).rules(at: { Date() })
+        let bookings = try AccountingExport.bookings([(document, "BB-S", "C-1")], sellerCountry: "DE", rules: accounting)
+        #expect(Set(bookings.map(\.contraAccount)) == ["1718", "1711"])
+    }
+}

@@ -114,4 +114,61 @@ struct BillingCollectiveFlowTests {
         let verdict = try EInvoiceJudge.judge(try database.query("SELECT xml FROM billing.documents").first!.decode("xml"))
         #expect(verdict.isEmpty, "\(verdict.prefix(5))")
     }
+
+    @Test("an order with assembly: a 30 % deposit invoice when accepted, the shipment waits, Service.Completed → the final invoice deducting the deposit and its VAT")
+    func depositAndFinalInvoice() throws {
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let billing = try rig.start("oms-billing", name: "billing-deposit")
+        defer { _ = billing.terminate(waitSeconds: 5) }
+        let documents = try TopicReader(broker: broker, topic: Topic.omsBilling)
+        try producer.publish([
+            RouterFixtures.product("SAUNA-BARREL", ["taxClass": "standard", "name": "Fasssauna"]),
+            RouterFixtures.product("SAUNA-ASSEMBLY", ["taxClass": "standard", "name": "Aufbau Fasssauna", "serviceSkill": "assembly"]),
+        ])
+        try eventually(timeout: 30, "catalog replica") {
+            try database.query("SELECT count(*) AS n FROM billing.products").first!.decode("n", as: Int.self) == 2
+        }
+        try producer.publish([BillingFlowTests.accepted("ORD-S1", lines: [("SAUNA-BARREL", 1, 499_000), ("SAUNA-ASSEMBLY", 1, 59_000)], shipping: 9_900,
+                                                        paymentTerms: ["code": "NET14", "netDays": 14])])
+        let deposit = try #require(try documents.events(ofType: "DepositInvoice.Issued", atLeast: 1, timeout: 30).first)
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        let depositNumber = try #require(deposit.data["number"]?.stringValue)
+        #expect(depositNumber == String(format: "AR-%d-000001", year))
+        #expect(deposit.data["typeCode"]?.stringValue == "386")
+        // 30 % of 4,990.00 + 590.00 gross, no shipping: 1,674.00.
+        #expect(deposit.data["gross"]?.int64Value == 167_400)
+
+        try producer.publish([BillingFlowTests.shipped("FO-S1-1", order: "ORD-S1", [("1", 1)])])
+        try eventually(timeout: 30, "the shipment recorded") {
+            try database.query("SELECT count(*) AS n FROM billing.deliveries WHERE order_id = 'ORD-S1'").first!.decode("n", as: Int.self) == 1
+        }
+        #expect(try database.query("SELECT count(*) AS n FROM billing.documents WHERE type_code = '380'").first!.decode("n", as: Int.self) == 0,
+                "no invoice before the service is done")
+        try producer.publish([RouterFixtures.message(Topic.warehouseEvents, key: "ORD-S1", type: "Service.Completed", source: "techs/berg-und-beutel",
+                                                     data: ["orderId": "ORD-S1", "completedAt": .string(EventTime.format(Date())), "technicianId": "T-3"])])
+        let final = try #require(try documents.events(ofType: "Invoice.Issued", atLeast: 1, timeout: 30).first)
+        #expect(final.data["gross"]?.int64Value == Int64(499_000 + 59_000 + 9_900))
+        #expect(final.data["prepaid"]?.int64Value == 167_400)
+        #expect(final.data["precedingInvoice"]?.stringValue == depositNumber)
+        for number in [depositNumber, final.data["number"]?.stringValue ?? ""] {
+            let xml: String = try database.query("SELECT xml FROM billing.documents WHERE number = \(number)").first!.decode("xml")
+            let verdict = try EInvoiceJudge.judge(xml)
+            #expect(verdict.isEmpty, "\(number): \(verdict.prefix(5))")
+        }
+        let finalXML: String = try database.query("SELECT xml FROM billing.documents WHERE type_code = '380'").first!.decode("xml")
+        // The deposit's net and VAT are named: 1,674.00 gross at 19 % = 1,406.72 net + 267.28 VAT.
+        #expect(finalXML.contains("Abzüglich Anzahlung \(depositNumber)") && finalXML.contains("netto 1,406.72 EUR, USt 267.28 EUR"),
+                "\(finalXML.components(separatedBy: "<ram:IncludedNote>").dropFirst().prefix(3))")
+        #expect(finalXML.contains("<ram:TotalPrepaidAmount>1674.00</ram:TotalPrepaidAmount>") && finalXML.contains("<ram:DuePayableAmount>4005.00</ram:DuePayableAmount>"))
+        // Only what is left is open: 5,679.00 − 1,674.00 (the deposit is a receivable of its own).
+        let open = try database.query("SELECT number, open FROM billing.receivables ORDER BY number").map { (try $0.decode("number", as: String.self), try $0.decode("open", as: Int64.self)) }
+        #expect(open.map(\.1) == [167_400, 400_500], "\(open)")
+        // A second Service.Completed issues nothing.
+        try producer.publish([RouterFixtures.message(Topic.warehouseEvents, key: "ORD-S1", type: "Service.Completed", source: "techs/berg-und-beutel",
+                                                     data: ["orderId": "ORD-S1", "completedAt": .string(EventTime.format(Date()))])])
+        Thread.sleep(forTimeInterval: 2)
+        #expect(try database.query("SELECT count(*) AS n FROM billing.documents").first!.decode("n", as: Int.self) == 2)
+        for event in [deposit, final] { #expect(EventContracts.dataSchemas[event.type]?.validate(event.data).isEmpty == true, "\(event.type)") }
+    }
 }

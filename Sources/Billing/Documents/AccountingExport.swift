@@ -78,7 +78,9 @@ public enum AccountingExport {
         public let description: String
     }
 
-    public static func treatment(category: VATCategory, rate: Int, taxCountry: String?, sellerCountry: String) -> String {
+    public static func treatment(category: VATCategory, rate: Int, taxCountry: String?, sellerCountry: String, prepayment: Bool = false) -> String {
+        // A deposit is not revenue yet: it goes to the received-deposits account of its rate.
+        if prepayment, category == .standard, taxCountry == nil || taxCountry == sellerCountry { return "deposit-\(rate)" }
         switch category {
         case .standard, .zero:
             if let taxCountry, taxCountry != sellerCountry { return "oss" }
@@ -94,7 +96,8 @@ public enum AccountingExport {
             let debit = document.type != .creditNote
             let first = result.count
             for row in document.calculation.breakdown {
-                let key = treatment(category: row.category, rate: row.rateBasisPoints, taxCountry: document.taxCountry, sellerCountry: sellerCountry)
+                let key = treatment(category: row.category, rate: row.rateBasisPoints, taxCountry: document.taxCountry, sellerCountry: sellerCountry,
+                                    prepayment: document.type == .prepayment)
                 guard let account = rules.revenueAccounts[key] else {
                     throw Problem(description: "\(document.number): accounting.json revenueAccounts has no account for \"\(key)\"")
                 }

@@ -55,7 +55,12 @@ public struct TaxRules: VersionedRules {
         public let customerTypes: [String: Mode]
         public let paymentTermsCodes: [String: Mode]
         public let customers: [String: Mode]
-        public init(defaultMode: Mode, customerTypes: [String: Mode] = [:], paymentTermsCodes: [String: Mode] = [:], customers: [String: Mode] = [:]) {
+        /// Orders with assembly or technician work: this share of every line as a prepayment invoice when the order is accepted,
+        /// the final invoice after Service.Completed; nil: no deposits.
+        public let depositBasisPoints: Int64?
+        public init(defaultMode: Mode, customerTypes: [String: Mode] = [:], paymentTermsCodes: [String: Mode] = [:], customers: [String: Mode] = [:],
+                    depositBasisPoints: Int64? = nil) {
+            self.depositBasisPoints = depositBasisPoints
             self.defaultMode = defaultMode
             self.customerTypes = customerTypes
             self.paymentTermsCodes = paymentTermsCodes
@@ -194,7 +199,15 @@ public struct TaxRules: VersionedRules {
             return result
         }
         return InvoicingPolicy(defaultMode: try r.optional("default").map { try mode($0, "invoicing.default") } ?? .perShipment,
-                               customerTypes: try table("customerTypes"), paymentTermsCodes: try table("paymentTermsCodes"), customers: try table("customers"))
+                               customerTypes: try table("customerTypes"), paymentTermsCodes: try table("paymentTermsCodes"), customers: try table("customers"),
+                               depositBasisPoints: try r.optional("deposit").map { value in
+                                   let d = RuleReader(value, path: "invoicing.deposit")
+                                   let bp = try d.integer("percentBasisPoints", minimum: 1)
+                                   guard bp <= 10_000 else {
+                                       throw RuleFileProblem(path: "invoicing.deposit.percentBasisPoints", key: "percentBasisPoints", problem: "1 to 10000 (100 %)")
+                                   }
+                                   return Int64(bp)
+                               })
     }
 
     /// `documents`: { "invoice": { "prefix": "RE", "retentionYears": 8 }, … }; a kind left out gets its default.

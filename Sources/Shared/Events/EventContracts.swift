@@ -46,6 +46,7 @@ public enum EventContracts {
         "order.invoiced.v1.schema.json": PackageResources.order_invoiced_v1_schema_json,
         "refund.approved.v1.schema.json": PackageResources.refund_approved_v1_schema_json,
         "payment.received.v1.schema.json": PackageResources.payment_received_v1_schema_json,
+        "service.completed.v1.schema.json": PackageResources.service_completed_v1_schema_json,
     ]
 
     /// Schema text by file name, for `omsctl schemas export` and the docs.
@@ -64,6 +65,8 @@ public enum EventContracts {
         "Payment.Received": "payment.received.v1.schema.json",
         "CreditNote.Issued": "credit-note.issued.v1.schema.json",
         "CollectiveInvoice.Issued": "invoice.issued.v1.schema.json",
+        "DepositInvoice.Issued": "invoice.issued.v1.schema.json",
+        "Service.Completed": "service.completed.v1.schema.json",
         "Order.Invoiced": "order.invoiced.v1.schema.json",
         "Refund.Approved": "refund.approved.v1.schema.json",
         "Order.CancellationRequested": "order.cancellation-requested.v1.schema.json",

@@ -11,7 +11,7 @@ public enum TopicContract {
         Topic.catalogProducts: ["Product.Changed"],
         Topic.crmCustomers: ["Customer.Changed", "Receivables.Changed"],
         Topic.inventoryStock: ["Stock.Changed", "Inbound.Expected"],
-        Topic.warehouseEvents: ["FulfillmentOrder.Confirmed", "Pick.Confirmed", "Pack.Confirmed", "Return.Received", "Return.Inspected"],
+        Topic.warehouseEvents: ["FulfillmentOrder.Confirmed", "Pick.Confirmed", "Pack.Confirmed", "Return.Received", "Return.Inspected", "Service.Completed"],
         Topic.carrierShipments: ["Shipment.Confirmed", "Shipment.Delivered"],
         Topic.returnsRequests: ["Return.Requested"],
         Topic.omsOrders: [
@@ -22,7 +22,7 @@ public enum TopicContract {
         Topic.omsFulfillment: ["FulfillmentOrder.Created", "FulfillmentOrder.ShortPicked", "FulfillmentOrder.PackingProblem", "DeliveryNote.Prepared"],
         Topic.omsShipments: ["PickList.Created", "Shipment.Packed", "Shipment.Shipped", "Shipment.Delivered"],
         Topic.omsLabels: ["Label.PrintRequested"],
-        Topic.omsBilling: ["Invoice.Issued", "CollectiveInvoice.Issued", "CreditNote.Issued", "Order.Invoiced", "Receivables.Changed"],
+        Topic.omsBilling: ["Invoice.Issued", "CollectiveInvoice.Issued", "DepositInvoice.Issued", "CreditNote.Issued", "Order.Invoiced", "Receivables.Changed"],
         Topic.omsReturns: ["Refund.Approved"],
         Topic.omsNotifications: ["Customer.NotificationRequested", "FulfillmentOrder.SlaBreached", "Order.ApprovalRequested"],
     ]
