@@ -74,12 +74,29 @@ for _ in $(seq 1 60); do
     [ "$invoiced" -ge "$shipped" ] && break
     sleep 0.5
 done
+# A return of the first invoiced order's first line, as Returns will announce it: Billing answers with a credit note.
+refund_order=$(psql_q "SELECT order_id FROM billing.documents WHERE type_code = '380' ORDER BY number OFFSET $before_invoices LIMIT 1")
+before_notes=$(psql_q "SELECT count(*) FROM billing.documents WHERE type_code = '381'")
+if [ -n "$refund_order" ]; then
+    refund_line=$(psql_q "SELECT (l->>'lineId') || ' ' || (l->>'unitPrice') FROM billing.orders, json_array_elements(data->'lines') l WHERE order_id = '$refund_order' LIMIT 1")
+    printf '%s\n' "{\"specversion\":\"1.0\",\"id\":\"demo-refund-$refund_order-$(date +%s)\",\"source\":\"oms/returns\",\"type\":\"Refund.Approved\",\"subject\":\"$refund_order\",\"time\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"datacontenttype\":\"application/json\",\"data\":{\"refundId\":\"RF-DEMO-$refund_order\",\"returnId\":\"RMA-DEMO-1\",\"orderId\":\"$refund_order\",\"currency\":\"EUR\",\"reason\":\"passt nicht\",\"lines\":[{\"lineId\":\"${refund_line%% *}\",\"quantity\":1,\"amount\":${refund_line##* }}]}}" \
+        | kcat -P -b "$OMS_KAFKA_BROKERS" -t oms.returns -k "$refund_order" 2>/dev/null || true
+    for _ in $(seq 1 40); do
+        [ "$(psql_q "SELECT count(*) FROM billing.documents WHERE type_code = '381'")" -gt "$before_notes" ] && break
+        sleep 0.5
+    done
+fi
 bills="$OMS_DIR/demo/billing"
 mkdir -p "$bills"
 for number in $(psql_q "SELECT number FROM billing.documents ORDER BY number OFFSET $before_invoices"); do
-    psql_q "SELECT xml FROM billing.documents WHERE number = '$number'" > "$bills/$number.xml"
+    "$BIN/omsctl" invoice show "$number" --xml "$bills/$number.xml" --pdf "$bills/$number.pdf" >/dev/null
 done
-invoice_list=$(psql_q "SELECT coalesce(string_agg(number || ' ' || order_id || ' net ' || to_char(net / 100.0, 'FM999990.00') || ' tax ' || to_char(tax / 100.0, 'FM999990.00') || ' gross ' || to_char(gross / 100.0, 'FM999990.00') || ' ' || currency || ' [' || (SELECT string_agg((b->>'category') || ' ' || to_char((b->>'rateBasisPoints')::int / 100.0, 'FM990.00') || ' %', ', ') FROM json_array_elements(breakdown) b) || ']', E'\n                                   ' ORDER BY number), 'none') FROM (SELECT * FROM billing.documents ORDER BY number DESC LIMIT 5) d")
+month=$(date -u +%Y-%m)
+"$BIN/omsctl" billing export --period "$month" --format datev --output "$bills/EXTF_Buchungsstapel_$month.csv" >/dev/null 2>&1 || true
+"$BIN/omsctl" billing export --period "$month" --format csv --output "$bills/bookings_$month.csv" >/dev/null 2>&1 || true
+invoice_list=$(psql_q "SELECT coalesce(string_agg(number || ' ' || CASE type_code WHEN '381' THEN 'credit note for ' || preceding_invoice || ',' WHEN '386' THEN 'deposit,' ELSE 'invoice,' END || ' ' || customer_id || ' ' || order_id || ' net ' || to_char(net / 100.0, 'FM999990.00') || ' gross ' || to_char(gross / 100.0, 'FM999990.00') || ' ' || currency || ' [' || (SELECT string_agg((b->>'category') || ' ' || to_char((b->>'rateBasisPoints')::int / 100.0, 'FM990.00') || ' %: tax ' || to_char((b->>'tax')::bigint / 100.0, 'FM999990.00'), ', ') FROM json_array_elements(breakdown) b) || ']', E'\n                                   ' ORDER BY number), 'none') FROM (SELECT * FROM billing.documents ORDER BY issued_at DESC, number DESC LIMIT 6) d")
+credit_notes=$(psql_q "SELECT count(*) FROM billing.documents WHERE type_code = '381'")
+receivables=$(psql_q "SELECT count(*) FILTER (WHERE open > 0) || ' open, ' || to_char(coalesce(sum(open), 0) / 100.0, 'FM9999990.00') || ' EUR' FROM billing.receivables")
 invoice_count=$(psql_q "SELECT count(*) FROM billing.documents")
 archive=$("$BIN/omsctl" archive verify 2>&1 | tail -1)
 waves=$(psql_q "SELECT count(*) || ' (' || coalesce(string_agg(DISTINCT method, ', '), '-') || ')' FROM fulfillment.waves")
@@ -134,8 +151,9 @@ echo "  tracking                         $tracking"
 echo "  events                           $ful_events"
 echo "  simulated WMS/carrier            $wms_summary"
 echo "  documents                        $doc_count files in $docs (labels as ZPL + PDF, delivery notes, pick lists)"
-echo "Billing: invoices                 $((invoice_count - before_invoices)) this run, $invoice_count in all (EN 16931 XML in $bills); the newest:"
+echo "Billing: documents                $((invoice_count - before_invoices)) this run ($((credit_notes - before_notes)) credit note for a demo return), $invoice_count in all (EN 16931 XML and PDF, the month's DATEV and CSV export in $bills); the newest:"
 echo "                                   $invoice_list"
+echo "  receivables                      $receivables (on-account invoices)"
 echo "  archive                          $archive"
 echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
 echo "dead letters                       $((dead - before_dead)) this run, $dead in all"
@@ -150,4 +168,6 @@ echo "  omsctl dlq show \$(omsctl dlq list --limit 1 --json | sed -E 's/.*\"id\"
 [ -n "$example_fo" ] && echo "  omsctl fulfillment show $example_fo      # lines, pick list, parcels with SSCC, label status, tracking"
 [ -n "$example_label" ] && echo "  pdftotext -layout $example_label -"
 echo "  kcat -b \$OMS_KAFKA_BROKERS -C -t oms.orders -e -q | head -1"
+echo "  omsctl invoice show $(psql_q "SELECT coalesce(max(number), 'RE-…') FROM billing.documents WHERE type_code = '381'")   # the demo return's credit note; --pdf FILE writes it"
+echo "  omsctl billing export --period $(date -u +%Y-%m) --format csv   # the month's bookings; --format datev for the tax adviser"
 echo "  make dev-down      # stop PostgreSQL and the dev broker"
