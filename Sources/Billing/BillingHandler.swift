@@ -122,7 +122,8 @@ struct BillingHandler: StageHandler {
         var customers = Set<String>()
         var invoicedOrders: [String: Int] = [:]
         for document in issued {
-            customers.insert(document.customerID)
+            // Only an on-account customer's ledger changes (what is paid at checkout is settled when issued): no news for the others.
+            if document.onAccount { customers.insert(document.customerID) }
             for part in document.parts { invoicedOrders[part.orderID] = document.index }
         }
         try store.lockCustomers(customers.union(payments.compactMap(\.payment.customerID)).union(
