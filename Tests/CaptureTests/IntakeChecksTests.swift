@@ -177,6 +177,11 @@ struct IntakeChecksTests {
              change: combine(set(["billingAddress", "country"], "AT"), set(["billingAddress", "postalCode"], "6020"))),
         Case(name: "first order above 50000 (25 points)", expected: .accept, codes: ["fraud.first-order-high-value"], change: highValue),
         Case(name: "first order exactly 50000 (no points)", expected: .accept, codes: [], change: atFirstOrderLimit),
+        Case(name: "first order above the GBP threshold (45000), not above the EUR one", expected: .accept, codes: ["fraud.first-order-high-value"],
+             change: combine(set(["currency"], "GBP"), set(["lines"], [["lineId": "1", "sku": "TENT-2P", "quantity": 1, "unitPrice": 45006]]),
+                             set(["payment", "amount"], 45501))),
+        Case(name: "a first order in a currency the rules name no amount for is not compared with euros", expected: .accept, codes: [],
+             change: combine(set(["currency"], "USD"), highValue)),
         Case(name: "high value but a returning customer", expected: .accept, codes: [],
              history: CustomerHistory(previousOrders: 3, recentOrdersSameEmail: 0), change: highValue),
         Case(name: "disposable e-mail and name mismatch: 45, below 50", expected: .accept,
@@ -379,6 +384,19 @@ struct CaptureRulesFileTests {
         let error = #expect(throws: ConfigurationFileError.self) { try CaptureRules.load(directory: directory) }
         #expect(error?.problem == "fraud.holdThreshold: must be an integer")
         #expect(error?.location?.line == text.components(separatedBy: "\n").firstIndex { $0.contains("holdThreshold") }.map { $0 + 1 })
+    }
+
+    @Test("a first-order threshold names its currency: an unknown code is refused, the older single amount means euros")
+    func firstOrderThresholdCurrency() throws {
+        let text = try String(contentsOfFile: repositoryConfig + "/capture.json", encoding: .utf8)
+        let bad = text.replacingOccurrences(of: "\"GBP\": 45000", with: "\"POUND\": 45000")
+        #expect(bad != text)
+        let error = #expect(throws: ConfigurationFileError.self) { try CaptureRules.load(directory: try write(bad)) }
+        #expect(error?.problem.contains("fraud.firstOrderAbove.amounts.POUND") == true, "\(error?.problem ?? "")")
+        let older = text.replacingOccurrences(of: "\"amounts\": { \"EUR\": 50000, \"CHF\": 50000, \"GBP\": 45000 }", with: "\"amount\": 40000")
+        #expect(older != text)
+        let rules = try CaptureRules.load(directory: try write(older))
+        #expect(rules.fraud.firstOrderAbove == ["EUR": 40000])
     }
 
     @Test("versions by validFrom: an order is checked by the rules in force when it was placed")

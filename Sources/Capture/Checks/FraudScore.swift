@@ -13,9 +13,10 @@ enum FraudScore {
                 "billing country \(order.billingAddress.country) differs from shipping country \(order.shippingAddress.country)")
         }
         let total = order.orderTotal
-        if history.previousOrders == 0 && total.minorUnits > rules.firstOrderAboveAmount {
+        // The threshold of the order's own currency; a currency the file names no amount for is never compared with another's.
+        if history.previousOrders == 0, let limit = rules.firstOrderAbove[order.currency], total.minorUnits > limit {
             hit("fraud.first-order-high-value", rules.firstOrderAbovePoints,
-                "first order of this customer and worth \(total) (above \(Money(minorUnits: rules.firstOrderAboveAmount, currency: total.currency)))")
+                "first order of this customer and worth \(total) (above \(Money(minorUnits: limit, currency: total.currency)))")
         }
         if let domain = order.customer.email.split(separator: "@").last.map({ $0.lowercased() }),
            rules.disposableEmailDomains.contains(domain) {

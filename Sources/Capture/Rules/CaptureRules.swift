@@ -19,7 +19,8 @@ struct CaptureRules: VersionedRules {
         let holdThreshold: Int
         let rejectThreshold: Int
         let countryMismatchPoints: Int
-        let firstOrderAboveAmount: Int64
+        /// Per ISO 4217 currency the amount above which a first order scores; an amount only means something in its currency.
+        let firstOrderAbove: [String: Int64]
         let firstOrderAbovePoints: Int
         let disposableEmailDomains: Set<String>
         let disposableEmailPoints: Int
@@ -119,7 +120,7 @@ struct CaptureRules: VersionedRules {
             holdThreshold: try fraud.integer("holdThreshold", minimum: 1),
             rejectThreshold: try fraud.integer("rejectThreshold", minimum: 1),
             countryMismatchPoints: try fraud.integer("billingShippingCountryMismatchPoints", minimum: 0),
-            firstOrderAboveAmount: Int64(try firstOrder.integer("amount", minimum: 0)),
+            firstOrderAbove: try Self.amountsPerCurrency(firstOrder, path: "fraud.firstOrderAbove"),
             firstOrderAbovePoints: try firstOrder.integer("points", minimum: 0),
             disposableEmailDomains: Set(try disposable.strings("domains").map { $0.lowercased() }),
             disposableEmailPoints: try disposable.integer("points", minimum: 0),
@@ -155,5 +156,28 @@ extension RuleReader {
         } catch {
             throw RuleFileProblem(path: path, key: key, problem: "\"\(source)\" is not a valid regular expression")
         }
+    }
+}
+
+extension CaptureRules {
+    /// `amounts`: { "EUR": 50000, "CHF": 50000 } (minor units per currency); the older single `amount` is read with its
+    /// `currency` (EUR when none is given, as the shipped file always meant).
+    static func amountsPerCurrency(_ reader: RuleReader, path: String) throws -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        if let amounts = reader.optional("amounts") {
+            guard case .object(let entries) = amounts else { throw RuleFileProblem(path: "\(path).amounts", key: "amounts", problem: "must be an object of currency → amount") }
+            for (code, value) in entries {
+                guard Currency(code) != nil else { throw RuleFileProblem(path: "\(path).amounts.\(code)", key: code, problem: "must be an ISO 4217 code") }
+                guard let amount = value.int64Value, amount >= 0 else { throw RuleFileProblem(path: "\(path).amounts.\(code)", key: code, problem: "must be an amount ≥ 0 in minor units") }
+                result[code] = amount
+            }
+        }
+        if reader.optional("amount") != nil {
+            let currency = reader.optional("currency")?.stringValue ?? "EUR"
+            guard Currency(currency) != nil else { throw RuleFileProblem(path: "\(path).currency", key: "currency", problem: "must be an ISO 4217 code") }
+            result[currency] = Int64(try reader.integer("amount", minimum: 0))
+        }
+        guard !result.isEmpty else { throw RuleFileProblem(path: path, key: "amounts", problem: "name at least one currency's amount") }
+        return result
     }
 }
