@@ -89,24 +89,28 @@ struct BillingHandler: StageHandler {
         }
         try store.upsertProducts(products)
         try store.insertOrders(orders)
+        var cancelled: [(index: Int, orderID: String)] = []
         for change in statuses {
             let before = try store.setStatus(change.order, to: change.status)
             if let before, before != change.status {
                 out.audit[change.index].append(AuditRecord(subject: change.order, action: "Order.\(change.status == .cancelled ? "Cancelled" : "Released")",
                                                            actor: "billing", reason: "replica \(before.rawValue) → \(change.status.rawValue)"))
+                if change.status == .cancelled { cancelled.append((change.index, change.order)) }
             }
         }
         let depositsOn = rules.invoicing.depositBasisPoints != nil
-        guard !shipments.isEmpty || !refunds.isEmpty || !payments.isEmpty || !completions.isEmpty || (depositsOn && !newOrders.isEmpty) else {
+        guard !shipments.isEmpty || !refunds.isEmpty || !payments.isEmpty || !completions.isEmpty || !cancelled.isEmpty
+                || (depositsOn && !newOrders.isEmpty) else {
             return out.results
         }
 
         let orderIDs = Set(shipments.map(\.order) + refunds.map(\.refund.orderID) + payments.compactMap(\.payment.orderID) + completions.map(\.orderID)
-                           + (depositsOn ? newOrders.map(\.orderID) : []))
+                           + (depositsOn ? newOrders.map(\.orderID) : []) + cancelled.map(\.orderID))
         let stored = try store.lockOrders(orderIDs)
         var pending: [PendingDocument] = []
         pending += try planDeposits(newOrders, stored: stored, store: store, rules: rules, now: now, out: &out)
         pending += try planFinalInvoices(completions, stored: stored, store: store, rules: rules, out: &out)
+        pending += try planCancellationCredits(cancelled, stored: stored, store: store, out: &out)
         pending += try planInvoices(shipments, stored: stored, store: store, rules: rules, now: now, out: &out)
         pending += try planCreditNotes(refunds, stored: stored, store: store, out: &out)
         let issued = try issue(pending, store: store, rules: rules, now: now, out: &out)
@@ -370,6 +374,11 @@ struct BillingHandler: StageHandler {
                 out.dead[index] = .businessRule("Service.Completed for order \(orderID), which Billing does not know")
                 continue
             }
+            guard row.status != .cancelled else {
+                out.audit[index].append(AuditRecord(subject: orderID, action: "Service.Completed", actor: "billing",
+                                                    reason: "the order is cancelled (its deposits were credited); no final invoice"))
+                continue
+            }
             guard !row.depositNumbers.isEmpty, !row.finalInvoiced else {
                 out.audit[index].append(AuditRecord(subject: orderID, action: "Service.Completed", actor: "billing",
                                                     reason: row.finalInvoiced ? "the final invoice is issued already" : "no deposits: the order is invoiced per its deliveries"))
@@ -401,6 +410,27 @@ struct BillingHandler: StageHandler {
                                            precedingInvoice: row.depositNumbers.first, deliveryDate: at, lines: draft.lines, calculation: draft.calculation,
                                            reasons: draft.reasons, notes: ["Schlussrechnung / final invoice"] + DepositPlanner.deductionNotes(deposits) + draft.notes,
                                            taxCountry: draft.taxCountry, deliveries: fos, prepaid: draft.prepaid + deducted, allowanceReason: draft.discountLabel))
+        }
+        return pending
+    }
+
+    /// A cancellation after invoicing: each deposit of an order cancelled before its final invoice is corrected in full
+    /// (a credit note per deposit invoice, its lines, rates and notes). With invoices per delivery a cancellation cannot
+    /// follow an invoice — what shipped is invoiced and comes back as a return.
+    func planCancellationCredits(_ orders: [(index: Int, orderID: String)], stored: [String: BillingStore.OrderRow], store: BillingStore,
+                                 out: inout Outcomes) throws -> [PendingDocument] {
+        var pending: [PendingDocument] = []
+        for (index, orderID) in orders {
+            guard let row = stored[orderID], !row.depositNumbers.isEmpty, !row.finalInvoiced, case .success(let order) = BillingInput.order(row.data) else { continue }
+            let credited = try store.creditedInvoices(row.depositNumbers)
+            for deposit in try store.documents(numbers: row.depositNumbers) where !credited.contains(deposit.number) {
+                pending.append(PendingDocument(index: index, kind: .creditNote, type: .creditNote, order: order, fulfillmentOrderID: nil, refund: nil,
+                                               precedingInvoice: deposit.number, deliveryDate: deposit.deliveryDate, lines: deposit.lines,
+                                               calculation: deposit.calculation, reasons: deposit.exemptionReasons,
+                                               notes: ["Storno der Anzahlungsrechnung \(deposit.number) vom \(InvoiceDocument.germanDay(deposit.issueDate)): Bestellung storniert / order cancelled"],
+                                               taxCountry: deposit.taxCountry))
+            }
+            try store.markFinalInvoiced([orderID])
         }
         return pending
     }

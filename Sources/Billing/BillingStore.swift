@@ -51,6 +51,13 @@ struct BillingStore {
         try database.query("UPDATE billing.orders SET final_invoiced = true WHERE order_id = ANY(\(orderIDs)::text[])")
     }
 
+    /// The invoices among `numbers` that a credit note corrects already.
+    func creditedInvoices(_ numbers: [String]) throws -> Set<String> {
+        guard !numbers.isEmpty else { return [] }
+        return Set(try database.query("SELECT DISTINCT preceding_invoice FROM billing.documents WHERE type_code = '381' AND preceding_invoice = ANY(\(numbers)::text[])")
+            .map { try $0.decode("preceding_invoice", as: String.self) })
+    }
+
     /// Issued documents by number, as data.
     func documents(numbers: [String]) throws -> [InvoiceDocument] {
         guard !numbers.isEmpty else { return [] }

@@ -170,5 +170,26 @@ struct BillingCollectiveFlowTests {
         Thread.sleep(forTimeInterval: 2)
         #expect(try database.query("SELECT count(*) AS n FROM billing.documents").first!.decode("n", as: Int.self) == 2)
         for event in [deposit, final] { #expect(EventContracts.dataSchemas[event.type]?.validate(event.data).isEmpty == true, "\(event.type)") }
+
+        // Another assembly order is cancelled after its deposit invoice: the deposit is corrected in full, and no final invoice follows.
+        try producer.publish([BillingFlowTests.accepted("ORD-S2", lines: [("SAUNA-BARREL", 1, 499_000), ("SAUNA-ASSEMBLY", 1, 59_000)], shipping: 9_900,
+                                                        paymentTerms: ["code": "NET14", "netDays": 14])])
+        let secondDeposit = try #require(try documents.events(ofType: "DepositInvoice.Issued", atLeast: 2, timeout: 30).first { $0.data["orderId"]?.stringValue == "ORD-S2" })
+        try producer.publish([RouterFixtures.message(Topic.omsOrders, key: "ORD-S2", type: "Order.Cancelled", source: "oms/router",
+                                                     data: ["orderId": "ORD-S2", "reason": "Kunde storniert", "at": .string(EventTime.format(Date()))])])
+        let storno = try #require(try documents.events(ofType: "CreditNote.Issued", atLeast: 1, timeout: 30).first)
+        #expect(storno.data["precedingInvoice"]?.stringValue == secondDeposit.data["number"]?.stringValue)
+        #expect(storno.data["gross"]?.int64Value == secondDeposit.data["gross"]?.int64Value)
+        #expect(EventContracts.dataSchemas["CreditNote.Issued"]?.validate(storno.data).isEmpty == true, "\(storno.data)")
+        let stornoXML: String = try database.query("SELECT xml FROM billing.documents WHERE type_code = '381'").first!.decode("xml")
+        #expect(try EInvoiceJudge.judge(stornoXML).isEmpty)
+        try producer.publish([RouterFixtures.message(Topic.warehouseEvents, key: "ORD-S2", type: "Service.Completed", source: "techs/berg-und-beutel",
+                                                     data: ["orderId": "ORD-S2", "completedAt": .string(EventTime.format(Date()))])])
+        Thread.sleep(forTimeInterval: 2)
+        #expect(try database.query("SELECT count(*) AS n FROM billing.documents WHERE order_id = 'ORD-S2'").first!.decode("n", as: Int.self) == 2,
+                "deposit and its correction, no final invoice")
+        let depositOpen = try database.query("SELECT open FROM billing.receivables WHERE number = \(secondDeposit.data["number"]?.stringValue ?? "")").first?
+            .decode("open", as: Int64.self)
+        #expect(depositOpen == 0, "the correction cleared the deposit's receivable")
     }
 }
