@@ -54,8 +54,15 @@ struct BillingFuzzTests {
     }, integerPaths: [["lines", "0", "quantity"], ["shippingAmount"]], requiredStrings: ["refundId", "orderId"], patternPath: ["currency"],
        array: (["lines"], 500, ["lineId": "1", "quantity": 1, "amount": 1]), freeText: nil, ignored: nil) }
 
+    /// Service completions only as hostile events too: a valid one for an order Billing does not know is a dead letter.
+    static var completions: TopicShape { TopicShape(topic: Topic.warehouseEvents, valid: { i in
+        HostileEvents.envelope(type: "Service.Completed", id: "fz-service-\(i)", subject: "FZB-\(i)", data: [
+            "orderId": .string("FZB-\(i)"), "completedAt": "2026-11-27T09:14:03Z", "technicianId": "T-1", "report": "ok",
+        ])
+    }, integerPaths: [], requiredStrings: ["orderId", "completedAt"], patternPath: nil, array: nil, freeText: ["report"], ignored: nil) }
+
     static func hostileShapes() -> [TopicShape] {
-        [refunds] + shapes.map { shape in
+        [refunds, completions] + shapes.map { shape in
             guard shape.topic == Topic.omsShipments else { return shape }
             return TopicShape(topic: shape.topic, valid: { i in
                 HostileEvents.envelope(type: "Shipment.Shipped", id: "fz-shipped-\(i)", subject: "FZB-\(i)", data: [
