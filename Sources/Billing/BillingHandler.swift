@@ -209,8 +209,7 @@ struct BillingHandler: StageHandler {
                       stored: [String: BillingStore.OrderRow], store: BillingStore, rules: TaxRules, now: Date, out: inout Outcomes) throws -> [PendingDocument] {
         guard !shipments.isEmpty else { return [] }
         let already = try store.recordedDeliveries(shipments.map(\.fo))
-        let catalog = try store.products(Set(stored.values.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } }))
-        let planned = catalog.mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
+        let planned = try store.catalog(of: Array(stored.values))
         var pending: [PendingDocument] = []
         var shippingDone = Set<String>(), seen = Set<String>()
         var distance: [Int: Int64] = [:]
@@ -339,8 +338,7 @@ struct BillingHandler: StageHandler {
     func planDeposits(_ orders: [(index: Int, orderID: String)], stored: [String: BillingStore.OrderRow], store: BillingStore, rules: TaxRules, now: Date,
                       out: inout Outcomes) throws -> [PendingDocument] {
         guard let basisPoints = rules.invoicing.depositBasisPoints, !orders.isEmpty else { return [] }
-        let catalog = try store.products(Set(orders.compactMap { stored[$0.orderID] }.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } }))
-        let planned = catalog.mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
+        let planned = try store.catalog(of: orders.compactMap { stored[$0.orderID] })
         var pending: [PendingDocument] = []
         var seen = Set<String>()
         for (index, orderID) in orders where seen.insert(orderID).inserted {
@@ -365,8 +363,7 @@ struct BillingHandler: StageHandler {
     func planFinalInvoices(_ completions: [(index: Int, orderID: String, at: Date)], stored: [String: BillingStore.OrderRow], store: BillingStore,
                            rules: TaxRules, out: inout Outcomes) throws -> [PendingDocument] {
         guard !completions.isEmpty else { return [] }
-        let catalog = try store.products(Set(completions.compactMap { stored[$0.orderID] }.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } }))
-        let planned = catalog.mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
+        let planned = try store.catalog(of: completions.compactMap { stored[$0.orderID] })
         var pending: [PendingDocument] = []
         var seen = Set<String>()
         for (index, orderID, at) in completions where seen.insert(orderID).inserted {
@@ -447,8 +444,7 @@ struct BillingHandler: StageHandler {
         let open = try store.collectDeliveries(shippedBefore: end)
         guard !open.isEmpty else { return ([], [:]) }
         let stored = try store.lockOrders(Set(open.map(\.orderID)))
-        let catalog = try store.products(Set(stored.values.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } }))
-        let planned = catalog.mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
+        let planned = try store.catalog(of: Array(stored.values))
         let soFar = Money(minorUnits: try store.distanceSales(year: calendar.component(.year, from: month)), currency: rules.distanceSalesThreshold.currency)
         struct Group: Hashable { let customer: String; let currency: String; let gross: Bool }
         var groups: [Group: [CollectivePlanner.Delivery]] = [:], order: [Group] = []

@@ -27,6 +27,12 @@ struct BillingStore {
         return result
     }
 
+    /// What the invoice rule needs of the products the orders name (tax class, name, service), from the catalog replica.
+    func catalog(of orders: [OrderRow]) throws -> [String: InvoicePlanner.Product] {
+        let skus = Set(orders.flatMap { ($0.data["lines"]?.arrayValue ?? []).compactMap { $0["sku"]?.stringValue } })
+        return try products(skus).mapValues { InvoicePlanner.Product(name: $0.name, taxClass: $0.taxClass, service: $0.service) }
+    }
+
     func insertOrders(_ orders: [(id: String, data: JSONValue, status: String)]) throws {
         guard !orders.isEmpty else { return }
         try database.query("""
