@@ -186,6 +186,7 @@ struct BillingHandler: StageHandler {
         /// Paid with vouchers; the order discount's label.
         var prepaid: Int64 = 0
         var allowanceReason: String? = nil
+        var deductedDeposits: [String] = []
     }
 
     struct IssuedDocument {
@@ -406,7 +407,8 @@ struct BillingHandler: StageHandler {
             pending.append(PendingDocument(index: index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: nil, refund: nil,
                                            precedingInvoice: row.depositNumbers.first, deliveryDate: at, lines: draft.lines, calculation: draft.calculation,
                                            reasons: draft.reasons, notes: ["Schlussrechnung / final invoice"] + DepositPlanner.deductionNotes(deposits) + draft.notes,
-                                           taxCountry: draft.taxCountry, deliveries: fos, prepaid: draft.prepaid + deducted, allowanceReason: draft.discountLabel))
+                                           taxCountry: draft.taxCountry, deliveries: fos, prepaid: draft.prepaid + deducted, allowanceReason: draft.discountLabel,
+                                           deductedDeposits: deposits.map(\.number)))
         }
         return pending
     }
@@ -587,7 +589,7 @@ struct BillingHandler: StageHandler {
                                            calculation: entry.calculation, exemptionReasons: entry.reasons, paymentTerms: terms, dueDate: dueDate,
                                            precedingInvoice: entry.precedingInvoice, notes: entry.notes, taxCountry: entry.taxCountry,
                                            billingPeriod: entry.billingPeriod, prepaid: entry.prepaid > 0 ? Money(minorUnits: entry.prepaid, currency: order.currency) : nil,
-                                           allowanceReason: entry.allowanceReason)
+                                           allowanceReason: entry.allowanceReason, deductedDeposits: entry.deductedDeposits)
             let xml = document.xml()
             let hash = SHA256.hash(data: Array((previous + xml).utf8)).map { String(format: "%02x", $0) }.joined()
             let calc = entry.calculation

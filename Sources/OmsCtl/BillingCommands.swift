@@ -50,8 +50,16 @@ struct BillingCommand: ParsableCommand {
                 }
                 documents.append((document, try row.decode("order_id"), try row.decode("customer_id")))
             }
+            // Final invoices clear the deposits they deduct, whichever month those were issued in.
+            let depositNumbers = Array(Set(documents.flatMap(\.document.deductedDeposits)))
+            var deposits: [String: InvoiceDocument] = [:]
+            for row in try database.query("SELECT number, content::text AS content FROM billing.documents WHERE number = ANY(\(depositNumbers)::text[])") {
+                deposits[try row.decode("number")] = InvoiceDocument(json: try JSONParser.parse(try row.decode("content", as: String.self)))
+            }
             let bookings: [AccountingExport.Booking]
-            do { bookings = try AccountingExport.bookings(documents, sellerCountry: tax.seller.country, rules: accounting) } catch { throw CLIError(error.description) }
+            do { bookings = try AccountingExport.bookings(documents, sellerCountry: tax.seller.country, rules: accounting, deposits: deposits) } catch {
+                throw CLIError(error.description)
+            }
             let bytes: [UInt8]
             switch format {
             case .datev:

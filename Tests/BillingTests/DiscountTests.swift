@@ -135,5 +135,20 @@ import Testing
         let accounting = try AccountingRules.load(directory: TaxTreatmentTests.config).rules(at: { Date() })
         let bookings = try AccountingExport.bookings([(document, "BB-S", "C-1")], sellerCountry: "DE", rules: accounting)
         #expect(Set(bookings.map(\.contraAccount)) == ["1718", "1711"])
+        // The final invoice books its revenue and clears the deposit: the debtor credited, the deposit accounts debited.
+        let whole = try InvoicePlanner.plan(order, shipped: order.lines.map { ($0.lineID, $0.quantity) }, includeShipping: true, products: products,
+                                            distanceSalesSoFar: .zero(d.eur), supplyDate: EventTime.parse("2026-11-20T10:00:00Z"), rules: d.rules, territory: d.territory)
+        let final = InvoiceDocument(number: "RE-2026-000009", type: .invoice, issueDate: EventTime.parse("2026-11-20T10:00:00Z"),
+                                    deliveryDate: EventTime.parse("2026-11-20T10:00:00Z"), seller: d.seller, buyer: d.buyer, shipTo: d.buyer, currency: d.eur,
+                                    lines: whole.lines, calculation: whole.calculation, exemptionReasons: [:], paymentTerms: nil, dueDate: nil,
+                                    precedingInvoice: "AR-2026-000001", prepaid: document.calculation.total, deductedDeposits: ["AR-2026-000001"])
+        let finalBookings = try AccountingExport.bookings([(final, "BB-S", "C-1")], sellerCountry: "DE", rules: accounting, deposits: ["AR-2026-000001": document])
+        let cleared = finalBookings.filter { !$0.debit }
+        #expect(Set(cleared.map(\.contraAccount)) == ["1718", "1711"])
+        #expect(cleared.reduce(Int64(0)) { $0 + $1.gross } == document.calculation.total.minorUnits)
+        #expect(finalBookings.filter(\.debit).reduce(Int64(0)) { $0 + $1.gross } == whole.calculation.total.minorUnits)
+        let datev = String(decoding: AccountingExport.datev(finalBookings, rules: accounting, from: EventTime.parse("2026-11-01T00:00:00Z"),
+                                                            until: EventTime.parse("2026-11-30T23:59:59Z"), createdAt: Date()), as: UTF8.self)
+        #expect(datev.contains("Anzahlung AR-2026-000001 verrechnet"))
     }
 }

@@ -89,10 +89,32 @@ public enum AccountingExport {
         }
     }
 
+    /// - Parameter deposits: the deposit invoices that final invoices among `documents` deduct, by number: each deduction
+    ///   is booked back (credit the debtor, debit the received-deposit account of each of the deposit's rates).
     public static func bookings(_ documents: [(document: InvoiceDocument, orderID: String, customerID: String)], sellerCountry: String,
-                                rules: AccountingRules) throws(Problem) -> [Booking] {
+                                rules: AccountingRules, deposits: [String: InvoiceDocument] = [:]) throws(Problem) -> [Booking] {
         var result: [Booking] = []
         for (document, orderID, customerID) in documents {
+            // After the document's own bookings (and their rounding cent): a final invoice clears each deposit it deducts.
+            defer {
+                for number in document.deductedDeposits {
+                    guard let deposit = deposits[number] else { continue }
+                    // The same gross per rate the deposit was booked with (its rounding cent on its largest row).
+                    let rows = deposit.calculation.breakdown
+                    var grosses = rows.map { $0.taxable.minorUnits.addingReportingOverflow($0.tax.minorUnits).partialValue }
+                    let rest = deposit.calculation.total.minorUnits - grosses.reduce(Int64(0)) { $0.addingReportingOverflow($1).partialValue }
+                    if rest != 0, let largest = grosses.indices.max(by: { grosses[$0] < grosses[$1] }) { grosses[largest] += rest }
+                    for (row, gross) in zip(rows, grosses) {
+                        let key = treatment(category: row.category, rate: row.rateBasisPoints, taxCountry: deposit.taxCountry, sellerCountry: sellerCountry,
+                                            prepayment: true)
+                        result.append(Booking(number: document.number, typeCode: document.type.rawValue, issueDate: document.issueDate,
+                                              deliveryDate: document.deliveryDate, orderID: orderID, customerID: customerID, currency: document.currency.code,
+                                              category: row.category.rawValue, rateBasisPoints: row.rateBasisPoints, taxCountry: deposit.taxCountry,
+                                              treatment: "deducted-" + key, taxable: row.taxable.minorUnits, tax: row.tax.minorUnits, gross: gross,
+                                              debit: false, account: rules.debtorAccount, contraAccount: rules.revenueAccounts[key] ?? "", precedingInvoice: number))
+                    }
+                }
+            }
             let debit = document.type != .creditNote
             let first = result.count
             for row in document.calculation.breakdown {
@@ -162,7 +184,8 @@ public enum AccountingExport {
         var lines = [header.joined(separator: ";"), datevColumns.map { quoted($0, max: 60) }.joined(separator: ";")]
         for b in bookings {
             let d = utc(b.issueDate)
-            let text = (b.typeCode == "381" ? "Korrektur \(b.precedingInvoice ?? "")" : "Rechnung") + " \(b.orderID) \(b.customerID)"
+            let text = (b.treatment.hasPrefix("deducted-") ? "Anzahlung \(b.precedingInvoice ?? "") verrechnet"
+                        : b.typeCode == "381" ? "Korrektur \(b.precedingInvoice ?? "")" : "Rechnung") + " \(b.orderID) \(b.customerID)"
             lines.append([
                 datevAmount(b.gross), b.debit ? "\"S\"" : "\"H\"", quoted(b.currency, max: 3), "", "", "", b.account, b.contraAccount, "\"\"",
                                 // Belegfeld 2 holds 12 characters, too few for a document number: the corrected invoice goes into the text.

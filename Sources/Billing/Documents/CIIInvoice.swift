@@ -81,11 +81,13 @@ public struct InvoiceDocument: Sendable {
     public let prepaid: Money?
     /// The order discount's code and reason, for its document-level allowances (BT-97).
     public let allowanceReason: String?
+    /// A final invoice: the deposit invoices it deducts (the accounting export clears them).
+    public let deductedDeposits: [String]
 
     public init(number: String, type: TypeCode, issueDate: Date, deliveryDate: Date, seller: Party, buyer: Party, shipTo: Party?, currency: Currency,
                 lines: [Line], calculation: TaxCalculation.Result, exemptionReasons: [VATCategory: (code: String, text: String)], paymentTerms: String?,
                 dueDate: Date?, precedingInvoice: String? = nil, notes: [String] = [], taxCountry: String? = nil,
-                billingPeriod: (start: Date, end: Date)? = nil, prepaid: Money? = nil, allowanceReason: String? = nil) {
+                billingPeriod: (start: Date, end: Date)? = nil, prepaid: Money? = nil, allowanceReason: String? = nil, deductedDeposits: [String] = []) {
         self.number = number
         self.type = type
         self.issueDate = issueDate
@@ -105,6 +107,7 @@ public struct InvoiceDocument: Sendable {
         self.billingPeriod = billingPeriod
         self.prepaid = prepaid
         self.allowanceReason = allowanceReason
+        self.deductedDeposits = deductedDeposits
     }
 
     /// What is still to be paid (BT-115).

@@ -41,6 +41,7 @@ extension InvoiceDocument {
         if let taxCountry { value["taxCountry"] = .string(taxCountry) }
         if let prepaid { value["prepaid"] = .integer(prepaid.minorUnits) }
         if let allowanceReason { value["allowanceReason"] = .string(allowanceReason) }
+        if !deductedDeposits.isEmpty { value["deductedDeposits"] = .array(deductedDeposits.map { .string($0) }) }
         if let billingPeriod {
             value["billingPeriod"] = ["start": .string(EventTime.format(billingPeriod.start)), "end": .string(EventTime.format(billingPeriod.end))]
         }
@@ -81,6 +82,7 @@ extension InvoiceDocument {
                   billingPeriod: v["billingPeriod"].flatMap { p in
                       guard let start = p["start"]?.stringValue, let end = p["end"]?.stringValue else { return nil }
                       return (EventTime.parse(start), EventTime.parse(end))
-                  }, prepaid: v["prepaid"]?.int64Value.map { Money(minorUnits: $0, currency: currency) }, allowanceReason: v["allowanceReason"]?.stringValue)
+                  }, prepaid: v["prepaid"]?.int64Value.map { Money(minorUnits: $0, currency: currency) }, allowanceReason: v["allowanceReason"]?.stringValue,
+                  deductedDeposits: (v["deductedDeposits"]?.arrayValue ?? []).compactMap(\.stringValue))
     }
 }
