@@ -14,7 +14,8 @@ struct AlertDispatcher: Service {
     let databaseURL: String
     let webhookURL: URL?
     let logger: Logger
-    let maximumAttempts = 8
+    /// Tries per alert before it is marked failed (`OMS_ALERT_WEBHOOK_ATTEMPTS`, default 8: about half a minute of backoff on average).
+    var maximumAttempts = 8
 
     func run() async throws {
         let this = self

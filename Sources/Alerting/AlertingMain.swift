@@ -18,7 +18,11 @@ enum AlertingMain {
                 }
                 webhook = url
             }
-            return [AlertDispatcher(databaseURL: settings.databaseURL, webhookURL: webhook, logger: logger)]
+            let attempts = Int(settings.environment["OMS_ALERT_WEBHOOK_ATTEMPTS"] ?? "8")
+            guard let attempts, (1...100).contains(attempts) else {
+                throw ConfigurationError(setting: "OMS_ALERT_WEBHOOK_ATTEMPTS", problem: "must be an integer from 1 to 100")
+            }
+            return [AlertDispatcher(databaseURL: settings.databaseURL, webhookURL: webhook, logger: logger, maximumAttempts: attempts)]
         })
     }
 }

@@ -61,11 +61,14 @@ struct AlertWebhookTests {
 
     @Test("an endpoint that keeps failing for one alert does not hold up the others")
     func failingAlertDoesNotBlockOthers() throws {
-        // Every invalid-json alert is answered with 503; the backoff before giving up on it is about a minute.
+        // Every invalid-json alert is answered with 503; with 30 tries the backoff before giving up on it is many minutes.
         let (receiver, port, _) = try Self.startReceiver(failFirst: 0, alwaysFailing: "invalid-json")
         let rig = try PipelineRig(partitions: 1)
         let capture = try rig.start("oms-capture", name: "capture-alerts")
-        let alerting = try rig.start("oms-alerting", name: "alerting-failing", ["OMS_ALERT_WEBHOOK_URL": "http://127.0.0.1:\(port)/alerts"])
+        // Enough tries that the failing alert is certainly still being retried when the second one arrives (with 8, the jittered
+        // backoff sometimes gave up within the test's 20 s).
+        let alerting = try rig.start("oms-alerting", name: "alerting-failing", ["OMS_ALERT_WEBHOOK_URL": "http://127.0.0.1:\(port)/alerts",
+                                                                              "OMS_ALERT_WEBHOOK_ATTEMPTS": "30"])
         try rig.producer.publish([OutgoingMessage(topic: Topic.shopOrders, key: "k", value: Array("{".utf8))])
         try eventually(timeout: 30, "the failing alert tried") {
             try rig.database.query("SELECT count(*) AS n FROM alerting.alerts").first!.decode("n", as: Int.self) == 1
