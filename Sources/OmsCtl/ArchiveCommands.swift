@@ -47,7 +47,50 @@ struct Archive: ParsableCommand {
 
 /// Issued invoices and credit notes.
 struct Invoice: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Issued invoices.", subcommands: [Show.self])
+    static let configuration = CommandConfiguration(abstract: "Issued invoices, credit notes, collective and deposit invoices.", subcommands: [Show.self, List.self])
+
+    static func kind(_ typeCode: String) -> String {
+        switch typeCode {
+        case "380": return "invoice"
+        case "381": return "credit note"
+        case "384": return "corrected invoice"
+        case "386": return "deposit invoice"
+        default: return "document"
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The documents of an order or a customer, oldest first, with what is open of each.")
+        @Option(help: "Order id.") var order: String?
+        @Option(help: "Customer id.") var customer: String?
+
+        func validate() throws {
+            guard (order == nil) != (customer == nil) else { throw ValidationError("give either --order ID or --customer ID") }
+        }
+
+        func run() throws {
+            let database = try CLIEnvironment.database()
+            let rows = Array(try CLIError.detailed { try database.query("""
+                SELECT d.number, d.type_code, d.order_id, d.customer_id, d.currency, d.gross, to_char(d.issued_at, 'YYYY-MM-DD') AS issued,
+                       d.preceding_invoice, r.open
+                FROM billing.documents d JOIN billing.archive a USING (number) LEFT JOIN billing.receivables r USING (number)
+                WHERE (\(order)::text IS NOT NULL AND (d.order_id = \(order) OR d.number IN (SELECT number FROM billing.invoiced_parts WHERE order_id = \(order))))
+                   OR (\(customer)::text IS NOT NULL AND d.customer_id = \(customer))
+                ORDER BY a.seq
+                """) })
+            guard !rows.isEmpty else { throw CLIError("no documents for \(order.map { "order \($0)" } ?? "customer \(customer ?? "")")") }
+            for row in rows {
+                let currency: String = try row.decode("currency")
+                let type: String = try row.decode("type_code")
+                var line = "\(try row.decode("number", as: String.self))  \(try row.decode("issued", as: String.self))  \(Invoice.kind(type))"
+                if let preceding = try row.decodeIfPresent("preceding_invoice", as: String.self) { line += " (refers to \(preceding))" }
+                line += "  order \(try row.decode("order_id", as: String.self))  customer \(try row.decode("customer_id", as: String.self))"
+                line += "  total \(Money.format(try row.decode("gross"), currency))"
+                if let open = try row.decodeIfPresent("open", as: Int64.self) { line += "  open \(Money.format(open, currency))" }
+                print(line)
+            }
+        }
+    }
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "An issued document: totals per rate; its EN 16931 XML (--xml FILE) or PDF (--pdf FILE).")
@@ -63,7 +106,8 @@ struct Invoice: ParsableCommand {
                 FROM billing.documents d LEFT JOIN billing.archive a USING (number) WHERE d.number = \(number)
                 """).first }) else { throw CLIError("no document with number \(number)") }
             let currency: String = try row.decode("currency")
-            print("\(number)  type \(try row.decode("type_code", as: String.self))  order \(try row.decode("order_id", as: String.self))  customer \(try row.decode("customer_id", as: String.self))")
+            let typeCode: String = try row.decode("type_code")
+            print("\(number)  type \(typeCode) (\(Invoice.kind(typeCode)))  order \(try row.decode("order_id", as: String.self))  customer \(try row.decode("customer_id", as: String.self))")
             print("  net \(Money.format(try row.decode("net"), currency))  tax \(Money.format(try row.decode("tax"), currency))  total \(Money.format(try row.decode("gross"), currency))")
             for entry in try JSONParser.parse(try row.decode("breakdown", as: String.self)).arrayValue ?? [] {
                 let rate = entry["rateBasisPoints"]?.int64Value ?? 0

@@ -103,6 +103,13 @@ struct BillingLedgerFlowTests {
         #expect(abs(total - 414.70) < 0.001, "\(csv.output)")
         let bad = try runOmsctl(["billing", "export", "--period", "2026-13"], environment: rig.environment())
         #expect(bad.status != 0 && bad.output.contains("YYYY-MM"), "\(bad.output)")
+        // The order's documents for customer service: both invoices and the credit note naming the first.
+        let list = try runOmsctl(["invoice", "list", "--order", "ORD-R1"], environment: rig.environment())
+        let listed = list.output.split(separator: "\n").filter { $0.contains("ORD-R1") }
+        #expect(list.status == 0 && listed.count == 3, "\(list.output)")
+        #expect(listed.last?.contains("credit note (refers to \(first))") == true, "\(list.output)")
+        let neither = try runOmsctl(["invoice", "list"], environment: rig.environment())
+        #expect(neither.status != 0 && neither.output.contains("either --order ID or --customer ID"), "\(neither.output)")
     }
 
     @Test("on account: an invoiced order becomes a receivable Capture counts once; a bank payment settles it and frees the credit line")
