@@ -213,7 +213,7 @@ struct BillingHandler: StageHandler {
         let planned = try store.catalog(of: Array(stored.values))
         var pending: [PendingDocument] = []
         var shippingDone = Set<String>(), seen = Set<String>()
-        var distance: [Int: Int64] = [:]
+        var distance: [Int: Int64] = [:], distanceAdded: [Int: Int64] = [:]
         var recorded: [BillingStore.Delivery] = []
         var completeCandidates: [(index: Int, orderID: String)] = []
         // What each order had invoiced before (units per line, vouchers used), kept up to date through the batch.
@@ -279,7 +279,7 @@ struct BillingHandler: StageHandler {
             try store.addVouchersApplied(order.orderID, draft.prepaid)
             if draft.distanceSales.currency == rules.distanceSalesThreshold.currency, draft.distanceSales.minorUnits != 0 {
                 distance[year] = (distance[year] ?? 0).addingReportingOverflow(draft.distanceSales.minorUnits).partialValue
-                try store.addDistanceSales(year: year, currency: draft.distanceSales.currency.code, net: draft.distanceSales.minorUnits)
+                distanceAdded[year] = (distanceAdded[year] ?? 0).addingReportingOverflow(draft.distanceSales.minorUnits).partialValue
             }
             pending.append(PendingDocument(index: shipment.index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: shipment.fo, refund: nil,
                                            precedingInvoice: nil, deliveryDate: shipment.at, lines: draft.lines, calculation: draft.calculation,
@@ -287,6 +287,10 @@ struct BillingHandler: StageHandler {
                                            prepaid: draft.prepaid, allowanceReason: draft.discountLabel))
         }
         try store.recordDeliveries(recorded)
+        // The batch's cross-border consumer sales, one update per year (not one per invoice).
+        for (year, net) in distanceAdded.sorted(by: { $0.key < $1.key }) {
+            try store.addDistanceSales(year: year, currency: rules.distanceSalesThreshold.currency.code, net: net)
+        }
 
         // One invoice when the order is complete: every unit shipped — the open deliveries together.
         var completed = Set<String>()
@@ -653,23 +657,25 @@ struct BillingHandler: StageHandler {
     /// New on-account invoices are open (less the customer's credit and the order's captured payments);
     /// invoices of orders paid at checkout are settled when issued; a credit note reduces what is open of its invoice.
     func book(_ issued: [IssuedDocument], stored: [String: BillingStore.OrderRow], store: BillingStore) throws {
-        for document in issued {
-            switch document.kind {
-            case .creditNote:
-                guard let preceding = document.precedingInvoice else { continue }
-                let left = try store.reduceOpen(preceding, by: document.gross)
-                if left > 0, document.onAccount { try store.addCredit(customer: document.customerID, currency: document.currency, amount: left) }
-            default:
-                var open = document.onAccount ? max(0, document.gross - document.prepaid) : 0
-                if open > 0, document.kind == .invoice {
-                    open -= try store.takeOrderPayment(document.orderID, upTo: open)
-                }
-                if open > 0 {
-                    open -= try store.takeCredit(customer: document.customerID, currency: document.currency, upTo: open)
-                }
-                try store.insertReceivable(number: document.number, customer: document.customerID, order: document.orderID, currency: document.currency,
-                                           amount: document.gross, open: open, due: document.dueDate)
+        // New documents first, in one statement (the hot path: most are paid at checkout and need no lookups); a credit
+        // note never corrects a document of its own batch (it reads the issued ones), so the order does not matter.
+        var receivables: [BillingStore.Receivable] = []
+        for document in issued where document.kind != .creditNote {
+            var open = document.onAccount ? max(0, document.gross - document.prepaid) : 0
+            if open > 0, document.kind == .invoice {
+                open -= try store.takeOrderPayment(document.orderID, upTo: open)
             }
+            if open > 0 {
+                open -= try store.takeCredit(customer: document.customerID, currency: document.currency, upTo: open)
+            }
+            receivables.append(.init(number: document.number, customerID: document.customerID, orderID: document.orderID, currency: document.currency,
+                                     amount: document.gross, open: open, due: document.dueDate))
+        }
+        try store.insertReceivables(receivables)
+        for document in issued where document.kind == .creditNote {
+            guard let preceding = document.precedingInvoice else { continue }
+            let left = try store.reduceOpen(preceding, by: document.gross)
+            if left > 0, document.onAccount { try store.addCredit(customer: document.customerID, currency: document.currency, amount: left) }
         }
     }
 

@@ -359,10 +359,25 @@ struct BillingStore {
         try database.query("SELECT pg_advisory_xact_lock(hashtext('billing.customer:' || c)) FROM unnest(\(ids.sorted())::text[]) AS c ORDER BY c")
     }
 
-    func insertReceivable(number: String, customer: String, order: String, currency: String, amount: Int64, open: Int64, due: Date?) throws {
+    struct Receivable {
+        let number: String
+        let customerID: String
+        let orderID: String
+        let currency: String
+        let amount: Int64
+        let open: Int64
+        let due: Date?
+    }
+
+    func insertReceivables(_ rows: [Receivable]) throws {
+        guard !rows.isEmpty else { return }
+        let r = rows
         try database.query("""
             INSERT INTO billing.receivables (number, customer_id, order_id, currency, amount, open, due_date)
-            VALUES (\(number), \(customer), \(order), \(currency), \(amount), \(open), \(due.map { String(EventTime.format($0).prefix(10)) })::date)
+            SELECT n, c, o, cu, a, op, d::date FROM unnest(\(r.map(\.number))::text[], \(r.map(\.customerID))::text[], \(r.map(\.orderID))::text[],
+                                                        \(r.map(\.currency))::text[], \(r.map(\.amount))::bigint[], \(r.map(\.open))::bigint[],
+                                                        \(r.map { $0.due.map { String(EventTime.format($0).prefix(10)) } })::text[])
+                 AS u(n, c, o, cu, a, op, d)
             """)
     }
 
