@@ -40,6 +40,14 @@ struct HostileInputFuzzTests {
                 : HostileEvents.envelope(type: "Receivables.Changed", id: "fz-receivables-\(i)", subject: "FZC-\(i)",
                                          data: ["customerId": .string("FZC-\(i)"), "unpaidAmount": 5_000, "currency": "EUR"])
         }, integerPaths: [], requiredStrings: ["customerId"], patternPath: nil, array: nil, freeText: nil, ignored: nil),
+        // oms.billing: Billing's ledger, read by Capture's credit check (Receivables.Changed; its amounts are what arithmetic meets).
+        TopicShape(topic: Topic.omsBilling, valid: { i in
+            HostileEvents.envelope(type: "Receivables.Changed", id: "fz-billing-receivables-\(i)", subject: "FZC-\(i)",
+                                   data: ["customerId": .string("FZC-\(i)"), "unpaidAmount": 5_000, "overdueAmount": 0, "openInvoices": 1,
+                                          "currency": "EUR", "asOf": "2026-11-27T09:14:03Z"])
+        }, integerPaths: [["unpaidAmount"], ["overdueAmount"]], requiredStrings: ["customerId"], patternPath: ["currency"], array: nil, freeText: nil, ignored: { i in
+            HostileEvents.envelope(type: "CreditNote.Issued", id: "fz-creditnote-\(i)", subject: "FZ-\(i)", data: ["number": "RK-2026-000001"])
+        }),
         TopicShape(topic: Topic.omsStock, valid: { i in
             HostileEvents.envelope(type: "Availability.Changed", id: "fz-availability-\(i)", subject: nil,
                                    data: ["asOf": "2026-11-27T09:14:03Z", "items": [["sku": .string("FZ-SKU-\(i)"), "available": 3]]])
@@ -95,7 +103,7 @@ struct HostileInputFuzzTests {
     }
 
     static let consumers: [String: [String]] = [
-        Topic.shopOrders: ["capture"], Topic.shopPayments: ["capture"], Topic.crmCustomers: ["capture"], Topic.omsStock: ["capture"],
+        Topic.shopOrders: ["capture"], Topic.shopPayments: ["capture"], Topic.crmCustomers: ["capture"], Topic.omsStock: ["capture"], Topic.omsBilling: ["capture"],
         Topic.catalogProducts: ["capture", "router"], Topic.omsOrders: ["router"], Topic.inventoryStock: ["router"],
         Topic.warehouseEvents: ["router"], Topic.omsFulfillment: ["router"],
     ]
