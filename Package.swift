@@ -3,7 +3,7 @@ import Foundation
 import PackageDescription
 
 /// The event contracts: one JSON file each, compiled into the binaries (`EventContracts`).
-/// SwiftPM caches the evaluated manifest: after adding a schema file, make any edit here (even to this comment) so that the list is read again (last: service.completed).
+/// SwiftPM caches the evaluated manifest: after adding a schema file, make any edit here (even to this comment) so that the list is read again (last: the returns contracts).
 let contractSchemas = ((try? FileManager.default.contentsOfDirectory(
     atPath: Context.packageDirectory + "/Sources/Shared/Events/Schemas/json")) ?? []).filter { $0.hasSuffix(".json") }.sorted()
 
@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "oms-router", targets: ["Router"]),
         .executable(name: "oms-fulfillment", targets: ["Fulfillment"]),
         .executable(name: "oms-billing", targets: ["Billing"]),
+        .executable(name: "oms-returns", targets: ["Returns"]),
         .executable(name: "oms-alerting", targets: ["Alerting"]),
         .executable(name: "omsctl", targets: ["OmsCtl"]),
         .executable(name: "oms-devkafka", targets: ["DevKafka"]),
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -72,10 +74,17 @@ let package = Package(
             name: "Billing",
             dependencies: ["Shared", "BillingTax", "BillingDocuments", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Billing", exclude: ["Tax", "Documents"]),
+        // Returns' pure rules (window, non-returnable, disposition, refund, RMA numbers, photo scrubbing).
+        .target(name: "ReturnsCore", dependencies: ["Shared", "FulfillmentCore"], path: "Sources/Returns/Core"),
+        .executableTarget(
+            name: "Returns",
+            dependencies: ["Shared", "ReturnsCore", "FulfillmentCore", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Mustache", package: "swift-mustache"), .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Returns", exclude: ["Core"], resources: [.copy("Portal/Templates")]),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
-            dependencies: ["Shared", "RouterCore", "FulfillmentCore", "BillingTax", "BillingDocuments", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["Shared", "RouterCore", "FulfillmentCore", "BillingTax", "BillingDocuments", "ReturnsCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/OmsCtl"),
         .executableTarget(
@@ -95,6 +104,7 @@ let package = Package(
         .testTarget(name: "RouterTests", dependencies: ["Router", "RouterCore", "Shared"]),
         .testTarget(name: "FulfillmentTests", dependencies: ["Fulfillment", "FulfillmentCore", "Shared"]),
         .testTarget(name: "BillingTests", dependencies: ["BillingTax", "BillingDocuments", "Shared"]),
+        .testTarget(name: "ReturnsTests", dependencies: ["ReturnsCore", "FulfillmentCore", "Shared"]),
         .testTarget(name: "PipelineTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
     ]
 )

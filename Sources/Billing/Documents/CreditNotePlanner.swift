@@ -81,14 +81,13 @@ public enum CreditNotePlanner {
         for item in refund.lines {
             guard let orderLine = orderLines[item.lineID] else { throw Problem(description: "line \(item.lineID) is not a line of order \(order.orderID)") }
             guard item.quantity > 0, item.amount >= 0 else { throw Problem(description: "line \(item.lineID): quantity must be positive, amount not negative") }
-            let (gross, overflow) = orderLine.unitPrice.multipliedReportingOverflow(by: item.quantity)
-            guard !overflow else { throw Problem(description: "line \(item.lineID): \(item.quantity) × \(orderLine.unitPrice) overflows") }
-            // Net of the line's discount and of its share of the order discount, each rounded against the refund.
-            let lineShare = TaxCalculation.multiplyDivideRoundingUp(orderLine.discount, item.quantity, orderLine.quantity)
-            let afterLine = gross - min(lineShare, gross)
-            let goodsTotal = order.lines.reduce(Int64(0)) { $0.addingReportingOverflow(max(0, $1.unitPrice.multipliedReportingOverflow(by: $1.quantity).partialValue - $1.discount)).partialValue }
-            let orderShare = min(afterLine, TaxCalculation.multiplyDivideRoundingUp(order.discount, afterLine, goodsTotal))
-            let charged = afterLine - orderShare
+            // Net of the line's discount and of its share of the order discount, each rounded against the refund (the rule Returns refunds by).
+            let paidLines = order.lines.map { PaidShare.Line(lineID: $0.lineID, quantity: $0.quantity, unitPrice: $0.unitPrice, discount: $0.discount) }
+            guard let charged = PaidShare.paid(units: item.quantity, of: PaidShare.Line(lineID: orderLine.lineID, quantity: orderLine.quantity,
+                                                                                  unitPrice: orderLine.unitPrice, discount: orderLine.discount),
+                                               orderDiscount: order.discount, goodsTotal: PaidShare.goodsTotal(paidLines)) else {
+                throw Problem(description: "line \(item.lineID): \(item.quantity) unit(s) refunded, but the order line has \(orderLine.quantity)")
+            }
             guard item.amount <= charged else {
                 throw Problem(description: "line \(item.lineID): refund of \(Money(minorUnits: item.amount, currency: order.currency)) exceeds the "
                               + "\(Money(minorUnits: charged, currency: order.currency)) charged for \(item.quantity) unit(s)")

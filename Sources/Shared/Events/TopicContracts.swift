@@ -11,9 +11,9 @@ public enum TopicContract {
         Topic.catalogProducts: ["Product.Changed"],
         Topic.crmCustomers: ["Customer.Changed", "Receivables.Changed"],
         Topic.inventoryStock: ["Stock.Changed", "Inbound.Expected"],
-        Topic.warehouseEvents: ["FulfillmentOrder.Confirmed", "Pick.Confirmed", "Pack.Confirmed", "Return.Received", "Return.Inspected", "Service.Completed"],
+        Topic.warehouseEvents: ["FulfillmentOrder.Confirmed", "Pick.Confirmed", "Pack.Confirmed", "Return.Received", "Service.Completed"],
         Topic.carrierShipments: ["Shipment.Confirmed", "Shipment.Delivered"],
-        Topic.returnsRequests: ["Return.Requested"],
+        Topic.returnsRequests: ["Return.Requested", "Return.Decided"],
         Topic.omsOrders: [
             "Order.Accepted", "Order.OnHold", "Order.Rejected", "Order.Released", "Order.Cancelled", "Order.CancellationRequested",
             "Order.RoutingOnHold", "Order.CancellationRefused", "Backorder.Created", "Appointment.Scheduled",
@@ -23,7 +23,9 @@ public enum TopicContract {
         Topic.omsShipments: ["PickList.Created", "Shipment.Packed", "Shipment.Shipped", "Shipment.Delivered"],
         Topic.omsLabels: ["Label.PrintRequested"],
         Topic.omsBilling: ["Invoice.Issued", "CollectiveInvoice.Issued", "DepositInvoice.Issued", "CreditNote.Issued", "Order.Invoiced", "Receivables.Changed"],
-        Topic.omsReturns: ["Refund.Approved"],
+        Topic.omsReturns: [
+            "Return.Authorized", "Return.Rejected", "Return.Held", "Return.Inspected", "Stock.Returned", "Refund.Approved", "Refund.Requested",
+        ],
         Topic.omsNotifications: ["Customer.NotificationRequested", "FulfillmentOrder.SlaBreached", "Order.ApprovalRequested"],
     ]
 }
