@@ -275,6 +275,10 @@ enum OrderLifecycle {
             case .stock(let report):
                 plan.audits[index].append(AuditRecord(subject: "warehouse:\(report.warehouseID)", action: "Stock.Changed", actor: "wms",
                                                       reason: "\(report.items.count) SKU(s) as of WMS sequence \(report.sequence)"))
+            case .returned(let report):
+                plan.audits[index].append(AuditRecord(subject: "warehouse:\(report.warehouseID)", action: "Stock.Returned", actor: "oms-returns",
+                                                      reason: "\(report.returnID): " + report.items.map { "\($0.quantity)×\($0.sku)" }.joined(separator: ", ")
+                                                        + " back on hand until the WMS's next count"))
             case .inbound(let report):
                 plan.audits[index].append(AuditRecord(subject: "inbound:\(report.inboundID)", action: "Inbound.Expected", actor: "wms",
                                                       reason: "\(report.items.count) SKU(s) expected in \(report.warehouseID) at \(report.eta)"))

@@ -6,7 +6,8 @@ import Shared
 /// their reservations, fulfillment orders, availability.
 struct RouterHandler: StageHandler {
     let definition = StageDefinition(name: "router", schema: "router", consumerGroup: "oms-router",
-                                     topics: [Topic.omsOrders, Topic.inventoryStock, Topic.catalogProducts, Topic.warehouseEvents, Topic.omsFulfillment])
+                                     topics: [Topic.omsOrders, Topic.inventoryStock, Topic.catalogProducts, Topic.warehouseEvents, Topic.omsFulfillment,
+                                              Topic.omsReturns])
     let maximumEventBytes: Int
     let book: RuleBook
     /// Each topic carries only its own types: a `Stock.Changed` on oms.orders is `wrong-topic`, never applied.
@@ -18,6 +19,7 @@ struct RouterHandler: StageHandler {
         Topic.catalogProducts: ["Product.Changed"],
         Topic.warehouseEvents: ["FulfillmentOrder.Confirmed"],
         Topic.omsFulfillment: ["FulfillmentOrder.ShortPicked"],
+        Topic.omsReturns: ["Stock.Returned"],
     ]
 
     init(maximumEventBytes: Int, book: RuleBook, topicSources: [String: [String]] = [:]) {
@@ -44,7 +46,7 @@ struct RouterHandler: StageHandler {
 
         // Master data and stock first, so that orders of this batch see them.
         var products: [(sku: String, traits: ProductTraits, changedAt: String)] = []
-        var stockReports: [StockReport] = [], inboundReports: [InboundReport] = []
+        var stockReports: [StockReport] = [], inboundReports: [InboundReport] = [], returnedStock: [ReturnedStock] = []
         var announcements: [(announcement: OrderAnnouncement, correlationID: String)] = []
         var orderIDs = Set<String>()
         for message in batch {
@@ -57,16 +59,19 @@ struct RouterHandler: StageHandler {
                 orderIDs.insert(announcement.orderID)
             case .released(let id), .ended(let id, _, _), .cancellationRequested(let id, _, _), .confirmed(_, let id): orderIDs.insert(id)
             case .shortPicked(let pick): orderIDs.insert(pick.orderID)
+            case .returned(let report): returnedStock.append(report)
             case .ignored: break
             }
         }
         try store.upsertProducts(products)
-        var skus = Set(stockReports.flatMap { $0.items.map(\.sku) })
+        var skus = Set(stockReports.flatMap { $0.items.map(\.sku) } + returnedStock.flatMap { $0.items.map(\.sku) })
         skus.formUnion(announcements.flatMap { $0.announcement.lines.map(\.sku) })
         skus.formUnion(try store.skus(of: Array(orderIDs.subtracting(announcements.map(\.announcement.orderID)))))
         try ledger.lockRows(skus: skus)
         let stock = try ledger.applyStock(stockReports)
         touched.formUnion(stock.changed)
+        let returnedSKUs = try ledger.applyReturned(returnedStock)
+        touched.formUnion(returnedSKUs)
         touched.formUnion(try ledger.applyInbound(inboundReports))
         // New orders are written once, after routing; only orders the Router already has are locked and read.
         let known = try store.known(announcements.map(\.announcement.orderID))
@@ -114,7 +119,9 @@ struct RouterHandler: StageHandler {
         try store.setStatus(statuses)
 
         // The WMS counts less than is reserved: the youngest unreleased fulfillment orders are taken back and routed again.
-        let stockIndex = batch.indices.first { if case .stock = batch[$0].input { return true } else { return false } } ?? 0
+        let stockIndex = batch.indices.first {
+            switch batch[$0].input { case .stock, .returned: return true; default: return false }
+        } ?? 0
         let withdrawn = try ledger.withdrawForShortfall(skus: stock.changed)
         if !withdrawn.isEmpty {
             let affected = try store.lock(Array(Set(withdrawn.map(\.orderID))).sorted())
@@ -131,8 +138,9 @@ struct RouterHandler: StageHandler {
             }
         }
         // Stock arrived: the oldest back-orders waiting for it are routed again.
-        if !stock.increased.isEmpty {
-            let candidates = try store.backorderCandidates(skus: stock.increased, excluding: Set(orders.keys), limit: rerouteLimit)
+        let increased = stock.increased.union(returnedSKUs)
+        if !increased.isEmpty {
+            let candidates = try store.backorderCandidates(skus: increased, excluding: Set(orders.keys), limit: rerouteLimit)
             if !candidates.isEmpty {
                 let lockedCandidates = try store.lock(candidates)
                 orders.merge(lockedCandidates) { current, _ in current }

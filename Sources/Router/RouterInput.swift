@@ -19,6 +19,8 @@ enum RouterInput: Sendable {
     case confirmed(fulfillmentOrderID: String, orderID: String)
     /// Fulfillment: the picker found bins empty; these units of a released fulfillment order do not exist.
     case shortPicked(ShortPick)
+    /// Returns: units inspected as sellable are back on hand (until the WMS's next absolute count says otherwise).
+    case returned(ReturnedStock)
     /// Events on our topics that are not for the Router (e.g. its own).
     case ignored(String)
 }
@@ -28,6 +30,12 @@ struct ShortPick: Sendable {
     let orderID: String
     let warehouseID: String
     let lines: [(lineID: String, sku: String, missing: Int64)]
+}
+
+struct ReturnedStock: Sendable {
+    let returnID: String
+    let warehouseID: String
+    let items: [(sku: String, quantity: Int64)]
 }
 
 struct StockReport: Sendable {
@@ -126,6 +134,15 @@ extension RouterInput {
             guard Set(lines.map(\.lineID)).count == lines.count else { throw .schemaViolation("data.lines: lineId values must be unique") }
             return .shortPicked(ShortPick(fulfillmentOrderID: try string("fulfillmentOrderId"), orderID: try string("orderId"),
                                           warehouseID: try string("warehouseId"), lines: lines))
+        case "Stock.Returned":
+            var items: [(sku: String, quantity: Int64)] = []
+            for (index, item) in (data["items"]?.arrayValue ?? []).enumerated() {
+                guard let sku = item["sku"]?.stringValue, let quantity = item["quantity"]?.int64Value else {
+                    throw .schemaViolation("data.items[\(index)]: sku and quantity are required")
+                }
+                items.append((sku, quantity))
+            }
+            return .returned(ReturnedStock(returnID: try string("returnId"), warehouseID: try string("warehouseId"), items: items))
         case "FulfillmentOrder.Confirmed":
             return .confirmed(fulfillmentOrderID: try string("fulfillmentOrderId"), orderID: try string("orderId"))
         default:

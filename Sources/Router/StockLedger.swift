@@ -65,6 +65,29 @@ struct StockLedger {
     }
 
     /// Upserts expected inbound; per delivery and SKU the newest event time counts. Returns the SKUs touched.
+    /// Returned units add to on-hand in the receiving warehouse. The WMS's next absolute count (a higher sequence)
+    /// replaces the figure, returned units included, so they are never counted twice; a SKU the warehouse never
+    /// reported starts at sequence -1, below any real count.
+    func applyReturned(_ reports: [ReturnedStock]) throws -> Set<String> {
+        var added: [String: (sku: String, warehouse: String, quantity: Int64)] = [:]
+        for report in reports {
+            for item in report.items where item.quantity > 0 {
+                let key = "\(item.sku)\u{1F}\(report.warehouseID)"
+                let before = added[key]?.quantity ?? 0
+                added[key] = (item.sku, report.warehouseID, before.addingReportingOverflow(item.quantity).overflow ? .max : before + item.quantity)
+            }
+        }
+        guard !added.isEmpty else { return [] }
+        let rows = added.values.sorted { ($0.sku, $0.warehouse) < ($1.sku, $1.warehouse) }
+        try database.query("""
+            INSERT INTO router.stock AS s (sku, warehouse_id, on_hand, wms_sequence)
+            SELECT sku, warehouse_id, quantity, -1 FROM unnest(\(rows.map(\.sku))::text[], \(rows.map(\.warehouse))::text[], \(rows.map(\.quantity))::bigint[])
+                AS u(sku, warehouse_id, quantity)
+            ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = least(s.on_hand + EXCLUDED.on_hand, 100000000000), updated_at = now()
+            """)
+        return Set(rows.map(\.sku))
+    }
+
     func applyInbound(_ reports: [InboundReport]) throws -> Set<String> {
         let rows = reports.flatMap { report in
             report.items.map { (inbound: report.inboundID, sku: $0.sku, warehouse: report.warehouseID, quantity: $0.quantity,
