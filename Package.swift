@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -79,8 +81,10 @@ let package = Package(
         .executableTarget(
             name: "Returns",
             dependencies: ["Shared", "ReturnsCore", "FulfillmentCore", .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "Mustache", package: "swift-mustache"), .product(name: "Crypto", package: "swift-crypto")],
-            path: "Sources/Returns", exclude: ["Core"], resources: [.copy("Portal/Templates")]),
+                           .product(name: "Mustache", package: "swift-mustache"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Sources/Returns", exclude: ["Core"],
+            resources: ["header", "footer", "lookup", "order", "request"].map { .embedInCode("Portal/Templates/\($0).mustache") }),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
