@@ -137,7 +137,16 @@ struct Order: ParsableCommand {
                       FROM capture.audit_trail WHERE subject = \(orderID)
                       UNION ALL
                       SELECT occurred_at, id, action, actor, reason, details, event_id, 'router'
-                      FROM router.audit_trail WHERE subject = \(orderID)) t
+                      FROM router.audit_trail WHERE subject = \(orderID)
+                      UNION ALL
+                      SELECT occurred_at, id, action, actor, reason, details, event_id, 'fulfillment'
+                      FROM fulfillment.audit_trail WHERE subject = \(orderID)
+                      UNION ALL
+                      SELECT occurred_at, id, action, actor, reason, details, event_id, 'billing'
+                      FROM billing.audit_trail WHERE subject = \(orderID)
+                      UNION ALL
+                      SELECT occurred_at, id, action, actor, reason, details, event_id, 'returns'
+                      FROM returns.audit_trail WHERE subject = \(orderID)) t
                 ORDER BY occurred_at, stage, id
                 """)
             let routing = try database.query("SELECT status FROM router.orders WHERE order_id = \(orderID)").first
@@ -145,6 +154,9 @@ struct Order: ParsableCommand {
                 SELECT fulfillment_order_id, coalesce(warehouse_id, 'supplier ' || supplier_id) AS place, coalesce(carrier_service, '') AS service,
                        coalesce(to_json(ship_by)#>>'{}', to_json(sla_due)#>>'{}', '') AS due, status, lines::text AS lines
                 FROM router.fulfillment_orders WHERE order_id = \(orderID) ORDER BY fulfillment_order_id
+                """)
+            let returns = try database.query("""
+                SELECT coalesce(rma, request_id) AS rma, status, to_json(created_at)#>>'{}' AS at FROM returns.returns WHERE order_id = \(orderID) ORDER BY created_at
                 """)
             let waiting = try database.query("""
                 SELECT line_id, sku, quantity - routed AS open, waiting_for FROM router.order_lines
@@ -186,6 +198,8 @@ struct Order: ParsableCommand {
                               "open": .integer(try line.decode("open")), "for": .string(try line.decode("waiting_for"))]
                          })]
                     } ?? .null,
+                    "returns": .array(try returns.map { ["rma": .string(try $0.decode("rma")), "status": .string(try $0.decode("status")),
+                                                         "requestedAt": .string(try $0.decode("at"))] }),
                     "timeline": .array(try timeline.map { row in
                         ["at": .string(try row.decode("at")), "stage": .string(try row.decode("stage")), "action": .string(try row.decode("action")),
                          "actor": .string(try row.decode("actor")), "reason": .string(try row.decode("reason")),
@@ -241,6 +255,10 @@ struct Order: ParsableCommand {
                 for line in waiting {
                     print("  line \(try line.decode("line_id", as: String.self)): \(try line.decode("open", as: Int64.self))×\(try line.decode("sku", as: String.self)) waiting for \(try line.decode("waiting_for", as: String.self))")
                 }
+            }
+            for (index, row) in returns.enumerated() {
+                if index == 0 { print("Returns") }
+                print("  \(try row.decode("rma", as: String.self))  \(try row.decode("status", as: String.self))  requested \(try row.decode("at", as: String.self))  (omsctl return show)")
             }
             print("Timeline")
             for row in timeline {

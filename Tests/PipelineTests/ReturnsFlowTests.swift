@@ -197,20 +197,27 @@ struct ReturnsFlowTests {
         try eventually(timeout: 30, "second order") {
             try database.query("SELECT count(*) AS n FROM returns.shipments").first!.decode("n", as: Int.self) == 2
         }
-        try producer.publish([Self.request("REQ-3", order: "RT-3", [("1", 1, "defective")])])
+        // Customer service asks through omsctl (the portal's path); a malformed line is refused before anything is sent.
+        let environment = rig.environment()
+        let bad = try runOmsctl(["return", "request", "RT-3", "--line", "1:x:defective"], environment: environment)
+        #expect(bad.status != 0 && bad.output.contains("--line must be LINE:QUANTITY:REASON"), "\(bad.output)")
+        let asked = try runOmsctl(["return", "request", "RT-3", "--line", "1:1:defective", "--by", "tom"], environment: environment)
+        #expect(asked.status == 0 && asked.output.contains("authorized"), "\(asked.output)")
         let second = try decisions.events(ofType: "Return.Authorized", atLeast: 2, timeout: 30)
         let rma3 = try #require(second.compactMap { $0.data["rma"]?.stringValue }.first { $0 != rma })
+        #expect(asked.output.contains(rma3))
         try producer.publish([Self.received(rma3, order: "RT-3", [("1", 1, "C")])])
         try eventually(timeout: 30, "waiting for a person") {
             try database.query("SELECT status FROM returns.returns WHERE rma = \(rma3)").first?.decode("status", as: String.self) == "awaiting-decision"
         }
-        try producer.publish([RouterFixtures.message(Topic.returnsRequests, key: "RT-3", type: "Return.Decided", source: "omsctl", data: [
-            "rma": .string(rma3), "decidedBy": "tom", "reason": "Stange gebrochen, Garantiefall",
-            "lines": [["lineId": "1", "disposition": "scrap", "refundBasisPoints": 10000]],
-        ])])
-        try eventually(timeout: 30, "decided") {
-            try database.query("SELECT status FROM returns.returns WHERE rma = \(rma3)").first?.decode("status", as: String.self) == "completed"
-        }
+        let open = try runOmsctl(["return", "list", "--open"], environment: environment)
+        #expect(open.output.contains("\(rma3)  RT-3  awaiting-decision"), "\(open.output)")
+        let wrong = try runOmsctl(["return", "decide", String(rma3.dropLast()) + (rma3.last == "0" ? "1" : "0"), "--line", "1:scrap", "--reason", "x"],
+                                  environment: environment)
+        #expect(wrong.status != 0 && wrong.output.contains("is not an RMA number"), "\(wrong.output)")
+        let decided = try runOmsctl(["return", "decide", rma3.lowercased(), "--line", "1:scrap:10000", "--reason", "Stange gebrochen, Garantiefall", "--by", "tom"],
+                                    environment: environment)
+        #expect(decided.status == 0 && decided.output.contains("\(rma3) is now completed"), "\(decided.output)")
         let refunds = try decisions.events(ofType: "Refund.Approved", atLeast: 2, timeout: 30)
         let manual = try #require(refunds.first { $0.data["returnId"]?.stringValue == rma3 })
         // The shop was at fault (defective): the price in full and the shipping.
@@ -221,5 +228,9 @@ struct ReturnsFlowTests {
         }
         #expect(audit.contains("Return.Authorized customer-service:anna"), "\(audit)")
         #expect(audit.contains("Return.Decided customer-service:tom"), "\(audit)")
+        let shown = try runOmsctl(["return", "show", rma3], environment: environment)
+        #expect(shown.output.contains("status: completed") && shown.output.contains("→ scrap [manual: Stange gebrochen, Garantiefall] by customer-service:tom"),
+                "\(shown.output)")
+        #expect(shown.output.contains("Refund \(rma3)/1: 204.85 EUR (shipping 4.95 EUR)"), "\(shown.output)")
     }
 }
