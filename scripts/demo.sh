@@ -16,6 +16,7 @@ export OMS_LOG_LEVEL=warning
 psql_q() { psql "$OMS_DATABASE_URL" -tAqc "$1"; }
 
 before_orders=$(psql_q "SELECT count(*) FROM capture.orders")
+demo_started=$(psql_q "SELECT now()")
 before_dead=$(psql_q "SELECT count(*) FROM alerting.dead_letters")
 
 OMS_HTTP_PORT=${DEMO_CAPTURE_PORT:-9401} "$BIN/oms-capture" >"$OMS_DIR/demo-capture.log" 2>&1 &
@@ -28,6 +29,14 @@ OMS_HTTP_PORT=${DEMO_FULFILLMENT_PORT:-9404} "$BIN/oms-fulfillment" >"$OMS_DIR/d
 fulfillment_pid=$!
 OMS_HTTP_PORT=${DEMO_BILLING_PORT:-9405} "$BIN/oms-billing" >"$OMS_DIR/demo-billing.log" 2>&1 &
 billing_pid=$!
+# Returns with its portal; it keeps running after the demo (make dev-down stops it) so that the portal can be tried.
+portal_port=${DEMO_PORTAL_PORT:-8095}
+if [ -f "$OMS_DIR/demo-returns.pid" ]; then kill "$(cat "$OMS_DIR/demo-returns.pid")" 2>/dev/null || true; sleep 0.5; fi
+[ -s "$OMS_DIR/portal-secret" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$OMS_DIR/portal-secret"
+OMS_HTTP_PORT=${DEMO_RETURNS_PORT:-9406} OMS_RETURNS_PORTAL_PORT=$portal_port OMS_RETURNS_PORTAL_SECRET=$(cat "$OMS_DIR/portal-secret") \
+    OMS_RETURNS_UPLOAD_DIR="$OMS_DIR/return-photos" OMS_RETURNS_PORTAL_SECURE_COOKIES=false \
+    nohup "$BIN/oms-returns" >"$OMS_DIR/demo-returns.log" 2>&1 &
+echo $! >"$OMS_DIR/demo-returns.pid"
 trap 'kill $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid ${wms_pid:-} 2>/dev/null || true' EXIT
 before_invoices=$(psql_q "SELECT count(*) FROM billing.documents")
 before_parcels=$(psql_q "SELECT count(*) FROM fulfillment.parcels")
@@ -74,18 +83,25 @@ for _ in $(seq 1 60); do
     [ "$invoiced" -ge "$shipped" ] && break
     sleep 0.5
 done
-# A return of the first invoiced order's first line, as Returns will announce it: Billing answers with a credit note.
-refund_order=$(psql_q "SELECT order_id FROM billing.documents WHERE type_code = '380' ORDER BY number OFFSET $before_invoices LIMIT 1")
+# A real return through oms-returns: customer service asks for the first line of the first invoiced consumer order,
+# the warehouse receives it as new (grade A), the unit goes back to the Router's stock and Billing issues the credit note.
+refund_order=$(psql_q "SELECT d.order_id FROM billing.documents d JOIN returns.shipments s ON s.order_id = d.order_id JOIN returns.orders o ON o.order_id = d.order_id WHERE d.type_code = '380' AND d.issued_at >= '$demo_started' AND o.data->>'customerType' = 'b2c' ORDER BY d.number LIMIT 1")
 before_notes=$(psql_q "SELECT count(*) FROM billing.documents WHERE type_code = '381'")
+demo_rma=""
 if [ -n "$refund_order" ]; then
-    refund_line=$(psql_q "SELECT (l->>'lineId') || ' ' || (l->>'unitPrice') FROM billing.orders, json_array_elements(data->'lines') l WHERE order_id = '$refund_order' LIMIT 1")
-    printf '%s\n' "{\"specversion\":\"1.0\",\"id\":\"demo-refund-$refund_order-$(date +%s)\",\"source\":\"oms/returns\",\"type\":\"Refund.Approved\",\"subject\":\"$refund_order\",\"time\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"datacontenttype\":\"application/json\",\"data\":{\"refundId\":\"RF-DEMO-$refund_order\",\"returnId\":\"RMA-DEMO-1\",\"orderId\":\"$refund_order\",\"currency\":\"EUR\",\"reason\":\"passt nicht\",\"lines\":[{\"lineId\":\"${refund_line%% *}\",\"quantity\":1,\"amount\":${refund_line##* }}]}}" \
-        | kcat -P -b "$OMS_KAFKA_BROKERS" -t oms.returns -k "$refund_order" 2>/dev/null || true
-    for _ in $(seq 1 40); do
-        [ "$(psql_q "SELECT count(*) FROM billing.documents WHERE type_code = '381'")" -gt "$before_notes" ] && break
-        sleep 0.5
-    done
+    refund_line=$(psql_q "SELECT l->>'lineId' FROM returns.shipments, json_array_elements(lines) l WHERE order_id = '$refund_order' ORDER BY 1 LIMIT 1")
+    demo_rma=$("$BIN/omsctl" return request "$refund_order" --line "$refund_line:1:changed-mind" --by demo --wait 30 2>/dev/null | grep -oE 'R-[0-9A-Z]{7,14}' | head -1 || true)
+    if [ -n "$demo_rma" ]; then
+        printf '%s\n' "{\"specversion\":\"1.0\",\"id\":\"demo-received-$demo_rma\",\"source\":\"wms/berg-und-beutel\",\"type\":\"Return.Received\",\"subject\":\"$refund_order\",\"time\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"datacontenttype\":\"application/json\",\"data\":{\"rma\":\"$demo_rma\",\"warehouseId\":\"A\",\"lines\":[{\"lineId\":\"$refund_line\",\"quantity\":1,\"grade\":\"A\",\"notes\":\"originalverpackt\"}]}}" \
+            | kcat -P -b "$OMS_KAFKA_BROKERS" -t warehouse.events -k "$refund_order" 2>/dev/null || true
+        for _ in $(seq 1 60); do
+            [ "$(psql_q "SELECT count(*) FROM billing.documents WHERE type_code = '381'")" -gt "$before_notes" ] && break
+            sleep 0.5
+        done
+    fi
 fi
+# An order to try the portal with: a shipped consumer order with nothing returned yet.
+try_order=$(psql_q "SELECT o.order_id || ' ' || (o.data->'shipTo'->>'email') || ' ' || (o.data->'shipTo'->>'postalCode') FROM returns.orders o WHERE o.data->>'customerType' = 'b2c' AND EXISTS (SELECT 1 FROM returns.shipments s WHERE s.order_id = o.order_id) AND NOT EXISTS (SELECT 1 FROM returns.returns r WHERE r.order_id = o.order_id) ORDER BY o.order_id LIMIT 1")
 bills="$OMS_DIR/demo/billing"
 mkdir -p "$bills"
 for number in $(psql_q "SELECT number FROM billing.documents ORDER BY number OFFSET $before_invoices"); do
@@ -155,6 +171,9 @@ echo "Billing: documents                $((invoice_count - before_invoices)) thi
 echo "                                   $invoice_list"
 echo "  receivables                      $receivables (on-account invoices)"
 echo "  archive                          $archive"
+echo "Returns: demo return              ${demo_rma:-none} of $refund_order: $(psql_q "SELECT coalesce(string_agg(line_id || ' ' || sku || ' grade ' || coalesce(grade, '?') || ' → ' || coalesce(disposition, 'not received'), ', '), 'none') FROM returns.return_lines WHERE request_id = (SELECT request_id FROM returns.returns WHERE rma = '$demo_rma')"); refund $(psql_q "SELECT coalesce(string_agg(refund_id || ' ' || to_char(total / 100.0, 'FM999990.00') || ' ' || currency, ', '), 'none') FROM returns.refunds WHERE request_id = (SELECT request_id FROM returns.returns WHERE rma = '$demo_rma')"), credit note $(psql_q "SELECT coalesce(max(number), 'none') FROM billing.documents WHERE type_code = '381' AND order_id = '$refund_order'")"
+echo "  portal                           http://127.0.0.1:$portal_port/  (keeps running until make dev-down)"
+[ -n "$try_order" ] && echo "  try it with                      order ${try_order%% *}, e-mail $(echo "$try_order" | cut -d' ' -f2) (or postal code ${try_order##* })"
 echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
 echo "dead letters                       $((dead - before_dead)) this run, $dead in all"
 "$BIN/omsctl" dlq list --limit 10 | sed 's/^/  /'
@@ -169,5 +188,7 @@ echo "  omsctl dlq show \$(omsctl dlq list --limit 1 --json | sed -E 's/.*\"id\"
 [ -n "$example_label" ] && echo "  pdftotext -layout $example_label -"
 echo "  kcat -b \$OMS_KAFKA_BROKERS -C -t oms.orders -e -q | head -1"
 echo "  omsctl invoice show $(psql_q "SELECT coalesce(max(number), 'RE-…') FROM billing.documents WHERE type_code = '381'")   # the demo return's credit note; --pdf FILE writes it"
+[ -n "$demo_rma" ] && echo "  omsctl return show $demo_rma      # the demo return: lines, inspection, disposition, refund, timeline"
+echo "  omsctl return list --open"
 echo "  omsctl billing export --period $(date -u +%Y-%m) --format csv   # the month's bookings; --format datev for the tax adviser"
 echo "  make dev-down      # stop PostgreSQL and the dev broker"

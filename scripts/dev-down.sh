@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 OMS_DIR=${OMS_DIR:-$(pwd)/.oms}
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v initdb)")}
 [ -d "$OMS_DIR" ] || exit 0
+# The demo's oms-returns (it keeps serving the portal after make demo).
+if [ -f "$OMS_DIR/demo-returns.pid" ]; then kill "$(cat "$OMS_DIR/demo-returns.pid")" 2>/dev/null || true; fi
 if [ -f "$OMS_DIR/devkafka.pid" ]; then
     pid=$(cat "$OMS_DIR/devkafka.pid")
     if kill -0 "$pid" 2>/dev/null; then
