@@ -5,7 +5,7 @@ BIN_DEBUG := $(CURDIR)/.build/debug
 BIN_RELEASE := $(CURDIR)/.build/release
 APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 python3-venv curl ca-certificates qpdf poppler-utils chromium chromium-driver wrk
 
-.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment bench-billing clean
+.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment bench-billing bench-returns clean
 
 help:
 	@echo "make demo      run the pipeline on the embedded default (local PostgreSQL + dev broker) and show results"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-router  build release and measure Router allocation throughput and latency"
 	@echo "make bench-fulfillment  routing table, packing/ZPL/PDF rates, packing throughput and latency"
 	@echo "make bench-billing  invoices/s with 2 copies and latency at a steady 500/s"
+	@echo "make bench-returns  return requests decided/s, latency at 200/s, portal render times under wrk"
 
 # Installs the system packages the build and the tests need (Debian/Ubuntu).
 deps:
@@ -89,6 +90,16 @@ bench-billing: build-release
 	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
 	  $(BIN_RELEASE)/oms-bench billing --orders $${BENCH_ORDERS:-50000} --workers 2 && \
 	  $(BIN_RELEASE)/oms-bench billing --orders $${BENCH_STEADY_ORDERS:-15000} --rate 500 --workers 2; status=$$?; \
+	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
+
+# Returns: requests decided per second with 2 copies, and latency at a steady 200/s; then the portal's
+# page render times under wrk (lookup and list pages, 30 s each on loopback).
+bench-returns: build-release
+	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
+	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
+	  $(BIN_RELEASE)/oms-bench returns --orders $${BENCH_ORDERS:-20000} --workers 2 && \
+	  $(BIN_RELEASE)/oms-bench returns --orders $${BENCH_STEADY_ORDERS:-6000} --rate 200 --workers 2 && \
+	  OMS_BIN=$(BIN_RELEASE) ./scripts/bench-portal.sh; status=$$?; \
 	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
 
 clean: dev-down

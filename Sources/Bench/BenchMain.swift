@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oms-bench",
         abstract: "Benchmarks and demo data for the OMS pipeline.",
-        subcommands: [CaptureThroughput.self, RouterThroughput.self, FulfillmentThroughput.self, BillingThroughput.self, FulfillmentCoreBench.self, PublishDemo.self, SimulateWarehouse.self],
+        subcommands: [CaptureThroughput.self, RouterThroughput.self, FulfillmentThroughput.self, BillingThroughput.self, ReturnsThroughput.self, FulfillmentCoreBench.self, PublishDemo.self, SimulateWarehouse.self],
         defaultSubcommand: CaptureThroughput.self)
 }
 

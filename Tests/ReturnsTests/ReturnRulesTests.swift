@@ -259,3 +259,18 @@ struct RMAAndPhotoTests {
         }
     }
 }
+
+@Suite("Paid share arithmetic")
+struct PaidShareTests {
+    @Test("128-bit multiply-divide saturates instead of trapping where the quotient does not fit")
+    func saturates() {
+        // 2^62 × 6 / 2 = 3 × 2^62 does not fit in Int64: a signed full-width division would trap here.
+        #expect(PaidShare.multiplyDivide(1 << 62, 6, 2) == .max)
+        #expect(PaidShare.multiplyDivideRoundingUp(1 << 62, 6, 2) == .max)
+        #expect(PaidShare.multiplyDivide(.max, .max, .max) == .max)
+        #expect(PaidShare.multiplyDivide(1000, 19_990, 25_980) == 769)
+        #expect(PaidShare.multiplyDivideRoundingUp(1000, 19_990, 25_980) == 770)
+        #expect(PaidShare.multiplyDivide(7, 3, 3) == 7 && PaidShare.multiplyDivideRoundingUp(7, 3, 3) == 7)
+        #expect(PaidShare.multiplyDivide(-5, 3, 3) == 0 && PaidShare.multiplyDivide(5, 3, 0) == 0)
+    }
+}

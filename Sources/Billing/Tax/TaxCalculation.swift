@@ -16,22 +16,11 @@ public enum TaxCalculation {
         total = sum
     }
 
-    /// ⌊a × b / c⌋ for a, b ≥ 0 and c > 0, without overflowing on the way (the result must fit).
-    public static func multiplyDivide(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
-        guard a > 0, b > 0, c > 0 else { return 0 }
-        let product = a.multipliedFullWidth(by: b)
-        guard product.high < c else { return .max }
-        return c.dividingFullWidth(product).quotient
-    }
+    /// ⌊a × b / c⌋ for a, b ≥ 0 and c > 0, without overflowing (saturates; the one implementation is `PaidShare`'s).
+    public static func multiplyDivide(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { PaidShare.multiplyDivide(a, b, c) }
 
     /// ⌈a × b / c⌉ for a, b ≥ 0 and c > 0.
-    public static func multiplyDivideRoundingUp(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
-        guard a > 0, b > 0, c > 0 else { return 0 }
-        let product = a.multipliedFullWidth(by: b)
-        guard product.high < c else { return .max }
-        let (quotient, remainder) = c.dividingFullWidth(product)
-        return remainder == 0 ? quotient : quotient + 1
-    }
+    public static func multiplyDivideRoundingUp(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { PaidShare.multiplyDivideRoundingUp(a, b, c) }
 
     /// a / b rounded half away from zero (b > 0).
     static func divide(_ a: Int64, _ b: Int64) -> Int64 {

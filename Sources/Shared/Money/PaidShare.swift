@@ -2,21 +2,24 @@
 /// share of the order-level discounts. Returns refunds by this rule and Billing caps a credit note by it,
 /// so that a returned line of a discounted order never pays back more than was paid for it.
 public enum PaidShare {
-    /// ⌊a × b / c⌋ for a, b ≥ 0 and c > 0, without overflowing on the way (saturates at `Int64.max`).
+    /// ⌊a × b / c⌋ for a, b ≥ 0 and c > 0, without overflowing on the way; saturates at `Int64.max` when the result does
+    /// not fit (128-bit product, unsigned division: no input can trap it).
     public static func multiplyDivide(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
-        guard a > 0, b > 0, c > 0 else { return 0 }
-        let product = a.multipliedFullWidth(by: b)
-        guard product.high < c else { return .max }
-        return c.dividingFullWidth(product).quotient
+        divide(a, b, c, roundingUp: false)
     }
 
     /// ⌈a × b / c⌉ for a, b ≥ 0 and c > 0 (saturates at `Int64.max`).
     public static func multiplyDivideRoundingUp(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
+        divide(a, b, c, roundingUp: true)
+    }
+
+    static func divide(_ a: Int64, _ b: Int64, _ c: Int64, roundingUp: Bool) -> Int64 {
         guard a > 0, b > 0, c > 0 else { return 0 }
-        let product = a.multipliedFullWidth(by: b)
-        guard product.high < c else { return .max }
-        let (quotient, remainder) = c.dividingFullWidth(product)
-        return remainder == 0 ? quotient : quotient + 1
+        let product = UInt64(a).multipliedFullWidth(by: UInt64(b))
+        guard product.high < UInt64(c) else { return .max }
+        let (quotient, remainder) = UInt64(c).dividingFullWidth(product)
+        let rounded = roundingUp && remainder != 0 ? quotient.addingReportingOverflow(1).partialValue : quotient
+        return rounded >= UInt64(Int64.max) || (roundingUp && remainder != 0 && rounded == 0) ? .max : Int64(rounded)
     }
 
     public struct Line: Sendable, Equatable {
