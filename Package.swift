@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "oms-fulfillment", targets: ["Fulfillment"]),
         .executable(name: "oms-billing", targets: ["Billing"]),
         .executable(name: "oms-returns", targets: ["Returns"]),
+        .executable(name: "oms-notifier", targets: ["Notifier"]),
         .executable(name: "oms-alerting", targets: ["Alerting"]),
         .executable(name: "omsctl", targets: ["OmsCtl"]),
         .executable(name: "oms-devkafka", targets: ["DevKafka"]),
@@ -85,6 +86,12 @@ let package = Package(
                            .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "Sources/Returns", exclude: ["Core"],
             resources: ["header", "footer", "lookup", "order", "request"].map { .embedInCode("Portal/Templates/\($0).mustache") }),
+        // The notifier's pure parts: webhook subscriptions, Standard Webhooks signing, the timeline rule.
+        .target(name: "NotifierCore", dependencies: ["Shared", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Notifier/Core"),
+        .executableTarget(
+            name: "Notifier", dependencies: ["Shared", "NotifierCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                             .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Notifier", exclude: ["Core"]),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
@@ -109,6 +116,7 @@ let package = Package(
         .testTarget(name: "FulfillmentTests", dependencies: ["Fulfillment", "FulfillmentCore", "Shared"]),
         .testTarget(name: "BillingTests", dependencies: ["BillingTax", "BillingDocuments", "Shared"]),
         .testTarget(name: "ReturnsTests", dependencies: ["ReturnsCore", "FulfillmentCore", "Shared"]),
+        .testTarget(name: "NotifierTests", dependencies: ["NotifierCore", "Shared"]),
         .testTarget(name: "PipelineTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
     ]
 )

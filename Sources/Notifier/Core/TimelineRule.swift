@@ -1,0 +1,61 @@
+import Foundation
+import Shared
+
+/// The timeline rule: what one event says about an order — its order id, who or what did it (staff name,
+/// customer, warehouse, a stage) and why, in one line a person reads in `omsctl order show`.
+public enum TimelineRule {
+    public struct Entry: Sendable, Equatable {
+        public let orderID: String
+        public let stage: String
+        public let actor: String
+        public let reason: String
+
+        public init(orderID: String, stage: String, actor: String, reason: String) {
+            self.orderID = orderID
+            self.stage = stage
+            self.actor = actor
+            self.reason = reason
+        }
+    }
+
+    /// Data fields that name a person or system acting, most specific first.
+    static let actorFields = ["decidedBy", "authorizedBy", "rejectedBy", "approvedBy", "requestedBy", "cancelledBy", "by"]
+
+    public static func entry(_ event: CloudEvent) -> Entry? {
+        let data = event.data
+        // Only events that name their order (a customer's receivables or a wave's pick list are not an order's history).
+        guard let orderID = data["orderId"]?.stringValue, !orderID.isEmpty else { return nil }
+        let stage = event.source.hasPrefix("oms/") ? String(event.source.dropFirst(4)) : event.source
+        let actor = actorFields.lazy.compactMap { data[$0]?.stringValue }.first ?? stage
+        return Entry(orderID: String(orderID.prefix(200)), stage: String(stage.prefix(64)), actor: String(actor.prefix(200)),
+                     reason: String(reason(event).prefix(1000)))
+    }
+
+    static func reason(_ event: CloudEvent) -> String {
+        let d = event.data
+        if let reason = d["reason"]?.stringValue, !reason.isEmpty { return reason }
+        switch event.type {
+        case "Invoice.Issued", "CreditNote.Issued", "CollectiveInvoice.Issued", "DepositInvoice.Issued":
+            let amount = d["gross"]?.int64Value.map { Money.format($0, d["currency"]?.stringValue ?? "EUR") } ?? ""
+            return "\(d["number"]?.stringValue ?? "") \(amount)".trimmingCharacters(in: .whitespaces)
+        case "Shipment.Shipped", "Shipment.Delivered":
+            let parcels = (d["parcels"]?.arrayValue ?? []).compactMap { p in p["trackingNumber"]?.stringValue.map { "\(p["carrier"]?.stringValue ?? "") \($0)" } }
+            return ([d["fulfillmentOrderId"]?.stringValue].compactMap { $0 } + parcels).joined(separator: ", ")
+        case "Return.Authorized", "Return.Held", "Return.Inspected":
+            return d["rma"]?.stringValue ?? ""
+        case "Return.Rejected":
+            return (d["reasons"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }.joined(separator: "; ")
+        case "Refund.Approved", "Refund.Requested":
+            let lines = d["lines"]?.arrayValue ?? []
+            let total = lines.reduce(Int64(0)) { $0.addingReportingOverflow($1["amount"]?.int64Value ?? 0).partialValue }
+                .addingReportingOverflow(d["shippingAmount"]?.int64Value ?? d["amount"]?.int64Value ?? 0).partialValue
+            return "\(d["refundId"]?.stringValue ?? "") \(Money.format(total, d["currency"]?.stringValue ?? "EUR"))"
+        case "FulfillmentOrder.Created":
+            return [d["fulfillmentOrderId"]?.stringValue, d["warehouseId"]?.stringValue ?? d["supplierId"]?.stringValue].compactMap { $0 }.joined(separator: " from ")
+        case "Customer.NotificationRequested":
+            return "notification \(d["template"]?.stringValue ?? "")"
+        default:
+            return d["fulfillmentOrderId"]?.stringValue ?? ""
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import NotifierCore
+import Shared
+
+@main
+enum NotifierMain {
+    static func main() async {
+        await WorkerMain.run(stage: "notifier", makeHandler: { settings in
+            NotifierHandler(maximumEventBytes: settings.maximumEventBytes, webhooks: try webhooks(settings), topicSources: settings.topicSources)
+        }, additionalServices: { settings, logger in
+            // One dispatcher per endpoint of the newest rules (an endpoint added later needs a restart).
+            let rules = try webhooks(settings)
+            return try rules.versions[rules.versions.count - 1].rules.endpoints.map { endpoint in
+                guard let secrets = settings.environment[endpoint.secretVariable] else {
+                    throw ConfigurationError(setting: endpoint.secretVariable, problem: "is not set (the signing secrets of webhook endpoint \(endpoint.id))")
+                }
+                do {
+                    return WebhookDispatcher(databaseURL: settings.databaseURL, endpoint: endpoint, keys: try StandardWebhook.keys(secrets), logger: logger)
+                } catch {
+                    throw ConfigurationError(setting: endpoint.secretVariable, problem: String(describing: error))
+                }
+            }
+        })
+    }
+
+    static func webhooks(_ settings: WorkerSettings) throws -> RuleVersions<WebhookRules> {
+        guard let directory = settings.configDirectory else {
+            throw ConfigurationError(setting: "OMS_CONFIG_DIR", problem: "is not set (the notifier reads webhooks.json from it)")
+        }
+        return try WebhookRules.load(directory: directory)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import NotifierCore
+import Shared
+import Testing
+
+@Suite("Standard Webhooks signing and subscriptions")
+struct StandardWebhookTests {
+    @Test("the specification's example signs as the reference library does; two secrets give two signatures")
+    func referenceVector() throws {
+        // The example of the Standard Webhooks specification (the PyPI reference library prints the same).
+        let keys = try StandardWebhook.keys("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let headers = StandardWebhook.headers(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330,
+                                              body: Array("{\"test\": 2432232314}".utf8), keys: keys)
+        #expect(headers.first { $0.0 == "webhook-signature" }?.1 == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        #expect(headers.first { $0.0 == "webhook-timestamp" }?.1 == "1614265330")
+        let rotated = try StandardWebhook.keys("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_\(Data(repeating: 7, count: 24).base64EncodedString())")
+        let two = StandardWebhook.headers(id: "m", timestamp: 1, body: [], keys: rotated).first { $0.0 == "webhook-signature" }?.1 ?? ""
+        #expect(two.split(separator: " ").count == 2 && two.split(separator: " ").allSatisfy { $0.hasPrefix("v1,") })
+    }
+
+    @Test("a malformed secret is refused without repeating it")
+    func badSecret() {
+        #expect(throws: StandardWebhook.SecretProblem(description: "secret 2 is not whsec_ followed by base64 of at least 16 bytes")) {
+            try StandardWebhook.keys("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw hunter2")
+        }
+        #expect(throws: StandardWebhook.SecretProblem.self) { try StandardWebhook.keys("  ") }
+    }
+
+    @Test("filters: exact types, prefixes ending in .*, everything")
+    func filters() throws {
+        let rules = try WebhookRules.parse([
+            "validFrom": "2026-01-01T00:00:00Z",
+            "endpoints": [
+                ["id": "shop", "url": "https://shop.example/hooks", "types": ["Shipment.*", "Order.Cancelled"], "secretVariable": "S"],
+                ["id": "erp", "url": "http://erp.example/in", "types": ["*"], "secretVariable": "E", "maximumAttempts": 3],
+            ],
+        ])
+        let shop = try #require(rules.endpoints.first)
+        #expect(shop.wants("Shipment.Shipped") && shop.wants("Order.Cancelled"))
+        #expect(!shop.wants("Order.Accepted") && !shop.wants("ShipmentX"))
+        #expect(rules.endpoints[1].wants("Invoice.Issued") && rules.endpoints[1].maximumAttempts == 3)
+        #expect(throws: RuleFileProblem.self) {
+            try WebhookRules.parse(["validFrom": "2026-01-01T00:00:00Z", "endpoints": [["id": "x", "url": "ftp://x", "types": ["*"], "secretVariable": "S"]]])
+        }
+    }
+}
+
+@Suite("The timeline rule")
+struct TimelineRuleTests {
+    @Test("order, stage, actor and reason from an event")
+    func entries() throws {
+        let decided = CloudEvent(id: "e1", source: "oms/returns", type: "Return.Rejected", subject: "BB-1", time: nil, data: [
+            "requestId": "P-1", "orderId": "BB-1", "rejectedBy": "anna", "rejectedAt": "2026-12-01T10:00:00Z",
+            "reasons": [["code": "window-closed", "message": "The return period ended on 2026-11-30."]],
+        ])
+        #expect(TimelineRule.entry(decided) == .init(orderID: "BB-1", stage: "returns", actor: "anna", reason: "The return period ended on 2026-11-30."))
+        let invoice = CloudEvent(id: "e2", source: "oms/billing", type: "Invoice.Issued", subject: "BB-2", time: nil,
+                                 data: ["orderId": "BB-2", "number": "RE-2026-000007", "gross": 25_980, "currency": "EUR"])
+        #expect(TimelineRule.entry(invoice)?.reason == "RE-2026-000007 259.80 EUR")
+        let shipped = CloudEvent(id: "e3", source: "oms/fulfillment", type: "Shipment.Shipped", subject: "BB-3", time: nil, data: [
+            "orderId": "BB-3", "fulfillmentOrderId": "FO-BB-3-1", "parcels": [["trackingNumber": "00340434", "carrier": "DHL"]],
+        ])
+        #expect(TimelineRule.entry(shipped) == .init(orderID: "BB-3", stage: "fulfillment", actor: "fulfillment", reason: "FO-BB-3-1, DHL 00340434"))
+        let noOrder = CloudEvent(id: "e4", source: "oms/billing", type: "Receivables.Changed", subject: "C-1", time: nil, data: ["customerId": "C-1"])
+        #expect(TimelineRule.entry(noOrder) == nil)
+    }
+}
