@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN_DEBUG := $(CURDIR)/.build/debug
 BIN_RELEASE := $(CURDIR)/.build/release
-APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 python3-venv curl ca-certificates qpdf poppler-utils chromium chromium-driver wrk systemd
+APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 python3-venv curl ca-certificates qpdf poppler-utils chromium chromium-driver wrk systemd openssl
 
 .PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment bench-billing bench-returns clean
 
@@ -46,9 +46,9 @@ demo: build
 # Outside judges for labels, barcodes, VAT IDs and e-invoices (PyPI), in a virtualenv under Tests/.
 TEST_VENV := $(CURDIR)/Tests/.venv
 test-tools:
-	@$(TEST_VENV)/bin/python -c "import zplkit, zxingcpp, stdnum, facturx, saxonche, selenium, selenium_axe_python, PIL, standardwebhooks" 2>/dev/null || { \
+	@$(TEST_VENV)/bin/python -c "import zplkit, zxingcpp, stdnum, facturx, saxonche, selenium, selenium_axe_python, PIL, standardwebhooks, aiosmtpd" 2>/dev/null || { \
 	  python3 -m venv $(TEST_VENV) && $(TEST_VENV)/bin/pip install -q --disable-pip-version-check zplkit==0.3.2 zxing-cpp==3.1.1 python-stdnum==2.2 factur-x==7.8 saxonche==13.1.1 \
-	    selenium==4.38.0 selenium-axe-python==2.2.0 pillow==13.0.0 standardwebhooks==1.1.0; }
+	    selenium==4.38.0 selenium-axe-python==2.2.0 pillow==13.0.0 standardwebhooks==1.1.0 aiosmtpd==1.4.6; }
 
 # Every test: unit tests and the end-to-end, failure and crash tests against a
 # real PostgreSQL (own cluster in .oms-test/) and oms-devkafka processes.

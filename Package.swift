@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
     ],
     targets: [
         .systemLibrary(
@@ -90,7 +92,9 @@ let package = Package(
         .target(name: "NotifierCore", dependencies: ["Shared", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Notifier/Core"),
         .executableTarget(
             name: "Notifier", dependencies: ["Shared", "NotifierCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                                             .product(name: "Logging", package: "swift-log")],
+                                             .product(name: "Logging", package: "swift-log"), .product(name: "Mustache", package: "swift-mustache"),
+                                             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                                             .product(name: "NIOSSL", package: "swift-nio-ssl")],
             path: "Sources/Notifier", exclude: ["Core"]),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(

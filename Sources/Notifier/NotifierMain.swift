@@ -1,16 +1,20 @@
 import Foundation
 import NotifierCore
+import ServiceLifecycle
 import Shared
 
 @main
 enum NotifierMain {
     static func main() async {
         await WorkerMain.run(stage: "notifier", makeHandler: { settings in
-            NotifierHandler(maximumEventBytes: settings.maximumEventBytes, webhooks: try webhooks(settings), topicSources: settings.topicSources)
+            NotifierHandler(maximumEventBytes: settings.maximumEventBytes, webhooks: try webhooks(settings),
+                            mailEnabled: try SMTPSettings.read(settings.environment) != nil, topicSources: settings.topicSources)
         }, additionalServices: { settings, logger in
             // One dispatcher per endpoint of the newest rules (an endpoint added later needs a restart).
             let rules = try webhooks(settings)
-            return try rules.versions[rules.versions.count - 1].rules.endpoints.map { endpoint in
+            var services: [any Service] = []
+            if let smtp = try SMTPSettings.read(settings.environment) { services.append(MailSender(databaseURL: settings.databaseURL, smtp: smtp, logger: logger)) }
+            return services + (try rules.versions[rules.versions.count - 1].rules.endpoints.map { endpoint in
                 guard let secrets = settings.environment[endpoint.secretVariable] else {
                     throw ConfigurationError(setting: endpoint.secretVariable, problem: "is not set (the signing secrets of webhook endpoint \(endpoint.id))")
                 }
@@ -19,7 +23,7 @@ enum NotifierMain {
                 } catch {
                     throw ConfigurationError(setting: endpoint.secretVariable, problem: String(describing: error))
                 }
-            }
+            })
         })
     }
 

@@ -31,4 +31,34 @@ struct NotifierStore {
                 """)
         }
     }
+
+    func upsertContacts(_ contacts: [(orderID: String, email: String, name: String, language: String)]) throws {
+        guard !contacts.isEmpty else { return }
+        try database.query("""
+            INSERT INTO notifier.contacts (order_id, email, name, language)
+            SELECT DISTINCT ON (o) o, e, n, l FROM unnest(\(contacts.map(\.orderID))::text[], \(contacts.map(\.email.storable))::text[],
+                                                        \(contacts.map(\.name.storable))::text[], \(contacts.map(\.language))::text[]) AS u(o, e, n, l) ORDER BY o
+            ON CONFLICT (order_id) DO NOTHING
+            """)
+    }
+
+    func contacts(_ orderIDs: [String]) throws -> [String: (email: String, name: String, language: String)] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var result: [String: (email: String, name: String, language: String)] = [:]
+        for row in try database.query("SELECT order_id, email, name, language FROM notifier.contacts WHERE order_id = ANY(\(orderIDs)::text[])") {
+            result[try row.decode("order_id")] = (try row.decode("email"), try row.decode("name"), try row.decode("language"))
+        }
+        return result
+    }
+
+    func insertMails(_ mails: [(eventID: String, orderID: String, template: String, language: String, recipient: String, subject: String, text: String, html: String)]) throws {
+        guard !mails.isEmpty else { return }
+        try database.query("""
+            INSERT INTO notifier.mails (event_id, order_id, template, language, recipient, subject, text_body, html_body)
+            SELECT * FROM unnest(\(mails.map(\.eventID))::text[], \(mails.map(\.orderID))::text[], \(mails.map(\.template))::text[],
+                                 \(mails.map(\.language))::text[], \(mails.map(\.recipient))::text[], \(mails.map(\.subject.storable))::text[],
+                                 \(mails.map(\.text.storable))::text[], \(mails.map(\.html.storable))::text[])
+            ON CONFLICT (event_id) DO NOTHING
+            """)
+    }
 }

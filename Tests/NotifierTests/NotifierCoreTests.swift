@@ -65,3 +65,21 @@ struct TimelineRuleTests {
         #expect(TimelineRule.entry(noOrder) == nil)
     }
 }
+
+@Suite("Mail messages")
+struct MailMessageTests {
+    @Test("headers cannot be split by input; non-ASCII subjects are RFC 2047 encoded; bodies are base64 in 76-character lines")
+    func rendering() {
+        let message = MailMessage(from: "service@shop.example", to: "lena@example.org", subject: "Grüße\r\nBcc: victim@example.org",
+                                  text: String(repeating: "Zelt ", count: 40), html: "<p>Zelt</p>", messageID: "e1@oms", date: Date(timeIntervalSince1970: 0))
+        let rendered = message.rendered(boundary: "b1")
+        let headerBlock = rendered.components(separatedBy: "\r\n\r\n")[0]
+        #expect(!headerBlock.contains("\r\nBcc:"))
+        #expect(headerBlock.contains("Subject: =?UTF-8?B?\(Data("GrüßeBcc: victim@example.org".utf8).base64EncodedString())?="))
+        #expect(headerBlock.contains("Date: Thu, 01 Jan 1970 00:00:00 +0000"))
+        #expect(rendered.components(separatedBy: "\r\n").allSatisfy { $0.count <= 998 })
+        #expect(rendered.components(separatedBy: "\r\n").filter { $0.count == 76 }.count >= 3)
+        #expect(MailMessage.isDeliverable("lena@example.org"))
+        #expect(!MailMessage.isDeliverable("lena@example.org>\r\nRCPT TO:<x@y.z") && !MailMessage.isDeliverable("no-at") && !MailMessage.isDeliverable("a b@c.de"))
+    }
+}
