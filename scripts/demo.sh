@@ -29,6 +29,8 @@ OMS_HTTP_PORT=${DEMO_FULFILLMENT_PORT:-9404} "$BIN/oms-fulfillment" >"$OMS_DIR/d
 fulfillment_pid=$!
 OMS_HTTP_PORT=${DEMO_BILLING_PORT:-9405} "$BIN/oms-billing" >"$OMS_DIR/demo-billing.log" 2>&1 &
 billing_pid=$!
+OMS_HTTP_PORT=${DEMO_NOTIFIER_PORT:-9407} "$BIN/oms-notifier" >"$OMS_DIR/demo-notifier.log" 2>&1 &
+notifier_pid=$!
 # Returns with its portal; it keeps running after the demo (make dev-down stops it) so that the portal can be tried.
 portal_port=${DEMO_PORTAL_PORT:-8095}
 if [ -f "$OMS_DIR/demo-returns.pid" ]; then kill "$(cat "$OMS_DIR/demo-returns.pid")" 2>/dev/null || true; sleep 0.5; fi
@@ -37,7 +39,7 @@ OMS_HTTP_PORT=${DEMO_RETURNS_PORT:-9406} OMS_RETURNS_PORTAL_PORT=$portal_port OM
     OMS_RETURNS_UPLOAD_DIR="$OMS_DIR/return-photos" OMS_RETURNS_PORTAL_SECURE_COOKIES=false \
     nohup "$BIN/oms-returns" >"$OMS_DIR/demo-returns.log" 2>&1 &
 echo $! >"$OMS_DIR/demo-returns.pid"
-trap 'kill $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid ${wms_pid:-} 2>/dev/null || true' EXIT
+trap 'kill $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid $notifier_pid ${wms_pid:-} 2>/dev/null || true' EXIT
 before_invoices=$(psql_q "SELECT count(*) FROM billing.documents")
 before_parcels=$(psql_q "SELECT count(*) FROM fulfillment.parcels")
 before_fo=$(psql_q "SELECT count(*) FROM fulfillment.fulfillment_orders")
@@ -143,8 +145,10 @@ b2b_order=$(psql_q "SELECT coalesce(max(order_id), '') FROM capture.orders WHERE
 first_order=$(psql_q "SELECT 'BB-' || (100000 + $before_orders)")
 repeats=$(psql_q "SELECT count(*) FROM capture.audit_trail WHERE action = 'Order.Created.Repeated'")
 
-kill -TERM $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid 2>/dev/null || true
-wait $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid 2>/dev/null || true
+sleep 2  # the notifier's last events
+timeline=$(psql_q "SELECT count(*) || ' events of ' || count(DISTINCT order_id) || ' orders' FROM notifier.timeline")
+kill -TERM $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid $notifier_pid 2>/dev/null || true
+wait $capture_pid $alerting_pid $router_pid $fulfillment_pid $billing_pid $notifier_pid 2>/dev/null || true
 trap - EXIT
 
 echo
@@ -174,6 +178,7 @@ echo "  archive                          $archive"
 echo "Returns: demo return              ${demo_rma:-none} of $refund_order: $(psql_q "SELECT coalesce(string_agg(line_id || ' ' || sku || ' grade ' || coalesce(grade, '?') || ' → ' || coalesce(disposition, 'not received'), ', '), 'none') FROM returns.return_lines WHERE request_id = (SELECT request_id FROM returns.returns WHERE rma = '$demo_rma')"); refund $(psql_q "SELECT coalesce(string_agg(refund_id || ' ' || to_char(total / 100.0, 'FM999990.00') || ' ' || currency, ', '), 'none') FROM returns.refunds WHERE request_id = (SELECT request_id FROM returns.returns WHERE rma = '$demo_rma')"), credit note $(psql_q "SELECT coalesce(max(number), 'none') FROM billing.documents WHERE type_code = '381' AND order_id = '$refund_order'")"
 echo "  portal                           http://127.0.0.1:$portal_port/  (keeps running until make dev-down)"
 [ -n "$try_order" ] && echo "  try it with                      order ${try_order%% *}, e-mail $(echo "$try_order" | cut -d' ' -f2) (or postal code ${try_order##* })"
+echo "Notifier: timeline                $timeline (omsctl order show lists them as Events; e-mail and webhooks are off in the demo: no OMS_SMTP_HOST, no endpoints)"
 echo "duplicates skipped                 ${duplicates:-0} (same event id) + $repeats (same content, other id)"
 echo "dead letters                       $((dead - before_dead)) this run, $dead in all"
 "$BIN/omsctl" dlq list --limit 10 | sed 's/^/  /'

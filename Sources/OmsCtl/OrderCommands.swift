@@ -155,6 +155,11 @@ struct Order: ParsableCommand {
                        coalesce(to_json(ship_by)#>>'{}', to_json(sla_due)#>>'{}', '') AS due, status, lines::text AS lines
                 FROM router.fulfillment_orders WHERE order_id = \(orderID) ORDER BY fulfillment_order_id
                 """)
+            // What the OMS announced about the order, as oms-notifier's timeline recorded it (empty without the notifier).
+            let events = try database.query("""
+                SELECT to_json(occurred_at)#>>'{}' AS at, event_type, stage, actor, reason FROM notifier.timeline WHERE order_id = \(orderID)
+                ORDER BY occurred_at, id
+                """)
             let returns = try database.query("""
                 SELECT coalesce(rma, request_id) AS rma, status, to_json(created_at)#>>'{}' AS at FROM returns.returns WHERE order_id = \(orderID) ORDER BY created_at
                 """)
@@ -198,6 +203,9 @@ struct Order: ParsableCommand {
                               "open": .integer(try line.decode("open")), "for": .string(try line.decode("waiting_for"))]
                          })]
                     } ?? .null,
+                    "events": .array(try events.map { ["at": .string(try $0.decode("at")), "type": .string(try $0.decode("event_type")),
+                                                       "stage": .string(try $0.decode("stage")), "actor": .string(try $0.decode("actor")),
+                                                       "reason": .string(try $0.decode("reason"))] }),
                     "returns": .array(try returns.map { ["rma": .string(try $0.decode("rma")), "status": .string(try $0.decode("status")),
                                                          "requestedAt": .string(try $0.decode("at"))] }),
                     "timeline": .array(try timeline.map { row in
@@ -259,6 +267,11 @@ struct Order: ParsableCommand {
             for (index, row) in returns.enumerated() {
                 if index == 0 { print("Returns") }
                 print("  \(try row.decode("rma", as: String.self))  \(try row.decode("status", as: String.self))  requested \(try row.decode("at", as: String.self))  (omsctl return show)")
+            }
+            for (index, row) in events.enumerated() {
+                if index == 0 { print("Events (oms-notifier's timeline)") }
+                print("  \(try row.decode("at", as: String.self))  \(try row.decode("event_type", as: String.self))  [\(try row.decode("stage", as: String.self))] by \(try row.decode("actor", as: String.self))"
+                      + ": \(try row.decode("reason", as: String.self))")
             }
             print("Timeline")
             for row in timeline {

@@ -6,9 +6,10 @@ import Testing
 /// valid ones (each processed), shuffled, through the real worker process and oms-alerting; the same process must
 /// still be running at the end.
 enum StageFuzz {
-    static func run(executable: String, stage: String, hostileShapes: [TopicShape], validShapes: [TopicShape], perTopic: Int, seed: UInt64) throws {
+    static func run(executable: String, stage: String, hostileShapes: [TopicShape], validShapes: [TopicShape], perTopic: Int, seed: UInt64,
+                    extraEnvironment: [String: String] = [:]) throws {
         let rig = try PipelineRig(partitions: 4)
-        let worker = try rig.start(executable, name: "fuzz-\(stage)", ["OMS_BATCH_SIZE": "200"])
+        let worker = try rig.start(executable, name: "fuzz-\(stage)", ["OMS_BATCH_SIZE": "200"].merging(extraEnvironment) { $1 })
         let alerting = try rig.start("oms-alerting", name: "fuzz-\(stage)-alerting")
         let pids = [worker.pid, alerting.pid]
         let hostile = HostileEvents.generate(shapes: hostileShapes, perTopic: perTopic, seed: seed)
