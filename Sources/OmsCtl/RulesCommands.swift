@@ -5,7 +5,36 @@ import Shared
 
 struct Rules: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check and try out routing rules.", subcommands: [Check.self, Simulate.self])
+        abstract: "Check and try out routing rules; the history of the rule files the workers loaded.", subcommands: [Check.self, Simulate.self, History.self])
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Which rule and rate files the workers loaded, when, with which hash and validFrom (newest first).")
+        @Option(help: "Only files whose name contains this, e.g. tax.json.") var file: String?
+        @Option(help: "Only this stage, e.g. billing.") var stage: String?
+        @Option(help: "At most this many rows.") var limit: Int = 100
+
+        func validate() throws {
+            guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
+        }
+
+        func run() throws {
+            let database = try CLIEnvironment.database()
+            let rows = try database.query("""
+                SELECT to_json(loaded_at)#>>'{}' AS at, stage, file, sha256, coalesce(valid_from, '') AS valid_from, loaded_by FROM oms.rule_loads
+                WHERE (\(file)::text IS NULL OR strpos(file, \(file)) > 0) AND (\(stage)::text IS NULL OR stage = \(stage))
+                ORDER BY id DESC LIMIT \(limit)
+                """)
+            var count = 0
+            for row in rows {
+                count += 1
+                print("\(try row.decode("at", as: String.self))  \(try row.decode("stage", as: String.self))  \(try row.decode("file", as: String.self))  "
+                      + "sha256 \(try row.decode("sha256", as: String.self).prefix(16))…  validFrom \(try row.decode("valid_from", as: String.self))  "
+                      + "(\(try row.decode("loaded_by", as: String.self)))")
+            }
+            if count == 0 { print("no rule files recorded yet (workers record them when they connect)") }
+        }
+    }
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a router.json file (as the Router would on SIGHUP).")

@@ -79,7 +79,8 @@ struct NotifierFlowTests {
         for id in Set(shop.compactMap { $0["id"]?.stringValue }) {
             let tries = shop.filter { $0["id"]?.stringValue == id }
             #expect(tries.map { $0["status"]?.int64Value } == [503, 204], "\(id)")
-            #expect(tries.count == 2 && tries[0]["signature"] != tries[1]["signature"], "re-signed on retry")
+            #expect(tries.count == 2 && tries[0]["signature"] != tries[1]["signature"] && tries[0]["timestamp"] != tries[1]["timestamp"],
+                    "re-signed with a fresh timestamp on retry")
         }
         let attempts: Int32 = try database.query("SELECT attempts FROM notifier.webhook_deliveries WHERE endpoint_id = 'crm'").first!.decode("attempts")
         #expect(attempts == 2)
@@ -104,5 +105,10 @@ struct NotifierFlowTests {
         let after = try database.query("SELECT status, attempts FROM notifier.webhook_deliveries WHERE id = \(id)").first!
         #expect(try after.decode("status", as: String.self) == "pending" && (try after.decode("attempts", as: Int32.self)) <= 1)
         #expect(!((try? String(contentsOfFile: notifier.logPath, encoding: .utf8)) ?? "").contains(String(Self.secret.dropFirst(6))), "no secret in the log")
+
+        // The rule file the notifier loaded is on record with its hash and validFrom.
+        let digest = try runProgram("/usr/bin/sha256sum", [config + "/webhooks.json"]).output.prefix(16)
+        let history = try runOmsctl(["rules", "history", "--stage", "notifier"], environment: environment)
+        #expect(history.output.contains("notifier  \(config)/webhooks.json  sha256 \(digest)…  validFrom 2026-01-01T00:00:00Z"), "\(history.output)")
     }
 }

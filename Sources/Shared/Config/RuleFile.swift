@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import Synchronization
 
 /// Reading rule files from `OMS_CONFIG_DIR`: every problem names the file, the
 /// place and what is wrong, so that a worker stops at start with one clear line.
@@ -20,7 +22,9 @@ extension ConfigurationFileError {
             throw ConfigurationFileError(file: path, location: lineAndColumn(of: error.offset, in: bytes), problem: error.problem)
         }
         do {
-            return try build(document)
+            let rules = try build(document)
+            RuleFileLog.record(path: path, bytes: bytes, validFrom: (rules as? any VersionedRules)?.validFrom)
+            return rules
         } catch let error as RuleFileProblem {
             throw ConfigurationFileError(file: path, location: line(ofKey: error.key, in: bytes), problem: "\(error.path): \(error.problem)")
         }
@@ -136,4 +140,38 @@ public struct RuleReader {
 
     /// The path of `key` below this object, for messages.
     public func pathOf(_ key: String) -> String { full(key) }
+}
+
+/// Every rule file this process loaded (path, SHA-256, validFrom), so that the worker records them in
+/// `oms.rule_loads` once connected: `omsctl rules history` shows which rules were in force when.
+public enum RuleFileLog {
+    public struct Entry: Sendable, Equatable {
+        public let path: String
+        public let sha256: String
+        public let validFrom: String?
+    }
+
+    private static let entries = Mutex<[Entry]>([])
+
+    static func record(path: String, bytes: [UInt8], validFrom: String?) {
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let entry = Entry(path: path, sha256: digest, validFrom: validFrom)
+        entries.withLock { list in if !list.contains(entry) { list.append(entry) } }
+    }
+
+    public static var loaded: [Entry] { entries.withLock { $0 } }
+
+    /// Writes what was loaded; a file whose newest row for this stage has the same hash is not written again.
+    public static func store(stage: String, database: PostgresConnection) throws {
+        let list = loaded
+        guard !list.isEmpty else { return }
+        let host = ProcessInfo.processInfo.hostName
+        try database.query("""
+            INSERT INTO oms.rule_loads (stage, file, sha256, valid_from, loaded_by)
+            SELECT \(stage), f, h, v, \("oms-\(stage) pid \(ProcessInfo.processInfo.processIdentifier) on \(host)")
+            FROM unnest(\(list.map(\.path))::text[], \(list.map(\.sha256))::text[], \(list.map(\.validFrom))::text[]) AS u(f, h, v)
+            WHERE NOT EXISTS (SELECT 1 FROM oms.rule_loads r WHERE r.id = (SELECT max(id) FROM oms.rule_loads l WHERE l.stage = \(stage) AND l.file = u.f)
+                              AND r.sha256 = u.h)
+            """)
+    }
 }

@@ -78,6 +78,11 @@ public final class StageWorker<Handler: StageHandler> {
             do {
                 database = try PostgresConnection(url: settings.databaseURL, applicationName: "oms-\(definition.name)", logger: logger)
                 producer = try KafkaProducer(configuration: settings.kafka, logger: logger)
+                if let database {
+                    do { try database.transaction { try RuleFileLog.store(stage: definition.name, database: $0) } } catch {
+                        logger.warning("could not record the rule files loaded", metadata: ["error": "\(Self.describe(error))"])
+                    }
+                }
                 return
             } catch let error as PostgresError where error.isTransient {
                 attempt += 1

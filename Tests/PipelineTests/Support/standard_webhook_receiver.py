@@ -1,5 +1,5 @@
 """Webhook endpoints for tests, verified by the Standard Webhooks reference library (PyPI standardwebhooks).
-argv: log path, secret. Paths: /ok answers 204; /flaky answers 503 to the first try of each message id, then 204;
+argv: log path, secret. Paths: /ok answers 204; /flaky answers 503 to the first try of each message id (after 1.1 s, so that the retry is signed in a later second), then 204;
 /slow sleeps 5 s before answering. Every request is logged as one JSON line (path, headers, verified, body).
 Prints its port."""
 import http.server, json, sys, threading, time
@@ -24,6 +24,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         status = 204 if verified is True else 400
         if self.path == "/slow":
             time.sleep(5)
+        with lock:
+            first_try = self.path == "/flaky" and verified is True and message not in seen
+        if first_try:
+            time.sleep(1.1)
         with lock:
             if self.path == "/flaky" and verified is True and message not in seen:
                 seen.add(message)
