@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
-            dependencies: ["Shared", "RouterCore", "FulfillmentCore", "BillingTax", "BillingDocuments", "ReturnsCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["Shared", "RouterCore", "FulfillmentCore", "BillingTax", "BillingDocuments", "ReturnsCore", "NotifierCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/OmsCtl"),
         .executableTarget(

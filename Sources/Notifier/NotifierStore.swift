@@ -14,11 +14,12 @@ struct NotifierStore {
                 return EventTime.format(parsed == .distantPast ? Date() : parsed)
             }
             try database.query("""
-                INSERT INTO notifier.timeline (order_id, event_id, event_type, topic, stage, actor, reason, occurred_at)
-                SELECT o, e, t, tp, s, a, r, at::timestamptz FROM unnest(\(timeline.map(\.entry.orderID))::text[], \(timeline.map(\.event.id))::text[],
+                INSERT INTO notifier.timeline (order_id, event_id, event_type, topic, stage, actor, reason, occurred_at, facts)
+                SELECT o, e, t, tp, s, a, r, at::timestamptz, f::json FROM unnest(\(timeline.map(\.entry.orderID))::text[], \(timeline.map(\.event.id))::text[],
                     \(timeline.map(\.event.type))::text[], \(timeline.map(\.topic))::text[], \(timeline.map(\.entry.stage))::text[],
-                    \(timeline.map(\.entry.actor.storable))::text[], \(timeline.map(\.entry.reason.storable))::text[], \(times)::text[])
-                    AS u(o, e, t, tp, s, a, r, at)
+                    \(timeline.map(\.entry.actor.storable))::text[], \(timeline.map(\.entry.reason.storable))::text[], \(times)::text[],
+                    \(timeline.map(\.entry.facts.storableJSON))::text[])
+                    AS u(o, e, t, tp, s, a, r, at, f)
                 ON CONFLICT (event_id) DO NOTHING
                 """)
         }

@@ -60,7 +60,8 @@ struct TimelineRuleTests {
         let shipped = CloudEvent(id: "e3", source: "oms/fulfillment", type: "Shipment.Shipped", subject: "BB-3", time: nil, data: [
             "orderId": "BB-3", "fulfillmentOrderId": "FO-BB-3-1", "parcels": [["trackingNumber": "00340434", "carrier": "DHL"]],
         ])
-        #expect(TimelineRule.entry(shipped) == .init(orderID: "BB-3", stage: "fulfillment", actor: "fulfillment", reason: "FO-BB-3-1, DHL 00340434"))
+        #expect(TimelineRule.entry(shipped) == .init(orderID: "BB-3", stage: "fulfillment", actor: "fulfillment", reason: "FO-BB-3-1, DHL 00340434",
+                                                    facts: ["fulfillmentOrderId": "FO-BB-3-1"]))
         let noOrder = CloudEvent(id: "e4", source: "oms/billing", type: "Receivables.Changed", subject: "C-1", time: nil, data: ["customerId": "C-1"])
         #expect(TimelineRule.entry(noOrder) == nil)
     }
@@ -81,5 +82,55 @@ struct MailMessageTests {
         #expect(rendered.components(separatedBy: "\r\n").filter { $0.count == 76 }.count >= 3)
         #expect(MailMessage.isDeliverable("lena@example.org"))
         #expect(!MailMessage.isDeliverable("lena@example.org>\r\nRCPT TO:<x@y.z") && !MailMessage.isDeliverable("no-at") && !MailMessage.isDeliverable("a b@c.de"))
+    }
+}
+
+@Suite("KPI report")
+struct KPIReportTests {
+    static let t0 = EventTime.parse("2026-11-02T08:00:00Z")
+    func at(_ hours: Double) -> Date { Self.t0.addingTimeInterval(hours * 3600) }
+    func e(_ order: String, _ type: String, _ hours: Double, actor: String? = nil, stage: String = "router", facts: JSONValue = .object([:])) -> KPIReport.Event {
+        KPIReport.Event(orderID: order, type: type, at: at(hours), actor: actor ?? stage, stage: stage, facts: facts)
+    }
+
+    @Test("a fixed event set, figures computed by hand")
+    func fixedSet() {
+        let events: [KPIReport.Event] = [
+            // A: accepted, shipped after 20 h within its ship-by (24 h), delivered after 44 h; first time right.
+            e("A", "Order.Accepted", 0, stage: "capture"),
+            e("A", "FulfillmentOrder.Created", 0.1, facts: ["fulfillmentOrderId": "FO-A", "shipBy": .string(EventTime.format(at(24)))]),
+            e("A", "Shipment.Shipped", 20, stage: "fulfillment", facts: ["fulfillmentOrderId": "FO-A"]),
+            e("A", "Shipment.Delivered", 44, stage: "fulfillment", facts: ["fulfillmentOrderId": "FO-A"]),
+            // B: held for payment, back-ordered, shipped late (30 h, ship-by 26 h), two units back for wrong-size.
+            e("B", "Order.OnHold", 1, stage: "capture", facts: ["holdReasons": ["payment"]]),
+            e("B", "Backorder.Created", 2),
+            e("B", "FulfillmentOrder.Created", 2, facts: ["fulfillmentOrderId": "FO-B", "shipBy": .string(EventTime.format(at(26)))]),
+            e("B", "Shipment.Shipped", 31, stage: "fulfillment", facts: ["fulfillmentOrderId": "FO-B"]),
+            e("B", "Return.Authorized", 100, stage: "returns", facts: ["returnedUnits": ["wrong-size": 2]]),
+            // C: cancelled before shipping by a person.
+            e("C", "Order.Accepted", 2, stage: "capture"),
+            e("C", "Order.Cancelled", 3, actor: "anna", stage: "capture"),
+            // D: shipped after 4 h, then cancelled (after shipping); one unit back, defective, authorized by staff.
+            e("D", "Order.Accepted", 3, stage: "capture"),
+            e("D", "Shipment.Shipped", 7, stage: "fulfillment", facts: ["fulfillmentOrderId": "FO-D"]),
+            e("D", "Order.Cancelled", 8, stage: "capture"),
+            e("D", "Return.Authorized", 50, actor: "tom", stage: "returns", facts: ["returnedUnits": ["defective": 1]]),
+            // An event of an order accepted outside the period: not counted.
+            e("Z", "Shipment.Shipped", 5, stage: "fulfillment"),
+        ]
+        let report = KPIReport.compute(events)
+        #expect(report.orders == 4)
+        #expect(report.shippedOrders == 3)
+        // Created → shipped: A 20 h, B 30 h, D 4 h → p50 20 h, p90 30 h.
+        #expect(report.createdToShipped == .init(count: 3, p50Hours: 20, p90Hours: 30))
+        #expect(report.createdToDelivered == .init(count: 1, p50Hours: 44, p90Hours: 44))
+        #expect(report.shippedWithDeadline == 2 && report.shippedOnTime == 1 && report.onTimeRate == 50)
+        #expect(report.backorderRate == 25)
+        #expect(report.cancelledBeforeShipping == 1 && report.cancelledAfterShipping == 1 && report.cancellationRate == 50)
+        #expect(report.returnedUnitsByReason == ["wrong-size": 2, "defective": 1])
+        // 2 of 3 shipped orders had a return.
+        #expect(report.returnRate == 66.7)
+        // Only A: B was held, C and D were touched by a person.
+        #expect(report.firstTimeRight == 1 && report.firstTimeRightRate == 25)
     }
 }

@@ -106,6 +106,24 @@ struct NotifierFlowTests {
         #expect(try after.decode("status", as: String.self) == "pending" && (try after.decode("attempts", as: Int32.self)) <= 1)
         #expect(!((try? String(contentsOfFile: notifier.logPath, encoding: .utf8)) ?? "").contains(String(Self.secret.dropFirst(6))), "no secret in the log")
 
+        // The KPI report reads the timeline: one accepted order, shipped after its acceptance.
+        try rig.producer.publish([
+            ReturnsFlowTests.accepted("NT-9", lines: [("TENT-2P", 1, 19_990)]),
+            ReturnsFlowTests.shipped("FO-NT-9", order: "NT-9", [("1", "TENT-2P", 1)], at: Date().addingTimeInterval(7200)),
+        ])
+        try eventually(timeout: 20, "NT-9 in the timeline") {
+            try database.query("SELECT count(*) AS n FROM notifier.timeline WHERE order_id = 'NT-9'").first!.decode("n", as: Int.self) == 2
+        }
+        let kpi = try runOmsctl(["kpi", "--json", "--until", EventTime.format(Date().addingTimeInterval(86_400))], environment: environment)
+        let figures = try JSONParser.parse(Array(kpi.output.utf8))
+        #expect(figures["orders"]?.int64Value == 1 && figures["shippedOrders"]?.int64Value == 1, "\(kpi.output)")
+        #expect(figures["firstTimeRightPercent"]?.int64Value == 100, "\(kpi.output)")
+        let page = NSTemporaryDirectory() + "oms-kpi-\(UUID().uuidString.prefix(8)).html"
+        #expect(try runOmsctl(["kpi", "--html", page], environment: environment).status == 0)
+        #expect(((try? String(contentsOfFile: page, encoding: .utf8)) ?? "").contains("<svg role=\"img\""))
+        let badKPI = try runOmsctl(["kpi", "--since", "last tuesday"], environment: environment)
+        #expect(badKPI.status != 0 && badKPI.output.contains("--since must be an RFC 3339 instant or YYYY-MM-DD"), "\(badKPI.output)")
+
         // The rule file the notifier loaded is on record with its hash and validFrom.
         let digest = try runProgram("/usr/bin/sha256sum", [config + "/webhooks.json"]).output.prefix(16)
         let history = try runOmsctl(["rules", "history", "--stage", "notifier"], environment: environment)

@@ -9,12 +9,15 @@ public enum TimelineRule {
         public let stage: String
         public let actor: String
         public let reason: String
+        /// The few facts the KPIs need (ship-by, hold reasons, return reasons and units, the fulfillment order).
+        public let facts: JSONValue
 
-        public init(orderID: String, stage: String, actor: String, reason: String) {
+        public init(orderID: String, stage: String, actor: String, reason: String, facts: JSONValue = .object([:])) {
             self.orderID = orderID
             self.stage = stage
             self.actor = actor
             self.reason = reason
+            self.facts = facts
         }
     }
 
@@ -28,7 +31,24 @@ public enum TimelineRule {
         let stage = event.source.hasPrefix("oms/") ? String(event.source.dropFirst(4)) : event.source
         let actor = actorFields.lazy.compactMap { data[$0]?.stringValue }.first ?? stage
         return Entry(orderID: String(orderID.prefix(200)), stage: String(stage.prefix(64)), actor: String(actor.prefix(200)),
-                     reason: String(reason(event).prefix(1000)))
+                     reason: String(reason(event).prefix(1000)), facts: facts(event))
+    }
+
+    static func facts(_ event: CloudEvent) -> JSONValue {
+        let d = event.data
+        var facts: [String: JSONValue] = [:]
+        if let fo = d["fulfillmentOrderId"]?.stringValue { facts["fulfillmentOrderId"] = .string(String(fo.prefix(200))) }
+        if let shipBy = d["shipBy"]?.stringValue { facts["shipBy"] = .string(String(shipBy.prefix(40))) }
+        if let holds = d["holdReasons"]?.arrayValue { facts["holdReasons"] = .array(Array(holds.prefix(20))) }
+        if event.type == "Return.Authorized" {
+            var units: [String: Int64] = [:]
+            for line in (d["lines"]?.arrayValue ?? []).prefix(500) {
+                let reason = String((line["reason"]?.stringValue ?? "unknown").prefix(64))
+                units[reason] = (units[reason] ?? 0).addingReportingOverflow(max(0, line["quantity"]?.int64Value ?? 0)).partialValue
+            }
+            facts["returnedUnits"] = .object(units.mapValues { .integer($0) })
+        }
+        return .object(facts)
     }
 
     static func reason(_ event: CloudEvent) -> String {
