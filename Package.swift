@@ -94,7 +94,8 @@ let package = Package(
             name: "Notifier", dependencies: ["Shared", "NotifierCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                              .product(name: "Logging", package: "swift-log"), .product(name: "Mustache", package: "swift-mustache"),
                                              .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                                             .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                                             .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Hummingbird", package: "hummingbird"),
+                                             .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Notifier", exclude: ["Core"]),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(

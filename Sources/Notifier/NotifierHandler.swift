@@ -49,8 +49,23 @@ struct NotifierHandler: StageHandler {
         }
         let store = NotifierStore(database: database)
         try store.record(timeline: timeline, deliveries: deliveries)
+        try foldStatus(batch.compactMap { $0.input?.event }, store: store)
         if mailEnabled { try mail(batch.compactMap { $0.input?.event }, store: store) }
         return batch.map { _ in .processed(emit: [], audit: []) }
+    }
+
+    /// The status API's documents: each event folded into its order's document by the order status rule, in batch order.
+    func foldStatus(_ events: [CloudEvent], store: NotifierStore) throws {
+        let orderIDs = Set(events.compactMap { $0.data["orderId"]?.stringValue })
+        guard !orderIDs.isEmpty else { return }
+        var documents = try store.lockStatus(Array(orderIDs))
+        var changed: [String: JSONValue] = [:]
+        for event in events {
+            guard let orderID = event.data["orderId"]?.stringValue, let next = OrderStatusRule.fold(documents[orderID], event) else { continue }
+            documents[orderID] = next
+            changed[orderID] = next
+        }
+        try store.saveStatus(changed)
     }
 
     /// The customer's e-mails: contacts from Capture's announcements first (this batch's too), then one rendered mail per

@@ -14,6 +14,10 @@ enum NotifierMain {
             let rules = try webhooks(settings)
             var services: [any Service] = []
             if let smtp = try SMTPSettings.read(settings.environment) { services.append(MailSender(databaseURL: settings.databaseURL, smtp: smtp, logger: logger)) }
+            if let api = try StatusAPI.read(settings.environment) {
+                logger.info("status API", metadata: ["address": "http://\(api.host):\(api.port)/v1/"])
+                services.append(StatusAPI(port: api.port, host: api.host, databaseURL: settings.databaseURL, requestsPerMinute: api.perMinute, logger: logger).service())
+            }
             return services + (try rules.versions[rules.versions.count - 1].rules.endpoints.map { endpoint in
                 guard let secrets = settings.environment[endpoint.secretVariable] else {
                     throw ConfigurationError(setting: endpoint.secretVariable, problem: "is not set (the signing secrets of webhook endpoint \(endpoint.id))")

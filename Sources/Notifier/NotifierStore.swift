@@ -62,4 +62,27 @@ struct NotifierStore {
             ON CONFLICT (event_id) DO NOTHING
             """)
     }
+
+    /// The status documents of these orders, locked for this transaction.
+    func lockStatus(_ orderIDs: [String]) throws -> [String: JSONValue] {
+        guard !orderIDs.isEmpty else { return [:] }
+        var result: [String: JSONValue] = [:]
+        for row in try database.query("""
+            SELECT order_id, document::text AS document FROM notifier.order_status WHERE order_id = ANY(\(orderIDs.sorted())::text[]) ORDER BY order_id FOR UPDATE
+            """) {
+            result[try row.decode("order_id")] = try? JSONParser.parse(try row.decode("document", as: String.self))
+        }
+        return result
+    }
+
+    func saveStatus(_ documents: [String: JSONValue]) throws {
+        guard !documents.isEmpty else { return }
+        let ids = documents.keys.sorted()
+        try database.query("""
+            INSERT INTO notifier.order_status AS s (order_id, customer_id, document, updated_at)
+            SELECT o, c, d::json, now() FROM unnest(\(ids)::text[], \(ids.map { documents[$0]?["customerId"]?.stringValue })::text[],
+                                                  \(ids.map { documents[$0]?.storableJSON ?? "{}" })::text[]) AS u(o, c, d)
+            ON CONFLICT (order_id) DO UPDATE SET customer_id = coalesce(EXCLUDED.customer_id, s.customer_id), document = EXCLUDED.document, updated_at = now()
+            """)
+    }
 }

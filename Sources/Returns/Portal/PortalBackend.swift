@@ -20,38 +20,23 @@ final class PortalBackend: @unchecked Sendable {
         let removed: [String]
     }
 
-    private let queue = DispatchQueue(label: "oms-returns-portal")
+    private let database: DatabaseQueue
     private let settings: WorkerSettings
     private let uploadDirectory: String
     private let logger: Logger
-    private var database: PostgresConnection?
+    /// Used on the database queue only.
     private var producer: KafkaProducer?
 
     init(settings: WorkerSettings, uploadDirectory: String, logger: Logger) {
         self.settings = settings
         self.uploadDirectory = uploadDirectory
         self.logger = logger
+        database = DatabaseQueue(url: settings.databaseURL, applicationName: "oms-returns-portal", logger: logger)
     }
 
     private func run<T: Sendable>(_ body: @escaping @Sendable (ReturnsStore) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                do {
-                    if self.database == nil {
-                        self.database = try PostgresConnection(url: self.settings.databaseURL, applicationName: "oms-returns-portal", logger: self.logger)
-                    }
-                    guard let database = self.database else { throw PortalUnavailable() }
-                    continuation.resume(returning: try body(ReturnsStore(database: database)))
-                } catch {
-                    // A broken connection is made again on the next request.
-                    if !(error is PortalUnavailable) { self.database = nil }
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
+        try await database.run { try body(ReturnsStore(database: $0)) }
     }
-
-    struct PortalUnavailable: Error {}
 
     func lookup(orderID: String, email: String?, postalCode: String?) async throws -> String? {
         try await run { try $0.lookup(orderID: orderID, email: email, postalCode: postalCode) }

@@ -70,31 +70,3 @@ enum Base64URL {
     }
 }
 
-/// Sliding-window counters per key (client address, order number), in memory: each copy of the portal limits on
-/// its own, which bounds guessing per copy.
-final class RateLimiter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var hits: [String: [Date]] = [:]
-    let limit: Int
-    let window: TimeInterval
-
-    init(limit: Int, window: TimeInterval) {
-        self.limit = limit
-        self.window = window
-    }
-
-    /// Counts one attempt for `key`; false when it is over the limit.
-    func allow(_ key: String, now: Date = Date()) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        var recent = (hits[key] ?? []).filter { now.timeIntervalSince($0) < window }
-        guard recent.count < limit else {
-            hits[key] = recent
-            return false
-        }
-        recent.append(now)
-        hits[key] = recent
-        if hits.count > 100_000 { hits = hits.filter { !($0.value.last.map { now.timeIntervalSince($0) >= window } ?? true) } }
-        return true
-    }
-}

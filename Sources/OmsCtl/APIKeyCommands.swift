@@ -1,0 +1,59 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Shared
+
+/// `omsctl api-keys …`: keys for the order status API; only their SHA-256 is stored, the key is shown once.
+struct APIKeys: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "api-keys", abstract: "Keys for the order status API: create, list, revoke.",
+                                                    subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key for a client (a shop, customer service); prints it once.")
+        @Option(help: "Who uses it, e.g. shop-berg-und-beutel.") var client: String
+
+        func validate() throws {
+            guard (1...100).contains(client.count), client.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw ValidationError("--client must be 1 to 100 letters, digits, -, _ or .")
+            }
+        }
+
+        func run() throws {
+            var generator = SystemRandomNumberGenerator()
+            let key = "oms_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+            let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+            let database = try CLIEnvironment.database()
+            let id: Int64 = try CLIError.detailed {
+                try database.query("INSERT INTO notifier.api_keys (client, key_sha256) VALUES (\(client), \(digest)) RETURNING id").first?.decode("id") ?? 0
+            }
+            print("key \(id) for \(client) (shown once; only its hash is stored):")
+            print(key)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never the keys themselves).")
+        func run() throws {
+            let database = try CLIEnvironment.database()
+            for row in try database.query("""
+                SELECT id, client, to_json(created_at)#>>'{}' AS created, coalesce(to_json(revoked_at)#>>'{}', '') AS revoked FROM notifier.api_keys ORDER BY id
+                """) {
+                let revoked: String = try row.decode("revoked")
+                print("\(try row.decode("id", as: Int64.self))  \(try row.decode("client", as: String.self))  created \(try row.decode("created", as: String.self))"
+                      + (revoked.isEmpty ? "" : "  revoked \(revoked)"))
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key; requests with it are refused from now on.")
+        @Argument(help: "The key's id (from api-keys list).") var id: Int64
+        func run() throws {
+            let database = try CLIEnvironment.database()
+            guard try database.query("UPDATE notifier.api_keys SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING id").first != nil else {
+                throw CLIError("no active key \(id)")
+            }
+            print("key \(id) revoked")
+        }
+    }
+}
