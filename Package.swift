@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "oms-billing", targets: ["Billing"]),
         .executable(name: "oms-returns", targets: ["Returns"]),
         .executable(name: "oms-notifier", targets: ["Notifier"]),
+        .executable(name: "oms-ingest", targets: ["Ingest"]),
         .executable(name: "oms-alerting", targets: ["Alerting"]),
         .executable(name: "omsctl", targets: ["OmsCtl"]),
         .executable(name: "oms-devkafka", targets: ["DevKafka"]),
@@ -97,6 +98,11 @@ let package = Package(
                                              .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Hummingbird", package: "hummingbird"),
                                              .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Notifier", exclude: ["Core"]),
+        .executableTarget(
+            name: "Ingest", dependencies: ["Shared", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),
+                                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                           .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Ingest"),
         .executableTarget(name: "Alerting", dependencies: ["Shared"], path: "Sources/Alerting"),
         .executableTarget(
             name: "OmsCtl",
@@ -122,6 +128,6 @@ let package = Package(
         .testTarget(name: "BillingTests", dependencies: ["BillingTax", "BillingDocuments", "Shared"]),
         .testTarget(name: "ReturnsTests", dependencies: ["ReturnsCore", "FulfillmentCore", "Shared"]),
         .testTarget(name: "NotifierTests", dependencies: ["NotifierCore", "Shared"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Shared", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )
