@@ -36,6 +36,13 @@ enum MailRenderer {
         return Rendered(subject: String(subject.prefix(200)), text: body + "\n\n-- \nBerg&Beutel", html: html)
     }
 
+    /// The SMS: the subject, and for a shipment its first tracking link (at most 320 characters: two SMS).
+    static func sms(_ mail: MailRule.Mail, name: String, language: String) -> String? {
+        guard let rendered = render(mail, name: name, language: language) else { return nil }
+        let link = mail.facts["parcels"]?.arrayValue?.first?["trackingUrl"]?.stringValue
+        return String(([rendered.subject] + [link].compactMap { $0 }).joined(separator: " ").prefix(320))
+    }
+
     static func swiftValue(_ value: JSONValue) -> Any {
         switch value {
         case .object(let members): return members.mapValues(swiftValue)

@@ -9,17 +9,19 @@ struct NotifierHandler: StageHandler {
     let definition = StageDefinition(name: "notifier", schema: "notifier", consumerGroup: "oms-notifier", topics: Self.topics)
     let maximumEventBytes: Int
     let webhooks: RuleVersions<WebhookRules>
-    /// Customer e-mail is written only when an SMTP server is configured.
+    /// Customer e-mail is written only when an SMTP server is configured, SMS only when a gateway is.
     let mailEnabled: Bool
+    let smsEnabled: Bool
     let admission: TopicAdmission
 
     /// Every type the contract allows on these topics: the timeline shows them all.
     static let handledTypes: [String: Set<String>] = Dictionary(uniqueKeysWithValues: topics.map { ($0, TopicContract.eventTypes[$0] ?? []) })
 
-    init(maximumEventBytes: Int, webhooks: RuleVersions<WebhookRules>, mailEnabled: Bool, topicSources: [String: [String]] = [:]) {
+    init(maximumEventBytes: Int, webhooks: RuleVersions<WebhookRules>, mailEnabled: Bool, smsEnabled: Bool = false, topicSources: [String: [String]] = [:]) {
         self.maximumEventBytes = maximumEventBytes
         self.webhooks = webhooks
         self.mailEnabled = mailEnabled
+        self.smsEnabled = smsEnabled
         admission = TopicAdmission(handled: Self.handledTypes, sources: topicSources)
     }
 
@@ -50,7 +52,7 @@ struct NotifierHandler: StageHandler {
         let store = NotifierStore(database: database)
         try store.record(timeline: timeline, deliveries: deliveries)
         try foldStatus(batch.compactMap { $0.input?.event }, store: store)
-        if mailEnabled { try mail(batch.compactMap { $0.input?.event }, store: store) }
+        if mailEnabled || smsEnabled { try mail(batch.compactMap { $0.input?.event }, store: store) }
         return batch.map { _ in .processed(emit: [], audit: []) }
     }
 
@@ -71,22 +73,30 @@ struct NotifierHandler: StageHandler {
     /// The customer's e-mails: contacts from Capture's announcements first (this batch's too), then one rendered mail per
     /// event the mail rule picks; an order without a deliverable address gets none.
     func mail(_ events: [CloudEvent], store: NotifierStore) throws {
-        var contacts: [(orderID: String, email: String, name: String, language: String)] = []
+        var contacts: [NotifierStore.Contact] = []
         for event in events where event.type == "Order.Accepted" || event.type == "Order.OnHold" {
             guard let orderID = event.data["orderId"]?.stringValue, let shipTo = event.data["shipTo"],
                   let email = shipTo["email"]?.stringValue?.trimmingCharacters(in: .whitespaces), MailMessage.isDeliverable(email) else { continue }
-            contacts.append((orderID, email, String((shipTo["name"]?.stringValue ?? "").prefix(200)), MailRule.language(country: shipTo["country"]?.stringValue)))
+            let phone = shipTo["phone"]?.stringValue.flatMap { MailRule.isMobileNumber($0) ? $0 : nil }
+            contacts.append(.init(orderID: orderID, email: email, name: String((shipTo["name"]?.stringValue ?? "").prefix(200)),
+                                  language: MailRule.language(country: shipTo["country"]?.stringValue), phone: phone))
         }
         try store.upsertContacts(contacts)
         let wanted = events.compactMap { event in MailRule.mail(for: event).map { (event, $0) } }
         guard !wanted.isEmpty else { return }
         let known = try store.contacts(Array(Set(wanted.compactMap { $0.0.data["orderId"]?.stringValue })))
         var mails: [(eventID: String, orderID: String, template: String, language: String, recipient: String, subject: String, text: String, html: String)] = []
+        var sms: [(eventID: String, orderID: String, phone: String, text: String)] = []
         for (event, mail) in wanted {
             guard let orderID = event.data["orderId"]?.stringValue, let contact = known[orderID],
                   let rendered = MailRenderer.render(mail, name: contact.name, language: contact.language) else { continue }
-            mails.append((event.id, orderID, mail.template, contact.language, contact.email, rendered.subject, rendered.text, rendered.html))
+            if mailEnabled { mails.append((event.id, orderID, mail.template, contact.language, contact.email, rendered.subject, rendered.text, rendered.html)) }
+            if smsEnabled, MailRule.smsTemplates.contains(mail.template), let phone = contact.phone,
+               let text = MailRenderer.sms(mail, name: contact.name, language: contact.language) {
+                sms.append((event.id, orderID, phone, text))
+            }
         }
         try store.insertMails(mails)
+        try store.insertSMS(sms)
     }
 }

@@ -8,12 +8,16 @@ enum NotifierMain {
     static func main() async {
         await WorkerMain.run(stage: "notifier", makeHandler: { settings in
             NotifierHandler(maximumEventBytes: settings.maximumEventBytes, webhooks: try webhooks(settings),
-                            mailEnabled: try SMTPSettings.read(settings.environment) != nil, topicSources: settings.topicSources)
+                            mailEnabled: try SMTPSettings.read(settings.environment) != nil, smsEnabled: try SMSSender.read(settings.environment) != nil,
+                            topicSources: settings.topicSources)
         }, additionalServices: { settings, logger in
             // One dispatcher per endpoint of the newest rules (an endpoint added later needs a restart).
             let rules = try webhooks(settings)
             var services: [any Service] = []
             if let smtp = try SMTPSettings.read(settings.environment) { services.append(MailSender(databaseURL: settings.databaseURL, smtp: smtp, logger: logger)) }
+            if let (gateway, token) = try SMSSender.read(settings.environment) {
+                services.append(SMSSender(databaseURL: settings.databaseURL, gateway: gateway, token: token, logger: logger))
+            }
             if let api = try StatusAPI.read(settings.environment) {
                 logger.info("status API", metadata: ["address": "http://\(api.host):\(api.port)/v1/"])
                 services.append(StatusAPI(port: api.port, host: api.host, databaseURL: settings.databaseURL, requestsPerMinute: api.perMinute, logger: logger).service())

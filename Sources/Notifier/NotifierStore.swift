@@ -33,23 +33,44 @@ struct NotifierStore {
         }
     }
 
-    func upsertContacts(_ contacts: [(orderID: String, email: String, name: String, language: String)]) throws {
+    struct Contact {
+        let orderID: String
+        let email: String
+        let name: String
+        let language: String
+        let phone: String?
+    }
+
+    func upsertContacts(_ contacts: [Contact]) throws {
         guard !contacts.isEmpty else { return }
         try database.query("""
-            INSERT INTO notifier.contacts (order_id, email, name, language)
-            SELECT DISTINCT ON (o) o, e, n, l FROM unnest(\(contacts.map(\.orderID))::text[], \(contacts.map(\.email.storable))::text[],
-                                                        \(contacts.map(\.name.storable))::text[], \(contacts.map(\.language))::text[]) AS u(o, e, n, l) ORDER BY o
+            INSERT INTO notifier.contacts (order_id, email, name, language, phone)
+            SELECT DISTINCT ON (o) o, e, n, l, p FROM unnest(\(contacts.map(\.orderID))::text[], \(contacts.map(\.email.storable))::text[],
+                                                        \(contacts.map(\.name.storable))::text[], \(contacts.map(\.language))::text[],
+                                                        \(contacts.map(\.phone))::text[]) AS u(o, e, n, l, p) ORDER BY o
             ON CONFLICT (order_id) DO NOTHING
             """)
     }
 
-    func contacts(_ orderIDs: [String]) throws -> [String: (email: String, name: String, language: String)] {
+    func contacts(_ orderIDs: [String]) throws -> [String: Contact] {
         guard !orderIDs.isEmpty else { return [:] }
-        var result: [String: (email: String, name: String, language: String)] = [:]
-        for row in try database.query("SELECT order_id, email, name, language FROM notifier.contacts WHERE order_id = ANY(\(orderIDs)::text[])") {
-            result[try row.decode("order_id")] = (try row.decode("email"), try row.decode("name"), try row.decode("language"))
+        var result: [String: Contact] = [:]
+        for row in try database.query("SELECT order_id, email, name, language, phone FROM notifier.contacts WHERE order_id = ANY(\(orderIDs)::text[])") {
+            let id: String = try row.decode("order_id")
+            result[id] = Contact(orderID: id, email: try row.decode("email"), name: try row.decode("name"), language: try row.decode("language"),
+                                 phone: try row.decodeIfPresent("phone", as: String.self))
         }
         return result
+    }
+
+    func insertSMS(_ messages: [(eventID: String, orderID: String, phone: String, text: String)]) throws {
+        guard !messages.isEmpty else { return }
+        try database.query("""
+            INSERT INTO notifier.sms (event_id, order_id, phone, text_body)
+            SELECT * FROM unnest(\(messages.map(\.eventID))::text[], \(messages.map(\.orderID))::text[], \(messages.map(\.phone))::text[],
+                                 \(messages.map(\.text.storable))::text[])
+            ON CONFLICT (event_id) DO NOTHING
+            """)
     }
 
     func insertMails(_ mails: [(eventID: String, orderID: String, template: String, language: String, recipient: String, subject: String, text: String, html: String)]) throws {

@@ -79,14 +79,19 @@ struct WebhookDispatcher: Service {
 
     /// One signed POST; a 2xx is delivered, anything else (or no answer within the timeout) is a failure.
     func post(messageID: String, body: [UInt8]) -> (delivered: Bool, status: Int32?, error: String?) {
-        var request = URLRequest(url: endpoint.url, timeoutInterval: Double(endpoint.timeoutSeconds))
+        var headers = [("Content-Type", "application/cloudevents+json"), ("User-Agent", "oms-notifier")]
+        headers += StandardWebhook.headers(id: messageID, timestamp: Int64(Date().timeIntervalSince1970), body: body, keys: keys)
+        return HTTPPost.send(endpoint.url, body: body, headers: headers, timeoutSeconds: endpoint.timeoutSeconds)
+    }
+}
+
+/// A blocking POST for the notifier's sender threads (webhooks, the SMS gateway): 2xx is success; the deadline is strict.
+enum HTTPPost {
+    static func send(_ url: URL, body: [UInt8], headers: [(String, String)], timeoutSeconds: Int) -> (delivered: Bool, status: Int32?, error: String?) {
+        var request = URLRequest(url: url, timeoutInterval: Double(timeoutSeconds))
         request.httpMethod = "POST"
         request.httpBody = Data(body)
-        request.setValue("application/cloudevents+json", forHTTPHeaderField: "Content-Type")
-        request.setValue("oms-notifier", forHTTPHeaderField: "User-Agent")
-        for (name, value) in StandardWebhook.headers(id: messageID, timestamp: Int64(Date().timeIntervalSince1970), body: body, keys: keys) {
-            request.setValue(value, forHTTPHeaderField: name)
-        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let done = DispatchSemaphore(value: 0)
         let result = ResultBox()
         let task = URLSession.shared.dataTask(with: request) { _, response, error in
@@ -98,9 +103,9 @@ struct WebhookDispatcher: Service {
             done.signal()
         }
         task.resume()
-        if done.wait(timeout: .now() + .seconds(endpoint.timeoutSeconds)) == .timedOut {
+        if done.wait(timeout: .now() + .seconds(timeoutSeconds)) == .timedOut {
             task.cancel()
-            return (false, nil, "timed out after \(endpoint.timeoutSeconds) s")
+            return (false, nil, "timed out after \(timeoutSeconds) s")
         }
         let (status, error) = result.get()
         return (error == nil, status, error.map { String($0.prefix(500)) })

@@ -28,6 +28,15 @@ public enum MailRule {
         }
     }
 
+    /// Templates that also go out as SMS when the order has a mobile number and a gateway is configured.
+    public static let smsTemplates: Set<String> = ["shipped", "delivered", "return-authorized", "backorder"]
+
+    /// A number an SMS gateway takes: E.164, "+" and 7 to 15 digits.
+    public static func isMobileNumber(_ text: String) -> Bool {
+        text.hasPrefix("+") && (8...16).contains(text.count) && text.dropFirst().allSatisfy(\.isASCII) && text.dropFirst().allSatisfy(\.isNumber)
+            && text.dropFirst().first != "0"
+    }
+
     /// German for the German-speaking countries of the shop's market, English for everyone else.
     public static func language(country: String?) -> String {
         ["DE", "AT", "CH", "LI", "LU"].contains(country ?? "DE") ? "de" : "en"
