@@ -162,7 +162,8 @@ struct ReturnsFlowTests {
     func manualDecisions() throws {
         let rig = try PipelineRig(partitions: 1)
         let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
-        let returns = try rig.start("oms-returns", name: "returns-manual")
+        let httpPort = try TestPostgresCluster.freePort()
+        let returns = try rig.start("oms-returns", name: "returns-manual", ["OMS_HTTP_PORT": String(httpPort)])
         defer { _ = returns.terminate(waitSeconds: 5) }
         let decisions = try TopicReader(broker: broker, topic: Topic.omsReturns)
         try producer.publish([RouterFixtures.product("TENT-2P", ["name": "Zelt"]),
@@ -232,5 +233,10 @@ struct ReturnsFlowTests {
         #expect(shown.output.contains("status: completed") && shown.output.contains("→ scrap [manual: Stange gebrochen, Garantiefall] by customer-service:tom"),
                 "\(shown.output)")
         #expect(shown.output.contains("Refund \(rma3)/1: 204.85 EUR (shipping 4.95 EUR)"), "\(shown.output)")
+        // The worker's operations endpoint, served from its own process.
+        let health = try runProgram("/usr/bin/curl", ["-s", "http://127.0.0.1:\(httpPort)/healthz"], separateErrors: true).output
+        #expect((try? JSONParser.parse(Array(health.utf8)))?["status"]?.stringValue == "ok", "\(health)")
+        let metrics = try runProgram("/usr/bin/curl", ["-s", "http://127.0.0.1:\(httpPort)/metrics"], separateErrors: true).output
+        #expect(metrics.contains("oms_messages_processed_total") && metrics.contains("stage=\"returns\""), "\(metrics.prefix(300))")
     }
 }

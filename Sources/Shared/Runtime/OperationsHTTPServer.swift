@@ -5,6 +5,18 @@ import ServiceLifecycle
 
 /// `/metrics` (Prometheus text format) and `/healthz` on `OMS_HTTP_PORT`.
 public enum OperationsHTTPServer {
+    /// The /healthz answer: whether the loop beats, and a JSON document that stays valid whatever the state text holds.
+    public static func healthBody(_ health: WorkerHealth) -> (healthy: Bool, body: String) {
+        let summary = health.summary
+        // Encoded, not interpolated: the state may hold any text (e.g. a multi-line SQL error).
+        let seconds = summary.secondsSinceHeartbeat.isFinite ? Int64(max(0, min(summary.secondsSinceHeartbeat, 1e12))) : -1
+        let body = JSONValue.object([
+            "status": .string(summary.healthy ? "ok" : "unhealthy"), "state": .string(String(summary.status.prefix(2_000))),
+            "secondsSinceHeartbeat": .integer(seconds),
+        ]).serializedString
+        return (summary.healthy, body)
+    }
+
     public static func build(port: Int, registry: PrometheusCollectorRegistry, health: WorkerHealth, logger: Logger)
         -> some Service
     {
@@ -17,15 +29,9 @@ public enum OperationsHTTPServer {
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
         router.get("/healthz") { _, _ -> Response in
-            let summary = health.summary
-            // Encoded, not interpolated: the state may hold any text (e.g. a multi-line SQL error).
-            let seconds = summary.secondsSinceHeartbeat.isFinite ? Int64(max(0, min(summary.secondsSinceHeartbeat, 1e12))) : -1
-            let body = JSONValue.object([
-                "status": .string(summary.healthy ? "ok" : "unhealthy"), "state": .string(String(summary.status.prefix(2_000))),
-                "secondsSinceHeartbeat": .integer(seconds),
-            ]).serializedString
+            let (healthy, body) = healthBody(health)
             return Response(
-                status: summary.healthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                status: healthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         var httpLogger = logger
