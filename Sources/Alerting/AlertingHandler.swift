@@ -60,3 +60,13 @@ struct AlertingHandler: StageHandler {
         }
     }
 }
+
+extension AlertingHandler: PersonalDataHolder {
+    /// Dead letters about the customer's orders keep their reason and position but lose the person's data in their payload.
+    func erasePersonalData(_ erasure: ErasureOrder, database: PostgresConnection) throws -> (rows: Int, retained: String?) {
+        var eraser = try PersonalDataStore(database: database)
+        try eraser.scrubBytes("alerting.dead_letters", "payload", key: "t.message_key", keyIsBytes: true, in: erasure.keys)
+        try eraser.eraseRuntimeCopies(schema: "alerting", keys: erasure.keys)
+        return (eraser.rows, nil)
+    }
+}

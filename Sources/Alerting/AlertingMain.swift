@@ -9,7 +9,7 @@ enum AlertingMain {
             guard let window, window >= 0 else {
                 throw ConfigurationError(setting: "OMS_ALERT_WINDOW_SECONDS", problem: "must be a non-negative integer")
             }
-            return AlertingHandler(deduplication: AlertDeduplication(windowSeconds: window))
+            return ErasingStage(AlertingHandler(deduplication: AlertDeduplication(windowSeconds: window)), maximumEventBytes: settings.maximumEventBytes)
         }, additionalServices: { settings, logger in
             var webhook: URL?
             if let text = settings.environment["OMS_ALERT_WEBHOOK_URL"], !text.isEmpty {

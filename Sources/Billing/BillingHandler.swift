@@ -753,3 +753,12 @@ struct BillingHandler: StageHandler {
         return changes
     }
 }
+
+extension BillingHandler: PersonalDataHolder {
+    func erasePersonalData(_ erasure: ErasureOrder, database: PostgresConnection) throws -> (rows: Int, retained: String?) {
+        let years = rules.rules(at: { Date() }).invoiceRetentionYears
+        let (rows, restricted) = try BillingStore(database: database).erasePersonalData(erasure, retentionYears: years)
+        return (rows, restricted == 0 ? nil
+                    : "\(restricted) issued document(s) keep the buyer's name and address for the \(years)-year retention (§147 AO); marked restricted")
+    }
+}

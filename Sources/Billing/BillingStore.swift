@@ -499,4 +499,24 @@ struct BillingStore {
              try row.decode("due_date"))
         }
     }
+
+    /// Billing's copy of the person's data: the order as received (bill-to, ship-to, VAT ID), the deliveries' lines,
+    /// audit details. Issued documents and their archive stay as issued — tax law requires them (§147 AO, §14b UStG) —
+    /// and are marked restricted until the end of their retention; returns how many were marked.
+    func erasePersonalData(_ erasure: ErasureOrder, retentionYears: Int) throws -> (rows: Int, restricted: Int) {
+        var eraser = try PersonalDataStore(database: database)
+        let orders = erasure.orderIDs
+        try eraser.scrubJSON("billing.orders", "data", key: "t.order_id", in: orders)
+        try eraser.scrubJSON("billing.deliveries", "lines", key: "t.order_id", in: orders)
+        try eraser.eraseRuntimeCopies(schema: "billing", keys: erasure.keys)
+        let restricted = try database.query("""
+            INSERT INTO billing.restricted_documents (number, customer_id, erasure_id, retain_until)
+            SELECT number, customer_id, \(erasure.erasureID),
+                   make_date(extract(year FROM issued_at AT TIME ZONE 'Europe/Berlin')::int + \(retentionYears), 12, 31)
+            FROM billing.documents WHERE customer_id = \(erasure.customerID) OR order_id = ANY(\(orders)::text[])
+            ON CONFLICT (number) DO NOTHING
+            RETURNING 1
+            """).count
+        return (eraser.rows + restricted, restricted)
+    }
 }

@@ -19,7 +19,7 @@ struct CaptureHandler: StageHandler {
         Topic.shopOrders: ["Order.Created", "Order.CancellationRequested", "Order.ApprovalGiven", "Order.ApprovalDenied"],
         Topic.shopPayments: ["Payment.Captured", "Payment.Failed"],
         Topic.catalogProducts: ["Product.Changed"],
-        Topic.crmCustomers: ["Customer.Changed", "Receivables.Changed"],
+        Topic.crmCustomers: ["Customer.Changed", "Receivables.Changed", "Customer.ErasureRequested"],
         Topic.omsStock: ["Availability.Changed"],
         // Billing's ledger: open invoices per customer, and how much of each order is invoiced (no longer an open order).
         Topic.omsBilling: ["Receivables.Changed", "Order.Invoiced"],
@@ -47,6 +47,15 @@ struct CaptureHandler: StageHandler {
             }
             return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id,
                                   input: .product(event, update))
+        } else if event.type == "Customer.ErasureRequested" {
+            guard let customerID = event.data["customerId"]?.stringValue, let by = event.data["requestedBy"]?.stringValue else {
+                throw .schemaViolation("data.customerId and data.requestedBy are required")
+            }
+            if let subject = event.subject, subject != customerID {
+                throw .schemaViolation("event.subject \"\(subject.prefix(64))\" does not match data.customerId \"\(customerID)\"")
+            }
+            return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id,
+                                  input: .erasure(event, customerID: customerID, requestedBy: by))
         } else if event.type == "Customer.Changed" || event.type == "Receivables.Changed" {
             let input: CaptureInput
             let customerID: String
@@ -264,7 +273,7 @@ struct CaptureHandler: StageHandler {
                 availabilityUpdates.append(update)
             case .invoiced(_, let update):
                 invoicedUpdates.append(update)
-            case .ignored:
+            case .ignored, .erasure:
                 break
             }
         }
@@ -430,6 +439,9 @@ struct CaptureHandler: StageHandler {
                 ]))
             case .ignored:
                 outcomes.append(.processed(emit: [], audit: []))
+            case .erasure:
+                // Decided after this batch's orders are written, so that an order of the same batch is erased too.
+                outcomes.append(.processed(emit: [], audit: []))
             case .request(let event, let request):
                 guard var order = known[request.orderID] else {
                     outcomes.append(.deadLetter(.businessRule("order \(request.orderID) is unknown; \(request.kind.rawValue) cannot apply")))
@@ -489,6 +501,22 @@ struct CaptureHandler: StageHandler {
         try store.insert(inserts)
         // After the insert: a new order changed by a later message of this batch is written with its final state.
         try store.update(masterDataChanges + known.filter(\.value.changed).map { ($0.key, $0.value.status, $0.value.holds) })
+        for (index, message) in batch.enumerated() {
+            guard case .erasure(let event, let customerID, let by) = message.input else { continue }
+            outcomes[index] = try erase(customerID: customerID, requestedBy: by, erasureID: event.id, store: store, at: now)
+        }
         return outcomes
+    }
+
+    /// Erasure: Capture knows the customer's orders; it erases its own copy and orders every stage to erase theirs.
+    private func erase(customerID: String, requestedBy: String, erasureID: String, store: CaptureStore, at now: String) throws -> MessageOutcome {
+        let orderIDs = try store.orderIDs(customer: customerID)
+        let erasure = ErasureOrder(erasureID: erasureID, customerID: customerID, orderIDs: orderIDs, requestedBy: requestedBy)
+        let rows = try store.erasePersonalData(erasure)
+        let order = Emission(topic: Topic.omsPrivacy, key: customerID, type: "Customer.ErasureOrdered", subject: customerID, data: [
+            "erasureId": .string(erasureID), "customerId": .string(customerID), "orderIds": .array(orderIDs.map { .string($0) }),
+            "requestedBy": .string(requestedBy), "requestedAt": .string(now),
+        ])
+        return .processed(emit: [order, erasure.confirmation(stage: definition.name, rows: rows, at: now)], audit: [erasure.audit(rows: rows)])
     }
 }

@@ -17,6 +17,8 @@ enum CaptureInput: Sendable {
     case invoiced(CloudEvent, InvoicedUpdate)
     /// Availability the Router published.
     case availability(CloudEvent, AvailabilityUpdate)
+    /// A person asked to be forgotten (GDPR Art. 17): customer id, who asked.
+    case erasure(CloudEvent, customerID: String, requestedBy: String)
     /// Belongs on the topic but needs nothing from Capture (e.g. `Payment.Authorized`).
     case ignored(String)
 }

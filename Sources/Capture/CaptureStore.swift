@@ -31,6 +31,27 @@ struct CaptureStore {
     }
 
     /// Orders held for the catalog or for stock with a line of one of these SKUs.
+    /// Every order of a customer, for an erasure.
+    func orderIDs(customer customerID: String) throws -> [String] {
+        try database.query("SELECT order_id FROM capture.orders WHERE customer_id = \(customerID) ORDER BY order_id").map { try $0.decode("order_id") }
+    }
+
+    /// Capture's copy of the person's data: the order's parties (addresses, e-mail, phone, IP, the velocity keys derived
+    /// from them), the order as received, payment references, the CRM replica of the customer, audit details.
+    func erasePersonalData(_ erasure: ErasureOrder) throws -> Int {
+        var eraser = try PersonalDataStore(database: database)
+        let orders = erasure.orderIDs, customer = [erasure.customerID]
+        try eraser.mark("capture.order_parties", columns: ["name", "street", "postal_code", "city", "email", "phone"], key: "t.order_id", in: orders)
+        try eraser.clear("capture.order_parties", columns: ["address_key", "client_ip"], key: "t.order_id", in: orders)
+        try eraser.scrubJSON("capture.orders", "data", key: "t.order_id", in: orders)
+        try eraser.mark("capture.payments", columns: ["reference"], key: "t.order_id", in: orders)
+        try eraser.scrubJSON("capture.customers", "data", key: "t.customer_id", in: customer)
+        try eraser.scrubJSON("capture.customers", "buyers", key: "t.customer_id", in: customer)
+        try eraser.mark("capture.customers", columns: ["vat_id"], key: "t.customer_id", in: customer)
+        try eraser.eraseRuntimeCopies(schema: "capture", keys: erasure.keys + ["customer:\(erasure.customerID)"])
+        return eraser.rows
+    }
+
     func ordersWaitingForMasterData(skus: [String]) throws -> [WaitingOrder] {
         guard !skus.isEmpty else { return [] }
         return try database.query("""

@@ -415,3 +415,9 @@ struct FulfillmentHandler: StageHandler {
         try store.setStatus(Array(last.values))
     }
 }
+
+extension FulfillmentHandler: PersonalDataHolder {
+    func erasePersonalData(_ erasure: ErasureOrder, database: PostgresConnection) throws -> (rows: Int, retained: String?) {
+        (try FulfillmentStore(database: database).erasePersonalData(erasure), nil)
+    }
+}

@@ -13,7 +13,8 @@ enum FulfillmentMain {
             exit(2)
         }
         await WorkerMain.run(stage: "fulfillment") { settings in
-            FulfillmentHandler(maximumEventBytes: settings.maximumEventBytes, rules: try rules(settings), topicSources: settings.topicSources)
+            ErasingStage(FulfillmentHandler(maximumEventBytes: settings.maximumEventBytes, rules: try rules(settings), topicSources: settings.topicSources),
+                         maximumEventBytes: settings.maximumEventBytes)
         }
     }
 

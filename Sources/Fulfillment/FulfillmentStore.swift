@@ -271,4 +271,22 @@ struct FulfillmentStore {
             FROM unnest(\(updates.map(\.sscc))::text[], \(updates.map(\.deliveredAt))::text[]) AS u(s, at) WHERE p.sscc = u.s
             """)
     }
+
+    /// Fulfillment's copy of the person's data: the fulfillment order as received (ship-to, gift, personalization),
+    /// what was picked and the delivery note, the parcels' contents and customs data, audit details.
+    func erasePersonalData(_ erasure: ErasureOrder) throws -> Int {
+        var eraser = try PersonalDataStore(database: database)
+        let orders = erasure.orderIDs
+        for column in ["data", "picked", "delivery_note"] {
+            try eraser.scrubJSON("fulfillment.fulfillment_orders", column, key: "t.order_id", in: orders)
+        }
+        let orderOfParcel = "(SELECT f.order_id FROM fulfillment.fulfillment_orders f WHERE f.fulfillment_order_id = t.fulfillment_order_id)"
+        try eraser.scrubJSON("fulfillment.parcels", "contents", key: orderOfParcel, in: orders)
+        try eraser.scrubJSON("fulfillment.parcels", "customs", key: orderOfParcel, in: orders)
+        let foIDs: [String] = try database.query("""
+            SELECT fulfillment_order_id FROM fulfillment.fulfillment_orders WHERE order_id = ANY(\(orders)::text[])
+            """).map { try $0.decode("fulfillment_order_id") }
+        try eraser.eraseRuntimeCopies(schema: "fulfillment", keys: erasure.keys + foIDs)
+        return eraser.rows
+    }
 }

@@ -98,7 +98,8 @@ struct PrintJobStore {
     }
 
     func printed(_ jobID: String) throws {
-        try database.query("UPDATE printing.print_jobs SET status = 'printed', last_error = NULL, updated_at = now() WHERE job_id = \(jobID)")
+        // A printed label's ZPL holds the recipient's address and is not needed again (a reprint is rendered anew).
+        try database.query("UPDATE printing.print_jobs SET status = 'printed', zpl = '', last_error = NULL, updated_at = now() WHERE job_id = \(jobID)")
     }
 
     func retryLater(_ jobID: String, afterMillis delay: Int, error: String) throws {

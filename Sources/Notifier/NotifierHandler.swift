@@ -5,7 +5,8 @@ import Shared
 /// The notifier's I/O: every event on the OMS's own topics goes into the order timeline (the timeline rule says
 /// what it means), and into the webhook outbox of each endpoint that wants its type, in the event's transaction.
 struct NotifierHandler: StageHandler {
-    static let topics = [Topic.omsOrders, Topic.omsFulfillment, Topic.omsShipments, Topic.omsBilling, Topic.omsReturns, Topic.omsNotifications]
+    static let topics = [Topic.omsOrders, Topic.omsFulfillment, Topic.omsShipments, Topic.omsBilling, Topic.omsReturns, Topic.omsNotifications,
+                         Topic.omsPrivacy]
     let definition = StageDefinition(name: "notifier", schema: "notifier", consumerGroup: "oms-notifier", topics: Self.topics)
     let maximumEventBytes: Int
     let webhooks: RuleVersions<WebhookRules>
@@ -32,7 +33,9 @@ struct NotifierHandler: StageHandler {
     }
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<Received?> {
-        let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes, ownSource: definition.eventSource)
+        // Its own events are skipped, except its erasure confirmation: the timeline records every stage's.
+        let own = message.topic == Topic.omsPrivacy ? nil : definition.eventSource
+        let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes, ownSource: own)
         return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id,
                               input: skip == nil ? Received(event: event, topic: message.topic, bytes: message.value) : nil)
     }
@@ -43,8 +46,9 @@ struct NotifierHandler: StageHandler {
         var deliveries: [(endpoint: String, event: CloudEvent, orderID: String?, body: [UInt8])] = []
         for message in batch {
             guard let input = message.input else { continue }
-            let entry = TimelineRule.entry(input.event)
-            if let entry { timeline.append((entry, input.event, input.topic)) }
+            let entries = TimelineRule.entries(input.event)
+            timeline += entries.map { ($0, input.event, input.topic) }
+            let entry = entries.first
             for endpoint in endpoints where endpoint.wants(input.event.type) {
                 deliveries.append((endpoint.id, input.event, entry?.orderID, input.bytes))
             }
@@ -98,5 +102,11 @@ struct NotifierHandler: StageHandler {
         }
         try store.insertMails(mails)
         try store.insertSMS(sms)
+    }
+}
+
+extension NotifierHandler: PersonalDataHolder {
+    func erasePersonalData(_ erasure: ErasureOrder, database: PostgresConnection) throws -> (rows: Int, retained: String?) {
+        (try NotifierStore(database: database).erasePersonalData(erasure), nil)
     }
 }

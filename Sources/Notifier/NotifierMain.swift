@@ -7,9 +7,10 @@ import Shared
 enum NotifierMain {
     static func main() async {
         await WorkerMain.run(stage: "notifier", makeHandler: { settings in
-            NotifierHandler(maximumEventBytes: settings.maximumEventBytes, webhooks: try webhooks(settings),
-                            mailEnabled: try SMTPSettings.read(settings.environment) != nil, smsEnabled: try SMSSender.read(settings.environment) != nil,
-                            topicSources: settings.topicSources)
+            ErasingStage(NotifierHandler(maximumEventBytes: settings.maximumEventBytes, webhooks: try webhooks(settings),
+                                         mailEnabled: try SMTPSettings.read(settings.environment) != nil,
+                                         smsEnabled: try SMSSender.read(settings.environment) != nil, topicSources: settings.topicSources),
+                         maximumEventBytes: settings.maximumEventBytes)
         }, additionalServices: { settings, logger in
             // One dispatcher per endpoint of the newest rules (an endpoint added later needs a restart).
             let rules = try webhooks(settings)

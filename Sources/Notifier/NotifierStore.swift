@@ -20,7 +20,7 @@ struct NotifierStore {
                     \(timeline.map(\.entry.actor.storable))::text[], \(timeline.map(\.entry.reason.storable))::text[], \(times)::text[],
                     \(timeline.map(\.entry.facts.storableJSON))::text[])
                     AS u(o, e, t, tp, s, a, r, at, f)
-                ON CONFLICT (event_id) DO NOTHING
+                ON CONFLICT (event_id, order_id) DO NOTHING
                 """)
         }
         if !deliveries.isEmpty {
@@ -105,5 +105,32 @@ struct NotifierStore {
                                                   \(ids.map { documents[$0]?.storableJSON ?? "{}" })::text[]) AS u(o, c, d)
             ON CONFLICT (order_id) DO UPDATE SET customer_id = coalesce(EXCLUDED.customer_id, s.customer_id), document = EXCLUDED.document, updated_at = now()
             """)
+    }
+
+    /// The notifier's copy of the person's data: the contacts (deleted), the e-mails and SMS written to them (addresses
+    /// and texts erased; one still waiting is not sent), the webhook bodies, the status documents, the timeline's facts.
+    /// The timeline rows themselves stay: they say what happened, not to whom.
+    func erasePersonalData(_ erasure: ErasureOrder) throws -> Int {
+        var eraser = try PersonalDataStore(database: database)
+        let orders = erasure.orderIDs
+        try eraser.delete("notifier.contacts", key: "t.order_id", in: orders)
+        for table in ["notifier.mails", "notifier.sms"] {
+            try database.query("""
+                UPDATE \(unescaped: table) SET status = 'dead', last_error = \("not sent: the customer's data was erased")
+                WHERE order_id = ANY(\(orders)::text[]) AND status = 'pending'
+                """)
+        }
+        try eraser.mark("notifier.mails", columns: ["recipient", "subject", "text_body", "html_body"], key: "t.order_id", in: orders)
+        try eraser.mark("notifier.sms", columns: ["phone", "text_body"], key: "t.order_id", in: orders)
+        // Events filed under no order (a wave's pick list) name the orders' fulfillment orders, which the timeline knows.
+        let fulfillmentOrders: [String] = try database.query("""
+            SELECT DISTINCT facts->>'fulfillmentOrderId' AS fo FROM notifier.timeline
+            WHERE order_id = ANY(\(orders)::text[]) AND facts->>'fulfillmentOrderId' IS NOT NULL
+            """).map { try $0.decode("fo") }
+        try eraser.scrubBytes("notifier.webhook_deliveries", "body", key: "t.order_id", in: orders + fulfillmentOrders, orMentioning: true)
+        try eraser.scrubJSON("notifier.order_status", "document", key: "t.order_id", in: orders)
+        try eraser.scrubJSON("notifier.timeline", "facts", key: "t.order_id", in: orders)
+        try eraser.eraseRuntimeCopies(schema: "notifier", keys: erasure.keys)
+        return eraser.rows
     }
 }

@@ -12,7 +12,7 @@ struct OmsCtl: ParsableCommand {
             Reads OMS_DATABASE_URL (libpq URI) and OMS_KAFKA_BROKERS (bootstrap list) from the environment;
             after `make dev-up`, `source .oms/dev.env` sets both.
             """,
-        subcommands: [Migrate.self, Topics.self, Order.self, Stock.self, FulfillmentCommand.self, Wave.self, Label.self, Invoice.self, Archive.self, BillingCommand.self, ReturnCommand.self, Webhooks.self, KPI.self, APIKeys.self, DLQ.self, Schemas.self, Rules.self])
+        subcommands: [Migrate.self, Topics.self, Order.self, Stock.self, FulfillmentCommand.self, Wave.self, Label.self, Invoice.self, Archive.self, BillingCommand.self, ReturnCommand.self, Webhooks.self, KPI.self, APIKeys.self, DLQ.self, Schemas.self, Rules.self, CustomerCommand.self])
 }
 
 /// A failure that is not a usage error: printed as "Error: …", exit code 1.

@@ -13,6 +13,8 @@ struct ReturnsHandler: StageHandler {
     let maximumEventBytes: Int
     let rules: RuleVersions<ReturnRules>
     let admission: TopicAdmission
+    /// Where the portal stores return photos (OMS_RETURNS_UPLOAD_DIR), so that an erasure removes the files too.
+    var photoDirectory: String?
 
     static let handledTypes: [String: Set<String>] = [
         Topic.omsOrders: ["Order.Accepted", "Order.OnHold"],
@@ -344,5 +346,20 @@ struct ReturnsHandler: StageHandler {
         case .held, .rejected, .completed:
             return .deadLetter(.businessRule("Return.Decided for \(decision.rma): the return is \(ret.status.rawValue); there is no line to decide"))
         }
+    }
+}
+
+extension ReturnsHandler: PersonalDataHolder {
+    func erasePersonalData(_ erasure: ErasureOrder, database: PostgresConnection) throws -> (rows: Int, retained: String?) {
+        let (rows, photos) = try ReturnsStore(database: database).erasePersonalData(erasure)
+        if let photoDirectory, !photos.isEmpty {
+            // Files are named <photo id>.<extension>; removed before the commit — a retried erasure finds nothing left to remove.
+            let ids = Set(photos)
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: photoDirectory)) ?? [] {
+                guard let id = file.split(separator: ".").first.map(String.init), ids.contains(id) else { continue }
+                try? FileManager.default.removeItem(atPath: (photoDirectory as NSString).appendingPathComponent(file))
+            }
+        }
+        return (rows, nil)
     }
 }

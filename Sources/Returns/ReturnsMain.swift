@@ -6,7 +6,9 @@ import Shared
 enum ReturnsMain {
     static func main() async {
         await WorkerMain.run(stage: "returns", makeHandler: { settings in
-            ReturnsHandler(maximumEventBytes: settings.maximumEventBytes, rules: try rules(settings), topicSources: settings.topicSources)
+            var handler = ReturnsHandler(maximumEventBytes: settings.maximumEventBytes, rules: try rules(settings), topicSources: settings.topicSources)
+            handler.photoDirectory = settings.environment["OMS_RETURNS_UPLOAD_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            return ErasingStage(handler, maximumEventBytes: settings.maximumEventBytes)
         }, additionalServices: { settings, logger in
             // The portal runs in the same process when OMS_RETURNS_PORTAL_PORT is set.
             guard let portal = try PortalSettings.read(settings.environment) else { return [] }

@@ -280,4 +280,28 @@ struct ReturnsStore {
             INSERT INTO returns.photos (photo_id, order_id, media_type, bytes, removed) VALUES (\(id), \(orderID), \(mediaType), \(Int64(bytes)), \(removed)::text[])
             """)
     }
+
+    /// Returns' copy of the person's data: the order as received (ship-to, e-mail and postal code the portal checks),
+    /// the shipments' lines, the customer's comments and the warehouse's notes, the return labels (they show the
+    /// sender's address; rendered again never), the photos (their register; the files are the caller's), audit details.
+    /// Returns the erased photos' ids, so that the files go too.
+    func erasePersonalData(_ erasure: ErasureOrder) throws -> (rows: Int, photos: [String]) {
+        var eraser = try PersonalDataStore(database: database)
+        let orders = erasure.orderIDs
+        try eraser.mark("returns.orders", columns: ["email", "postal_code"], key: "t.order_id", in: orders)
+        try eraser.scrubJSON("returns.orders", "data", key: "t.order_id", in: orders)
+        try eraser.scrubJSON("returns.shipments", "lines", key: "t.order_id", in: orders)
+        try eraser.scrubJSON("returns.returns", "reasons", key: "t.order_id", in: orders)
+        try eraser.clear("returns.returns", columns: ["label_pdf"], key: "t.order_id", in: orders)
+        let orderOfLine = "(SELECT r.order_id FROM returns.returns r WHERE r.request_id = t.request_id)"
+        try eraser.mark("returns.return_lines", columns: ["comment", "notes"], key: orderOfLine, in: orders)
+        let photos: [String] = try database.query("""
+            DELETE FROM returns.photos WHERE order_id = ANY(\(orders)::text[]) RETURNING photo_id
+            """).map { try $0.decode("photo_id") }
+        let cleared = try database.query("""
+            UPDATE returns.returns SET photos = '[]' WHERE order_id = ANY(\(orders)::text[]) AND json_array_length(photos) > 0 RETURNING 1
+            """).count
+        try eraser.eraseRuntimeCopies(schema: "returns", keys: erasure.keys)
+        return (eraser.rows + photos.count + cleared, photos)
+    }
 }

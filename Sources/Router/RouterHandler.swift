@@ -225,3 +225,9 @@ struct RouterHandler: StageHandler {
         return changes
     }
 }
+
+extension RouterHandler: PersonalDataHolder {
+    func erasePersonalData(_ erasure: ErasureOrder, database: PostgresConnection) throws -> (rows: Int, retained: String?) {
+        (try RouterOrderStore(database: database).erasePersonalData(erasure), nil)
+    }
+}

@@ -6,7 +6,8 @@ import Synchronization
 enum RouterMain {
     static func main() async {
         await WorkerMain.run(stage: "router") { settings in
-            RouterHandler(maximumEventBytes: settings.maximumEventBytes, book: try ruleBook(settings), topicSources: settings.topicSources)
+            ErasingStage(RouterHandler(maximumEventBytes: settings.maximumEventBytes, book: try ruleBook(settings), topicSources: settings.topicSources),
+                         maximumEventBytes: settings.maximumEventBytes)
         } additionalServices: { settings, logger in
             [RuleReloadService(book: try ruleBook(settings), logger: logger)]
         }

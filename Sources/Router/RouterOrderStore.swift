@@ -340,4 +340,16 @@ struct RouterOrderStore {
                                                    \(decisions.map(\.plan))::text[]) AS u(o, i, p)
             """)
     }
+
+    /// The Router's copy of the person's data: the order as carried along (gift message, personalization, ship-to),
+    /// the fulfillment orders' lines, the routing log's inputs, audit details.
+    func erasePersonalData(_ erasure: ErasureOrder) throws -> Int {
+        var eraser = try PersonalDataStore(database: database)
+        let orders = erasure.orderIDs
+        try eraser.scrubJSON("router.orders", "data", key: "t.order_id", in: orders)
+        try eraser.scrubJSON("router.fulfillment_orders", "lines", key: "t.order_id", in: orders)
+        try eraser.scrubJSON("router.routing_log", "input", key: "t.order_id", in: orders)
+        try eraser.eraseRuntimeCopies(schema: "router", keys: erasure.keys)
+        return eraser.rows
+    }
 }

@@ -24,6 +24,19 @@ public enum TimelineRule {
     /// Data fields that name a person or system acting, most specific first.
     static let actorFields = ["decidedBy", "authorizedBy", "rejectedBy", "approvedBy", "requestedBy", "cancelledBy", "by"]
 
+    /// The timeline rows of one event: one for an event about an order; one per order for an erasure confirmation.
+    public static func entries(_ event: CloudEvent) -> [Entry] {
+        guard event.type == "Customer.Erased" else { return entry(event).map { [$0] } ?? [] }
+        let d = event.data
+        let stage = String((d["stage"]?.stringValue ?? event.source).prefix(64))
+        let rows = d["rows"]?.int64Value ?? 0
+        let reason = "personal data erased (\(rows) record(s))" + (d["retained"]?.stringValue.map { "; kept: \($0)" } ?? "")
+        return (d["orderIds"]?.arrayValue ?? []).prefix(10_000).compactMap(\.stringValue).filter { !$0.isEmpty }.map {
+            Entry(orderID: String($0.prefix(200)), stage: stage, actor: stage, reason: String(reason.prefix(1000)),
+                  facts: ["erasureId": .string(String((d["erasureId"]?.stringValue ?? "").prefix(200)))])
+        }
+    }
+
     public static func entry(_ event: CloudEvent) -> Entry? {
         let data = event.data
         // Only events that name their order (a customer's receivables or a wave's pick list are not an order's history).

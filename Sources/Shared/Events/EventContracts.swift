@@ -56,6 +56,9 @@ public enum EventContracts {
         "refund.requested.v1.schema.json": PackageResources.refund_requested_v1_schema_json,
         "payment.received.v1.schema.json": PackageResources.payment_received_v1_schema_json,
         "service.completed.v1.schema.json": PackageResources.service_completed_v1_schema_json,
+        "customer.erasure-requested.v1.schema.json": PackageResources.customer_erasure_requested_v1_schema_json,
+        "customer.erasure-ordered.v1.schema.json": PackageResources.customer_erasure_ordered_v1_schema_json,
+        "customer.erased.v1.schema.json": PackageResources.customer_erased_v1_schema_json,
     ]
 
     /// Schema text by file name, for `omsctl schemas export` and the docs.
@@ -116,6 +119,9 @@ public enum EventContracts {
         "Shipment.Delivered": "shipment.delivered.v1.schema.json",
         "DeliveryNote.Prepared": "delivery-note.prepared.v1.schema.json",
         "Invoice.Issued": "invoice.issued.v1.schema.json",
+        "Customer.ErasureRequested": "customer.erasure-requested.v1.schema.json",
+        "Customer.ErasureOrdered": "customer.erasure-ordered.v1.schema.json",
+        "Customer.Erased": "customer.erased.v1.schema.json",
     ]
 
     // Schemas are compiled once; a broken schema file is a programming error caught by the tests.

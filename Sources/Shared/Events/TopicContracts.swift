@@ -9,7 +9,7 @@ public enum TopicContract {
         Topic.shopOrders: ["Order.Created", "Order.CancellationRequested", "Order.ApprovalGiven", "Order.ApprovalDenied"],
         Topic.shopPayments: ["Payment.Authorized", "Payment.Captured", "Payment.Failed", "Payment.Received"],
         Topic.catalogProducts: ["Product.Changed"],
-        Topic.crmCustomers: ["Customer.Changed", "Receivables.Changed"],
+        Topic.crmCustomers: ["Customer.Changed", "Receivables.Changed", "Customer.ErasureRequested"],
         Topic.inventoryStock: ["Stock.Changed", "Inbound.Expected"],
         Topic.warehouseEvents: ["FulfillmentOrder.Confirmed", "Pick.Confirmed", "Pack.Confirmed", "Return.Received", "Service.Completed"],
         Topic.carrierShipments: ["Shipment.Confirmed", "Shipment.Delivered"],
@@ -27,6 +27,7 @@ public enum TopicContract {
             "Return.Authorized", "Return.Rejected", "Return.Held", "Return.Inspected", "Stock.Returned", "Refund.Approved", "Refund.Requested",
         ],
         Topic.omsNotifications: ["Customer.NotificationRequested", "FulfillmentOrder.SlaBreached", "Order.ApprovalRequested"],
+        Topic.omsPrivacy: ["Customer.ErasureOrdered", "Customer.Erased"],
     ]
 }
 

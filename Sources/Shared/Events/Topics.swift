@@ -16,12 +16,14 @@ public enum Topic {
     public static let omsReturns = "oms.returns"
     public static let omsStock = "oms.stock"
     public static let omsNotifications = "oms.notifications"
+    /// Erasure orders and confirmations (GDPR Art. 17): every stage consumes it.
+    public static let omsPrivacy = "oms.privacy"
     public static let omsDLQ = "oms.dlq"
 
     public static let all = [
         shopOrders, shopPayments, inventoryStock, carrierShipments, warehouseEvents, returnsRequests,
         catalogProducts, crmCustomers, omsOrders, omsFulfillment, omsShipments, omsLabels, omsBilling,
-        omsReturns, omsStock, omsNotifications, omsDLQ,
+        omsReturns, omsStock, omsNotifications, omsPrivacy, omsDLQ,
     ]
 }
 
