@@ -343,7 +343,8 @@ struct CaptureHandler: StageHandler {
                     if status != .rejected, let account {
                         exposures[order.customer.id, default: .none].add(openOrder: order.paymentAmount, creditCurrency: account.creditCurrency)
                     }
-                    var emit = [OrderEvents.announce(transition.event, order: order, holds: holds, findings: findings, terms: terms, at: now)]
+                    var emit = [OrderEvents.announce(transition.event, order: order, holds: holds, findings: findings, terms: terms,
+                                                          salesChannel: event.source, at: now)]
                     if holds.contains(.approval) {
                         let limit = account?.buyers.first { $0.buyerID == order.buyerID }?.approvalLimit
                         emit.append(OrderEvents.approvalRequested(order, approvers: approvers, approvalLimit: limit, findings: findings, at: now))

@@ -3,11 +3,12 @@ import Shared
 /// The events and audit texts Capture writes about an order.
 enum OrderEvents {
     static func announce(_ type: String, order: OrderSubmission, holds: Set<HoldReason>, findings: [CheckFinding],
-                         terms: PaymentTerms? = nil, at now: String) -> Emission {
+                         terms: PaymentTerms? = nil, salesChannel: String? = nil, at now: String) -> Emission {
         if type == "Order.Rejected" {
             return outcome(type, orderID: order.orderID, findings: findings.filter { $0.effect == .reject }, at: now)
         }
         var data = summary(order)
+        if let salesChannel { data["salesChannel"] = .string(String(salesChannel.prefix(200))) }
         if let terms { data["paymentTerms"] = terms.json }
         if let buyer = order.buyerID { data["buyerId"] = .string(buyer) }
         if type == "Order.OnHold" {

@@ -54,7 +54,7 @@ struct MailSender: Service {
                         try connection.query("""
                             UPDATE notifier.mails SET attempts = \(Int32(tries)), last_error = \(String(describing: error).prefix(500).description),
                                 status = \(dead ? "dead" : "pending"), next_attempt_at = now() + make_interval(secs => \(Double(wait) / 1000))
-                            WHERE id = \(item.id)
+                            WHERE id = \(item.id) AND status = 'pending'  -- an erasure meanwhile wins
                             """)
                         logger.warning(dead ? "e-mail given up" : "e-mail failed; will retry", metadata: ["mail": "\(item.id)", "attempt": "\(tries)", "error": "\(error)"])
                         // A broken connection is not used for the next mail.

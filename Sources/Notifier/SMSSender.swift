@@ -56,7 +56,7 @@ struct SMSSender: Service {
                     try connection.query("""
                         UPDATE notifier.sms SET attempts = \(Int32(tries)), last_error = \(outcome.error), status = \(dead ? "dead" : "pending"),
                             next_attempt_at = now() + make_interval(secs => \(Double(backoff.delayMillis(attempt: tries)) / 1000))
-                        WHERE id = \(id)
+                        WHERE id = \(id) AND status = 'pending'  -- an erasure meanwhile wins
                         """)
                 }
                 if sent == 0 { _ = stop.sleep(millis: 500) }

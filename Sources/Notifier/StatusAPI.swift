@@ -41,18 +41,21 @@ struct StatusAPI: Sendable {
         let router = Router()
         router.add(middleware: ProblemMiddleware())
         router.get("/v1/orders/:orderId") { request, context in
-            let client = try await self.authorize(request)
+            let (client, shop) = try await self.authorize(request)
             let id = context.parameters.get("orderId") ?? ""
             guard (1...200).contains(id.count) else { throw Problem.notFound("no order \(id.prefix(40))") }
+            // Another shop's order is "not found", not "forbidden": a key does not learn which order ids exist elsewhere.
             let document = try await self.database.run { db -> String? in
-                try db.query("SELECT document::text AS d FROM notifier.order_status WHERE order_id = \(id)").first?.decode("d", as: String.self)
+                try db.query("""
+                    SELECT document::text AS d FROM notifier.order_status WHERE order_id = \(id) AND (\(shop)::text IS NULL OR document->>'shop' = \(shop))
+                    """).first?.decode("d", as: String.self)
             }
             guard let document else { throw Problem.notFound("no order \(id.prefix(200))") }
             self.logger.debug("status", metadata: ["client": "\(client)", "order": "\(id)"])
             return Self.json(document)
         }
         router.get("/v1/customers/:customerId/orders") { request, context in
-            _ = try await self.authorize(request)
+            let (_, shop) = try await self.authorize(request)
             let id = context.parameters.get("customerId") ?? ""
             guard (1...200).contains(id.count) else { throw Problem.badRequest("customerId must be 1 to 200 characters") }
             var limit = 20
@@ -65,7 +68,8 @@ struct StatusAPI: Sendable {
                 try db.query("""
                     SELECT json_build_object('orderId', order_id, 'state', document->>'state', 'placedAt', document->>'placedAt',
                                              'updatedAt', document->>'updatedAt')::text AS s
-                    FROM notifier.order_status WHERE customer_id = \(id) ORDER BY order_id DESC LIMIT \(count)
+                    FROM notifier.order_status WHERE customer_id = \(id) AND (\(shop)::text IS NULL OR document->>'shop' = \(shop))
+                    ORDER BY order_id DESC LIMIT \(count)
                     """).map { try $0.decode("s", as: String.self) }
             }
             return Self.json("{\"customerId\":\(JSONValue.string(id).serializedString),\"orders\":[\(rows.joined(separator: ","))]}")
@@ -79,19 +83,21 @@ struct StatusAPI: Sendable {
         Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// The client whose key this is; a missing, unknown or revoked key is 401, a key over its rate 429.
-    func authorize(_ request: Request) async throws -> String {
+    /// The client whose key this is and the shop it is scoped to (nil: every shop); a missing, unknown or revoked key
+    /// is 401, a key over its rate 429.
+    func authorize(_ request: Request) async throws -> (client: String, shop: String?) {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count < 300 else {
             throw Problem.unauthorized("send an API key as Authorization: Bearer <key>")
         }
         let key = String(header.dropFirst(7))
         let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
-        let client = try await database.run { db -> String? in
-            try db.query("SELECT client FROM notifier.api_keys WHERE key_sha256 = \(digest) AND revoked_at IS NULL").first?.decode("client", as: String.self)
+        let found = try await database.run { db -> (String, String?)? in
+            try db.query("SELECT client, shop FROM notifier.api_keys WHERE key_sha256 = \(digest) AND revoked_at IS NULL").first
+                .map { (try $0.decode("client", as: String.self), try $0.decodeIfPresent("shop", as: String.self)) }
         }
-        guard let client else { throw Problem.unauthorized("the API key is unknown or revoked") }
+        guard let (client, shop) = found else { throw Problem.unauthorized("the API key is unknown or revoked") }
         guard perKey.allow(digest) else { throw Problem(status: .tooManyRequests, title: "Too Many Requests", detail: "at most \(perKey.limit) requests per minute per key") }
-        return client
+        return (client, shop)
     }
 }
 

@@ -17,7 +17,7 @@ struct ReturnsFlowTests {
         let data: [String: JSONValue] = [
             "orderId": .string(id), "customerId": "C-7", "customerType": .string(customerType), "currency": "EUR",
             "total": .integer(goods + shipping - discount), "acceptedAt": .string(EventTime.format(Date())), "shippingCountry": "DE",
-            "shippingMethod": "standard", "payment": ["method": "paypal", "reference": .string("PAY-\(id)")],
+            "shippingMethod": "standard", "payment": ["method": "paypal", "reference": .string("PAY-\(id)")], "salesChannel": "shop/berg-und-beutel",
             "shipTo": ["name": "Lena Müller", "street": "Hauptstr. 5", "postalCode": "80331", "city": "München", "country": "DE", "email": .string(email)],
             "billing": .object(billing),
             "lines": .array(lines.enumerated().map { index, line in

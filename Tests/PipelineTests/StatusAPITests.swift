@@ -27,7 +27,7 @@ struct StatusAPITests {
         let notifier = try rig.start("oms-notifier", name: "status-api", ["OMS_STATUS_API_PORT": String(port), "OMS_STATUS_API_RATE_PER_MINUTE": "100000"])
         defer { _ = notifier.terminate(waitSeconds: 5) }
         let environment = rig.environment()
-        let created = try runOmsctl(["api-keys", "create", "--client", "shop-test"], environment: environment)
+        let created = try runOmsctl(["api-keys", "create", "--client", "shop-test", "--shop", "shop/berg-und-beutel"], environment: environment)
         let key = try #require(created.output.split(separator: "\n").last.map(String.init), "\(created.output)")
         #expect(key.hasPrefix("oms_") && key.count == 68)
         let stored: String = try rig.database.query("SELECT key_sha256 FROM notifier.api_keys").first!.decode("key_sha256")
@@ -76,8 +76,18 @@ struct StatusAPITests {
             #expect(answer.status == status && answer.type == "application/problem+json" && answer.body?["status"]?.int64Value == Int64(status),
                     "\(url): \(answer.status) \(answer.type) \(String(describing: answer.body))")
         }
+        // A key of another shop does not see this shop's orders (404, as if there were none); a key for every shop does.
+        let otherShop = try runOmsctl(["api-keys", "create", "--client", "other", "--shop", "shop/other"], environment: environment).output
+            .split(separator: "\n").last.map(String.init) ?? ""
+        #expect(try Self.get("\(base)/v1/orders/ST-1", key: otherShop).status == 404)
+        #expect(try Self.get("\(base)/v1/customers/C-7/orders", key: otherShop).body?["orders"]?.arrayValue?.isEmpty == true)
+        let service = try runOmsctl(["api-keys", "create", "--client", "service", "--all-shops"], environment: environment).output
+            .split(separator: "\n").last.map(String.init) ?? ""
+        #expect(try Self.get("\(base)/v1/orders/ST-1", key: service).status == 200)
+        let unscoped = try runOmsctl(["api-keys", "create", "--client", "undecided"], environment: environment)
+        #expect(unscoped.status != 0 && unscoped.output.contains("give exactly one of --shop SOURCE or --all-shops"), "\(unscoped.output)")
         // A revoked key is refused.
-        let other = try runOmsctl(["api-keys", "create", "--client", "revoked-one"], environment: environment).output.split(separator: "\n").last.map(String.init) ?? ""
+        let other = try runOmsctl(["api-keys", "create", "--client", "revoked-one", "--all-shops"], environment: environment).output.split(separator: "\n").last.map(String.init) ?? ""
         let id: Int64 = try rig.database.query("SELECT id FROM notifier.api_keys WHERE client = 'revoked-one'").first!.decode("id")
         #expect(try runOmsctl(["api-keys", "revoke", String(id)], environment: environment).status == 0)
         #expect(try Self.get("\(base)/v1/orders/ST-1", key: other).status == 401)

@@ -21,6 +21,7 @@ public enum OrderStatusRule {
         case "Order.Accepted", "Order.OnHold":
             if let customer = d["customerId"]?.stringValue { doc["customerId"] = .string(customer) }
             if let currency = d["currency"]?.stringValue { doc["currency"] = .string(currency) }
+            if let shop = d["salesChannel"]?.stringValue { doc["shop"] = .string(shop) }
             if let total = d["total"]?.int64Value { doc["total"] = .integer(total) }
             doc["lines"] = .array((d["lines"]?.arrayValue ?? []).prefix(500).map {
                 ["lineId": $0["lineId"] ?? "", "sku": $0["sku"] ?? "", "quantity": $0["quantity"] ?? 0]

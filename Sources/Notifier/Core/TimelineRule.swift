@@ -76,8 +76,15 @@ public enum TimelineRule {
             return ([d["fulfillmentOrderId"]?.stringValue].compactMap { $0 } + parcels).joined(separator: ", ")
         case "Return.Authorized", "Return.Held", "Return.Inspected":
             return d["rma"]?.stringValue ?? ""
-        case "Return.Rejected":
-            return (d["reasons"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }.joined(separator: "; ")
+        case "Return.Rejected", "Order.Rejected":
+            return (d["reasons"]?.arrayValue ?? []).prefix(20).compactMap { $0["message"]?.stringValue }.joined(separator: "; ")
+        case "Order.OnHold":
+            let holds = (d["holdReasons"]?.arrayValue ?? []).prefix(20).compactMap(\.stringValue).joined(separator: ", ")
+            let findings = (d["findings"]?.arrayValue ?? []).prefix(20).compactMap { $0["message"]?.stringValue }.joined(separator: "; ")
+            return "held for \(holds)" + (findings.isEmpty ? "" : ": \(findings)")
+        case "Order.Accepted":
+            let total = d["total"]?.int64Value.map { ", total \(Money.format($0, d["currency"]?.stringValue ?? "EUR"))" } ?? ""
+            return "accepted\(total)"
         case "Refund.Approved", "Refund.Requested":
             let lines = d["lines"]?.arrayValue ?? []
             let total = lines.reduce(Int64(0)) { $0.addingReportingOverflow($1["amount"]?.int64Value ?? 0).partialValue }
