@@ -96,7 +96,7 @@ let package = Package(
                                              .product(name: "Logging", package: "swift-log"), .product(name: "Mustache", package: "swift-mustache"),
                                              .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                              .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Hummingbird", package: "hummingbird"),
-                                             .product(name: "Crypto", package: "swift-crypto")],
+                                             .product(name: "Crypto", package: "swift-crypto"), .product(name: "Metrics", package: "swift-metrics")],
             path: "Sources/Notifier", exclude: ["Core"]),
         .executableTarget(
             name: "Ingest", dependencies: ["Shared", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),

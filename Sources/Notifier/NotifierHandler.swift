@@ -1,6 +1,8 @@
 import Foundation
+import Metrics
 import NotifierCore
 import Shared
+import Synchronization
 
 /// The notifier's I/O: every event on the OMS's own topics goes into the order timeline (the timeline rule says
 /// what it means), and into the webhook outbox of each endpoint that wants its type, in the event's transaction.
@@ -14,6 +16,9 @@ struct NotifierHandler: StageHandler {
     let mailEnabled: Bool
     let smsEnabled: Bool
     let admission: TopicAdmission
+    /// How the KPIs are watched (kpi.json); nil: not watched.
+    var kpi: RuleVersions<KPIRules>?
+    let lastKPIRun = KPIClock()
 
     /// Every type the contract allows on these topics: the timeline shows them all.
     static let handledTypes: [String: Set<String>] = Dictionary(uniqueKeysWithValues: topics.map { ($0, TopicContract.eventTypes[$0] ?? []) })
@@ -58,6 +63,32 @@ struct NotifierHandler: StageHandler {
         try foldStatus(batch.compactMap { $0.input?.event }, store: store)
         if mailEnabled || smsEnabled { try mail(batch.compactMap { $0.input?.event }, store: store) }
         return batch.map { _ in .processed(emit: [], audit: []) }
+    }
+
+    /// The KPIs of the last window, every few minutes: Prometheus gauges, and an alert through oms-alerting (a dead
+    /// letter of class kpi-threshold, not replayable) for each KPI out of its bounds — once per KPI and alert period,
+    /// however many notifier copies there are.
+    func housekeeping(database: PostgresConnection, now: Date) throws -> [TimedChange] {
+        guard let kpi else { return [] }
+        let rules = kpi.rules(at: now)
+        guard lastKPIRun.due(now, every: Double(rules.evaluateEverySeconds)) else { return [] }
+        let store = NotifierStore(database: database)
+        let report = KPIReport.compute(try store.kpiEvents(since: now.addingTimeInterval(-Double(rules.windowHours) * 3600), until: now))
+        KPIGauges.record(report)
+        let period = Int(now.timeIntervalSince1970) / (rules.alertEveryHours * 3600)
+        var changes: [TimedChange] = []
+        for breach in KPIAlertRule.breaches(report, rules: rules) where try store.claimKPIAlert(breach.kpi.rawValue, period: period) {
+            let key = "kpi:\(breach.kpi.rawValue):\(period)"
+            let figures: JSONValue = ["kpi": .string(breach.kpi.rawValue), "percent": .number(breach.value), "orders": .integer(Int64(report.orders)),
+                                      "windowHours": .integer(Int64(rules.windowHours)), "at": .string(EventTime.format(now))]
+            changes.append(TimedChange(key: key, correlationID: key, emit: [], audit: [
+                AuditRecord(subject: "kpi:\(breach.kpi.rawValue)", action: "KPI.ThresholdBreached", actor: definition.name, reason: breach.message, details: figures)
+            ], deadLetters: [
+                TimedDeadLetter(failure: PermanentFailure("kpi-threshold", breach.message), originalTopic: "notifier.timeline", originalEventID: nil,
+                                key: "kpi:\(breach.kpi.rawValue)", payload: figures)
+            ]))
+        }
+        return changes
     }
 
     /// The status API's documents: each event folded into its order's document by the order status rule, in batch order.
@@ -108,5 +139,35 @@ struct NotifierHandler: StageHandler {
 extension NotifierHandler: PersonalDataHolder {
     func erasePersonalData(_ erasure: ErasureOrder, database: PostgresConnection) throws -> (rows: Int, retained: String?) {
         (try NotifierStore(database: database).erasePersonalData(erasure), nil)
+    }
+}
+
+/// When the KPIs were last computed in this process.
+final class KPIClock: Sendable {
+    private let last = Mutex<Date>(.distantPast)
+
+    /// True (and now is the last run) when `seconds` passed since the last run.
+    func due(_ now: Date, every seconds: Double) -> Bool {
+        last.withLock { last in
+            guard now.timeIntervalSince(last) >= seconds else { return false }
+            last = now
+            return true
+        }
+    }
+}
+
+/// The KPIs as Prometheus gauges on the notifier's /metrics: percents per KPI, cycle times in hours, orders in the window.
+enum KPIGauges {
+    static func record(_ report: KPIReport) {
+        for kpi in KPIRules.KPI.allCases {
+            if let value = kpi.value(in: report) { Gauge(label: "oms_kpi_percent", dimensions: [("kpi", kpi.rawValue)]).record(value) }
+        }
+        let cycles: [(String, KPIReport.Durations)] = [("created_to_shipped", report.createdToShipped), ("created_to_delivered", report.createdToDelivered)]
+        for (name, durations) in cycles {
+            if let p50 = durations.p50Hours { Gauge(label: "oms_kpi_cycle_hours", dimensions: [("span", name), ("quantile", "0.5")]).record(p50) }
+            if let p90 = durations.p90Hours { Gauge(label: "oms_kpi_cycle_hours", dimensions: [("span", name), ("quantile", "0.9")]).record(p90) }
+        }
+        Gauge(label: "oms_kpi_orders", dimensions: [("scope", "window")]).record(Double(report.orders))
+        Gauge(label: "oms_kpi_orders", dimensions: [("scope", "shipped")]).record(Double(report.shippedOrders))
     }
 }

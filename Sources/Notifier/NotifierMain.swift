@@ -7,10 +7,11 @@ import Shared
 enum NotifierMain {
     static func main() async {
         await WorkerMain.run(stage: "notifier", makeHandler: { settings in
-            ErasingStage(NotifierHandler(maximumEventBytes: settings.maximumEventBytes, webhooks: try webhooks(settings),
-                                         mailEnabled: try SMTPSettings.read(settings.environment) != nil,
-                                         smsEnabled: try SMSSender.read(settings.environment) != nil, topicSources: settings.topicSources),
-                         maximumEventBytes: settings.maximumEventBytes)
+            var handler = NotifierHandler(maximumEventBytes: settings.maximumEventBytes, webhooks: try webhooks(settings),
+                                          mailEnabled: try SMTPSettings.read(settings.environment) != nil,
+                                          smsEnabled: try SMSSender.read(settings.environment) != nil, topicSources: settings.topicSources)
+            handler.kpi = try KPIRules.load(directory: try configDirectory(settings, for: "kpi.json"))
+            return ErasingStage(handler, maximumEventBytes: settings.maximumEventBytes)
         }, additionalServices: { settings, logger in
             // One dispatcher per endpoint of the newest rules (an endpoint added later needs a restart).
             let rules = try webhooks(settings)
@@ -34,6 +35,13 @@ enum NotifierMain {
                 }
             })
         })
+    }
+
+    static func configDirectory(_ settings: WorkerSettings, for file: String) throws -> String {
+        guard let directory = settings.configDirectory else {
+            throw ConfigurationError(setting: "OMS_CONFIG_DIR", problem: "is not set (the notifier reads \(file) from it)")
+        }
+        return directory
     }
 
     static func webhooks(_ settings: WorkerSettings) throws -> RuleVersions<WebhookRules> {

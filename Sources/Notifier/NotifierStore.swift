@@ -133,4 +133,26 @@ struct NotifierStore {
         try eraser.eraseRuntimeCopies(schema: "notifier", keys: erasure.keys)
         return eraser.rows
     }
+
+    /// The timeline of the orders accepted (or held) in [since, until), for the KPIs.
+    func kpiEvents(since: Date, until: Date) throws -> [KPIReport.Event] {
+        try database.query("""
+            WITH period AS (
+                SELECT DISTINCT order_id FROM notifier.timeline
+                WHERE event_type IN ('Order.Accepted', 'Order.OnHold') AND occurred_at >= \(since) AND occurred_at < \(until))
+            SELECT t.order_id, t.event_type, t.occurred_at, t.actor, t.stage, t.facts::text AS facts
+            FROM notifier.timeline t JOIN period USING (order_id) ORDER BY t.occurred_at, t.id
+            """).map { row in
+            KPIReport.Event(orderID: try row.decode("order_id"), type: try row.decode("event_type"), at: try row.decode("occurred_at"),
+                            actor: try row.decode("actor"), stage: try row.decode("stage"),
+                            facts: (try? JSONParser.parse(try row.decode("facts", as: String.self))) ?? .object([:]))
+        }
+    }
+
+    /// True for the one notifier copy that may raise this KPI's alert in this alert period.
+    func claimKPIAlert(_ kpi: String, period: Int) throws -> Bool {
+        try database.query("""
+            INSERT INTO notifier.kpi_alerts (kpi, period) VALUES (\(kpi), \(period)) ON CONFLICT DO NOTHING RETURNING 1
+            """).count == 1
+    }
 }

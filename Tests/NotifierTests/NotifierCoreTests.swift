@@ -133,4 +133,36 @@ struct KPIReportTests {
         // Only A: B was held, C and D were touched by a person.
         #expect(report.firstTimeRight == 1 && report.firstTimeRightRate == 25)
     }
+
+    @Test("the KPI alert rule: bounds from kpi.json, breaches only with enough orders")
+    func kpiAlertRule() throws {
+        let rules = try KPIRules.parse(try JSONParser.parse("""
+            {"validFrom": "2026-01-01T00:00:00Z", "windowHours": 24, "evaluateEverySeconds": 60, "alertEveryHours": 6, "minimumOrders": 4,
+             "thresholds": [{"kpi": "on-time-shipping", "minimumPercent": 95}, {"kpi": "cancellation-rate", "maximumPercent": 5}]}
+            """))
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var events: [KPIReport.Event] = []
+        for n in 1...4 {
+            let id = "K-\(n)"
+            events.append(.init(orderID: id, type: "Order.Accepted", at: start, actor: "capture", stage: "capture"))
+            events.append(.init(orderID: id, type: "FulfillmentOrder.Created", at: start, actor: "router", stage: "router",
+                                facts: ["fulfillmentOrderId": .string("F-\(n)"), "shipBy": .string(EventTime.format(start.addingTimeInterval(3600)))]))
+            // Three of four ship late: on time 25 %.
+            events.append(.init(orderID: id, type: "Shipment.Shipped", at: start.addingTimeInterval(n == 1 ? 600 : 7200), actor: "fulfillment", stage: "fulfillment",
+                                facts: ["fulfillmentOrderId": .string("F-\(n)")]))
+        }
+        let report = KPIReport.compute(events)
+        #expect(report.onTimeRate == 25)
+        let breaches = KPIAlertRule.breaches(report, rules: rules)
+        #expect(breaches.map(\.kpi) == [.onTimeShipping])
+        #expect(breaches.first?.message == "on-time-shipping is 25.0 %, below its minimum of 95 % over the orders of the last 24 h")
+        // Three orders are too few to alert on.
+        #expect(KPIAlertRule.breaches(KPIReport.compute(events.filter { $0.orderID != "K-4" }), rules: rules).isEmpty)
+        #expect(throws: RuleFileProblem.self) {
+            try KPIRules.parse(try JSONParser.parse("""
+                {"validFrom": "2026-01-01T00:00:00Z", "windowHours": 24, "evaluateEverySeconds": 60, "alertEveryHours": 6, "minimumOrders": 4,
+                 "thresholds": [{"kpi": "happiness", "minimumPercent": 95}]}
+                """))
+        }
+    }
 }

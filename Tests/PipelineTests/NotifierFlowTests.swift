@@ -129,4 +129,38 @@ struct NotifierFlowTests {
         let history = try runOmsctl(["rules", "history", "--stage", "notifier"], environment: environment)
         #expect(history.output.contains("notifier  \(config)/webhooks.json  sha256 \(digest)…  validFrom 2026-01-01T00:00:00Z"), "\(history.output)")
     }
+
+    @Test("KPIs as Prometheus gauges; a KPI out of its bounds raises one kpi-threshold alert through oms-alerting")
+    func kpiGaugesAndAlert() throws {
+        let config = try TestEnvironment.configCopy("kpi.json", replacing: [
+            ("\"evaluateEverySeconds\": 300", "\"evaluateEverySeconds\": 1"), ("\"minimumOrders\": 50", "\"minimumOrders\": 2"),
+        ])
+        try FileManager.default.copyItem(atPath: TestEnvironment.configDirectory + "/webhooks.json", toPath: config + "/webhooks.json")
+        let rig = try PipelineRig(partitions: 2)
+        let port = try TestPostgresCluster.freePort()
+        let settings = ["OMS_CONFIG_DIR": config, "OMS_HOUSEKEEPING_SECONDS": "1", "OMS_HTTP_PORT": String(port)]
+        let notifier = try rig.start("oms-notifier", name: "kpi-notifier", settings)
+        let alerting = try rig.start("oms-alerting", name: "kpi-alerting")
+        defer { _ = notifier.terminate(waitSeconds: 5); _ = alerting.terminate(waitSeconds: 5) }
+        // Two orders, one of them back-ordered: a back-order rate of 50 % against a maximum of 10 %.
+        try rig.producer.publish([
+            ReturnsFlowTests.accepted("KP-1", lines: [("TENT-2P", 1, 19_990)]),
+            ReturnsFlowTests.accepted("KP-2", lines: [("STOVE-GAS", 1, 2_995)]),
+            RouterFixtures.message(Topic.omsOrders, key: "KP-2", type: "Backorder.Created", source: "oms/router", data: [
+                "orderId": "KP-2", "lines": [["lineId": "1", "sku": "STOVE-GAS", "quantity": 1, "eta": "2026-12-09T00:00:00Z"]], "eta": "2026-12-09T00:00:00Z",
+            ]),
+        ])
+        try eventually(timeout: 30, "the kpi-threshold alert in alerting") {
+            try rig.database.query("SELECT count(*) AS n FROM alerting.dead_letters WHERE error_class = 'kpi-threshold'").first!.decode("n", as: Int.self) >= 1
+        }
+        let reason: String = try rig.database.query("SELECT reason FROM alerting.dead_letters WHERE error_class = 'kpi-threshold'").first!.decode("reason")
+        #expect(reason.contains("backorder-rate is 50.0 %, above its maximum of 10 %"), "\(reason)")
+        let metrics = try runProgram("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]).output
+        #expect(metrics.contains("oms_kpi_percent{kpi=\"backorder-rate\"} 50.0"), "\(metrics.split(separator: "\n").filter { $0.contains("oms_kpi") })")
+        #expect(metrics.contains("oms_kpi_orders{scope=\"window\"} 2.0"))
+        // Once per KPI and alert period, however often the KPIs are evaluated.
+        Thread.sleep(forTimeInterval: 3)
+        let alerts: Int = try rig.database.query("SELECT count(*) AS n FROM alerting.dead_letters WHERE error_class = 'kpi-threshold'").first!.decode("n")
+        #expect(alerts == 1)
+    }
 }

@@ -32,7 +32,7 @@ extension TestEnvironment {
     static func configCopy(_ file: String, replacing replacements: [(String, String)]) throws -> String {
         let directory = NSTemporaryDirectory() + "oms-config-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for name in ["capture.json", "router.json", "fulfillment.json", "territory.json", "returns.json", "tax.json", "accounting.json"] {
+        for name in ["capture.json", "router.json", "fulfillment.json", "territory.json", "returns.json", "tax.json", "accounting.json", "kpi.json"] {
             var text = try String(contentsOfFile: configDirectory + "/" + name, encoding: .utf8)
             if name == file {
                 for (original, replacement) in replacements {

@@ -1,3 +1,0 @@
--- Status API keys are scoped to one shop (the sales channel its orders came from, e.g. shop/berg-und-beutel); NULL is a
--- key for every shop (customer service), created only with an explicit --all-shops.
-ALTER TABLE notifier.api_keys ADD COLUMN shop text;
