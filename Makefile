@@ -5,7 +5,7 @@ BIN_DEBUG := $(CURDIR)/.build/debug
 BIN_RELEASE := $(CURDIR)/.build/release
 APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 python3-venv curl ca-certificates qpdf poppler-utils chromium chromium-driver wrk systemd openssl
 
-.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment bench-billing bench-returns clean
+.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment bench-billing bench-returns bench-notifier clean
 
 help:
 	@echo "make demo      run the pipeline on the embedded default (local PostgreSQL + dev broker) and show results"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench-fulfillment  routing table, packing/ZPL/PDF rates, packing throughput and latency"
 	@echo "make bench-billing  invoices/s with 2 copies and latency at a steady 500/s"
 	@echo "make bench-returns  return requests decided/s, latency at 200/s, portal render times under wrk"
+	@echo "make bench-notifier  webhook deliveries/s to a local receiver, status API latency under wrk"
 
 # Installs the system packages the build and the tests need (Debian/Ubuntu).
 deps:
@@ -100,6 +101,13 @@ bench-returns: build-release
 	  $(BIN_RELEASE)/oms-bench returns --orders $${BENCH_ORDERS:-20000} --workers 2 && \
 	  $(BIN_RELEASE)/oms-bench returns --orders $${BENCH_STEADY_ORDERS:-6000} --rate 200 --workers 2 && \
 	  OMS_BIN=$(BIN_RELEASE) ./scripts/bench-portal.sh; status=$$?; \
+	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
+
+# The notifier: webhook deliveries per second to a local receiver, the order status API under wrk (30 s each).
+bench-notifier: build-release
+	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
+	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \
+	  OMS_BIN=$(BIN_RELEASE) ./scripts/bench-notifier.sh; status=$$?; \
 	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
 
 clean: dev-down
