@@ -53,8 +53,8 @@ psql_q "INSERT INTO notifier.webhook_deliveries (endpoint_id, event_id, event_ty
                convert_to('{\"specversion\":\"1.0\",\"id\":\"$run-' || n || '\",\"source\":\"oms/fulfillment\",\"type\":\"Shipment.Shipped\",\"data\":{\"orderId\":\"$run-' || n || '\",\"note\":\"' || repeat('x', 800) || '\"}}', 'UTF8')
         FROM generate_series(1, $DELIVERIES) n" >/dev/null
 key=$("$BIN/omsctl" api-keys create --client "$run" --all-shops | tail -1)
-OMS_CONFIG_DIR="$work/config" OMS_LOG_LEVEL=warning OMS_STATUS_API_PORT=$API_PORT OMS_STATUS_API_RATE_PER_MINUTE=100000000 \
-    OMS_WEBHOOK_SECRET_BENCH="whsec_$(head -c 32 /dev/urandom | base64)" "$BIN/oms-notifier" >"$work/notifier.log" 2>&1 &
+OMS_CONFIG_DIR="$work/config" OMS_LOG_LEVEL=warning OMS_STATUS_API_PORT=$API_PORT OMS_STATUS_API_RATE_PER_MINUTE=1000000 \
+    OMS_WEBHOOK_SECRET_BENCH="whsec_$(head -c 32 /dev/urandom | base64)" "$BIN/oms-notifier" >"${BENCH_NOTIFIER_LOG:-/tmp/oms-bench-notifier.log}" 2>&1 &
 notifier=$!
 trap 'kill $notifier $receiver 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 600); do
