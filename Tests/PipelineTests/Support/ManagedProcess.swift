@@ -50,10 +50,18 @@ final class ManagedProcess {
     }
 }
 
-/// An `oms-devkafka` of its own for one test.
+/// An `oms-devkafka` of its own for one test (or another Kafka implementation: `TestBroker.tansu`).
 final class TestBroker {
     let process: ManagedProcess
+    /// Processes the broker needs besides itself (a proxy), stopped with it.
+    let helpers: [ManagedProcess]
     let bootstrap: String
+
+    init(process: ManagedProcess, helpers: [ManagedProcess], bootstrap: String) {
+        self.process = process
+        self.helpers = helpers
+        self.bootstrap = bootstrap
+    }
 
     init(partitions: Int = 4) throws {
         let file = NSTemporaryDirectory() + "oms-bootstrap-\(UUID().uuidString.prefix(8))"
@@ -65,6 +73,7 @@ final class TestBroker {
                 && !((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").isEmpty
         }
         bootstrap = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        helpers = []
     }
 }
 

@@ -17,6 +17,15 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
+import traceback
+
+
+def report_failure(kind, value, trace):
+    """An exception ends the run with its traceback on stdout, where the Swift test shows it (stderr is not kept)."""
+    print(json.dumps({"error": "".join(traceback.format_exception(kind, value, trace))[-3000:]}), flush=True)
+
+
+sys.excepthook = report_failure
 from selenium_axe_python import Axe
 
 from PIL import Image
@@ -72,8 +81,8 @@ def click_and_wait(driver, selector):
     """Submits and waits until the next page replaced this one."""
     button = driver.find_element(By.CSS_SELECTOR, selector)
     button.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 90).until(expected_conditions.staleness_of(button))
+    WebDriverWait(driver, 90).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def error_text(driver):
