@@ -25,10 +25,12 @@ struct ErasureFlowTests {
         // Mail goes to a port nobody listens on: the mails stay pending with the address in them until the erasure.
         let settings = ["OMS_CONFIG_DIR": config, "OMS_WEBHOOK_SECRET_CRM": "whsec_" + Data(repeating: 7, count: 32).base64EncodedString(),
                         "OMS_SMTP_HOST": "127.0.0.1", "OMS_SMTP_PORT": "9", "OMS_SMTP_FROM": "shop@example.com"]
+        let uploads = NSTemporaryDirectory() + "oms-erasure-photos-\(run)"
+        try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
         var workers: [ManagedProcess] = []
         defer { for worker in workers { _ = worker.terminate(waitSeconds: 5) } }
         for stage in ["capture", "router", "fulfillment", "billing", "returns", "notifier", "alerting"] {
-            workers.append(try rig.start("oms-\(stage)", name: "erasure-\(stage)", settings))
+            workers.append(try rig.start("oms-\(stage)", name: "erasure-\(stage)", stage == "returns" ? settings.merging(["OMS_RETURNS_UPLOAD_DIR": uploads]) { $1 } : settings))
         }
         let warehouse = try ManagedProcess.worker("oms-bench", arguments: ["simulate-warehouse", "--idle-seconds", "60", "--max-seconds", "240", "--short-picks", "0"],
                                                   environment: rig.environment(settings), name: "erasure-wms")
@@ -79,6 +81,13 @@ struct ErasureFlowTests {
             try database.query("SELECT count(*) AS n FROM returns.returns WHERE order_id = \(orderID) AND label_pdf IS NOT NULL").first!.decode("n", as: Int.self) == 1
         }
 
+        // A photo with the return, registered and stored as the portal does it (the portal's own test uploads through a browser).
+        let photo = "PH\(run)"
+        let photoFile = uploads + "/\(photo).jpg"
+        #expect(FileManager.default.createFile(atPath: photoFile, contents: Data([0xFF, 0xD8, 0xFF, 0xD9])))
+        try database.query("INSERT INTO returns.photos (photo_id, order_id, media_type, bytes) VALUES (\(photo), \(orderID), 'image/jpeg', 4)")
+        try database.query("UPDATE returns.returns SET photos = json_build_array(\(photo)::text) WHERE order_id = \(orderID)")
+
         // The timeline: every stage's events about the order, in the notifier's read model.
         try eventually(timeout: 30, "timeline entries of every stage") {
             let stages = Set(try database.query("SELECT DISTINCT stage FROM notifier.timeline WHERE order_id = \(orderID)").map { try $0.decode("stage", as: String.self) })
@@ -124,6 +133,11 @@ struct ErasureFlowTests {
         #expect(erased == ["capture", "router", "fulfillment", "billing", "returns", "notifier", "alerting"], "\(erased.sorted())")
         let pending: Int = try database.query("SELECT count(*) AS n FROM notifier.mails WHERE order_id = \(orderID) AND status = 'pending'").first!.decode("n")
         #expect(pending == 0)
+        // The return's photo is gone: file, register and reference.
+        #expect(!FileManager.default.fileExists(atPath: photoFile), "the photo file is removed")
+        let photos: Int = try database.query("SELECT count(*) AS n FROM returns.photos WHERE order_id = \(orderID)").first!.decode("n")
+        let referenced: Int = try database.query("SELECT count(*) AS n FROM returns.returns WHERE order_id = \(orderID) AND json_array_length(photos) > 0").first!.decode("n")
+        #expect(photos == 0 && referenced == 0)
         // The archive is still intact (documents untouched).
         let verify = try runOmsctl(["archive", "verify"], environment: environment)
         #expect(verify.status == 0, "\(verify.output)")
