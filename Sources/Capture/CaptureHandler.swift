@@ -510,14 +510,23 @@ struct CaptureHandler: StageHandler {
     }
 
     /// Erasure: Capture knows the customer's orders; it erases its own copy and orders every stage to erase theirs.
+    static let erasurePartSize = 1_000
+
     private func erase(customerID: String, requestedBy: String, erasureID: String, store: CaptureStore, at now: String) throws -> MessageOutcome {
         let orderIDs = try store.orderIDs(customer: customerID)
         let erasure = ErasureOrder(erasureID: erasureID, customerID: customerID, orderIDs: orderIDs, requestedBy: requestedBy)
         let rows = try store.erasePersonalData(erasure)
-        let order = Emission(topic: Topic.omsPrivacy, key: customerID, type: "Customer.ErasureOrdered", subject: customerID, data: [
-            "erasureId": .string(erasureID), "customerId": .string(customerID), "orderIds": .array(orderIDs.map { .string($0) }),
-            "requestedBy": .string(requestedBy), "requestedAt": .string(now),
-        ])
-        return .processed(emit: [order, erasure.confirmation(stage: definition.name, rows: rows, at: now)], audit: [erasure.audit(rows: rows)])
+        // The contracts carry at most 10,000 order ids per event: a customer with more gets one order per part (same erasure id).
+        var emit: [Emission] = []
+        for start in stride(from: 0, to: max(orderIDs.count, 1), by: Self.erasurePartSize) {
+            let part = ErasureOrder(erasureID: erasureID, customerID: customerID,
+                                    orderIDs: Array(orderIDs[start..<min(orderIDs.count, start + Self.erasurePartSize)]), requestedBy: requestedBy)
+            emit.append(Emission(topic: Topic.omsPrivacy, key: customerID, type: "Customer.ErasureOrdered", subject: customerID, data: [
+                "erasureId": .string(erasureID), "customerId": .string(customerID), "orderIds": .array(part.orderIDs.map { .string($0) }),
+                "requestedBy": .string(requestedBy), "requestedAt": .string(now),
+            ]))
+            emit.append(part.confirmation(stage: definition.name, rows: start == 0 ? rows : 0, at: now))
+        }
+        return .processed(emit: emit, audit: [erasure.audit(rows: rows)])
     }
 }
