@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oms-bench",
         abstract: "Benchmarks and demo data for the OMS pipeline.",
-        subcommands: [CaptureThroughput.self, RouterThroughput.self, FulfillmentThroughput.self, BillingThroughput.self, ReturnsThroughput.self, FulfillmentCoreBench.self, PublishDemo.self, SimulateWarehouse.self],
+        subcommands: [CaptureThroughput.self, RouterThroughput.self, FulfillmentThroughput.self, BillingThroughput.self, ReturnsThroughput.self, FulfillmentCoreBench.self, PublishDemo.self, SimulateWarehouse.self, PipelineThroughput.self, ChaosRun.self],
         defaultSubcommand: CaptureThroughput.self)
 }
 
@@ -23,6 +23,13 @@ enum BenchEnvironment {
     static var logger: Logger {
         var logger = Logger(label: "oms-bench")
         logger.logLevel = .warning
+        return logger
+    }
+
+    /// For the clients of runs that take the broker away on purpose: its connection errors are expected there.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "oms-bench")
+        logger.logLevel = .critical
         return logger
     }
 

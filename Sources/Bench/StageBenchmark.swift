@@ -227,21 +227,27 @@ struct CPUTimes {
     var postgres: Double
 
     static func sample(workers: [Int32]) -> CPUTimes {
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        func seconds(_ pid: Int32) -> Double {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return 0 }
-            // Fields after the command name: state is field 3; utime and stime are 14 and 15.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-            return (user + system) / ticks
-        }
+        CPUTimes(workers: workers.map(processSeconds).reduce(0, +), postgres: postgresSeconds())
+    }
+
+    /// User + system CPU seconds of one process so far (0 once it is gone).
+    static func processSeconds(_ pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name: state is field 3; utime and stime are 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU seconds of every PostgreSQL server process now running.
+    static func postgresSeconds() -> Double {
         var postgres = 0.0
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry),
                   let command = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { continue }
-            if command.hasPrefix("postgres") || command.hasPrefix("postmaster") { postgres += seconds(pid) }
+            if command.hasPrefix("postgres") || command.hasPrefix("postmaster") { postgres += processSeconds(pid) }
         }
-        return CPUTimes(workers: workers.map(seconds).reduce(0, +), postgres: postgres)
+        return postgres
     }
 }

@@ -14,7 +14,8 @@ struct DevKafkaCommand: ParsableCommand {
             Not for production: everything is kept in memory and lost on exit, and each partition keeps
             only about 5 MiB or 100,000 batches. Prints the bootstrap address on stdout and, with
             --bootstrap-file, writes it there. Runs until SIGTERM or SIGINT.
-            For outage tests: SIGUSR1 takes every broker down (connections refused), SIGUSR2 brings them back.
+            For outage tests: SIGUSR1 takes every broker down (connections refused), SIGUSR2 brings them back; \
+            SIGHUP makes the next Produce, Fetch and OffsetCommit requests fail with retriable errors.
             """)
 
     @Option(help: "Partitions per topic.")
@@ -66,9 +67,20 @@ struct DevKafkaCommand: ParsableCommand {
             source.resume()
             signalSources.append(source)
         }
+        // SIGHUP: the next requests fail with retriable errors (chaos runs).
+        let injections = Atomic<Int>(0)
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler { injections.add(1, ordering: .relaxed) }
+        hangup.resume()
+        signalSources.append(hangup)
         var brokersDown = false
         while !stop.isRequested {
             stop.sleep(millis: 50)
+            if injections.exchange(0, ordering: .relaxed) > 0 {
+                cluster.injectRequestErrors(count: 5)
+                FileHandle.standardError.write(Data("oms-devkafka: 5 request errors injected for Produce, Fetch and OffsetCommit\n".utf8))
+            }
             if let down = outage.take(), down != brokersDown {
                 brokersDown = down
                 cluster.setBrokersUp(!down, brokerCount: brokers)

@@ -47,4 +47,23 @@ public final class DevKafkaCluster {
             }
         }
     }
+
+    /// Makes the next requests fail as a real cluster's do during a leader change or an overloaded
+    /// coordinator (librdkafka's mock error injection): `count` Produce requests with "not leader",
+    /// Fetch requests with "not leader", OffsetCommit requests with "coordinator not available" and
+    /// "request timed out" — all errors a client must retry, never lose or double a message over.
+    public func injectRequestErrors(count: Int) {
+        let apiProduce: Int16 = 0, apiFetch: Int16 = 1, apiOffsetCommit: Int16 = 8
+        let plans: [(Int16, [rd_kafka_resp_err_t])] = [
+            (apiProduce, [RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT]),
+            (apiFetch, [RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION]),
+            (apiOffsetCommit, [RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT]),
+        ]
+        for (apiKey, kinds) in plans {
+            let errors = (0..<max(1, count)).map { kinds[$0 % kinds.count] }
+            errors.withUnsafeBufferPointer { buffer in
+                rd_kafka_mock_push_request_errors_array(cluster.raw, apiKey, buffer.count, buffer.baseAddress)
+            }
+        }
+    }
 }
