@@ -5,7 +5,7 @@ BIN_DEBUG := $(CURDIR)/.build/debug
 BIN_RELEASE := $(CURDIR)/.build/release
 APT_PACKAGES := librdkafka-dev libpq-dev postgresql-15 pkg-config kafkacat python3 python3-venv curl ca-certificates qpdf poppler-utils chromium chromium-driver wrk systemd openssl
 
-.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment bench-billing bench-returns bench-notifier clean
+.PHONY: test-tools help deps build build-release dev-up dev-down demo test bench bench-router bench-fulfillment bench-billing bench-returns bench-notifier bench-pipeline chaos clean
 
 help:
 	@echo "make demo      run the pipeline on the embedded default (local PostgreSQL + dev broker) and show results"
@@ -18,6 +18,8 @@ help:
 	@echo "make bench-billing  invoices/s with 2 copies and latency at a steady 500/s"
 	@echo "make bench-returns  return requests decided/s, latency at 200/s, portal render times under wrk"
 	@echo "make bench-notifier  webhook deliveries/s to a local receiver, status API latency under wrk"
+	@echo "make bench-pipeline  every stage as processes with a simulated WMS/carrier: orders/s at once, latency at a steady rate"
+	@echo "make chaos     100,000 orders, two copies of every stage, kill -9, broker outage, PostgreSQL stop, errors; invariant report"
 
 # Installs the system packages the build and the tests need (Debian/Ubuntu).
 deps:
@@ -68,6 +70,25 @@ bench: build-release
 	  OMS_DIR=$(CURDIR)/.oms-bench ./scripts/dev-down.sh; exit $$status
 
 # Allocation through the Router (reservation, routing, fulfillment orders).
+# The whole pipeline (all seven stages as processes, simulated WMS/carrier/customers): first everything at
+# once (throughput), then a steady rate (latency). More partitions than the other benches: the dev broker keeps
+# only ~5 MiB per partition, and a 100,000-order burst waiting in shop.orders must fit.
+bench-pipeline: build-release
+	@OMS_DIR=$(CURDIR)/.oms-bench-pipeline OMS_BIN=$(BIN_RELEASE) OMS_DEV_PARTITIONS=$${BENCH_PARTITIONS:-48} ./scripts/dev-up.sh
+	@set -a; source $(CURDIR)/.oms-bench-pipeline/dev.env; set +a; \
+	  $(BIN_RELEASE)/oms-bench pipeline --orders $${BENCH_ORDERS:-100000} $${BENCH_ARGS:-}; s1=$$?; \
+	  $(BIN_RELEASE)/oms-bench pipeline --orders $${BENCH_STEADY_ORDERS:-30000} --rate $${BENCH_RATE:-150} $${BENCH_ARGS:-}; s2=$$?; \
+	  OMS_DIR=$(CURDIR)/.oms-bench-pipeline ./scripts/dev-down.sh; [ $$s1 = 0 ] && [ $$s2 = 0 ]
+
+# The chaos run: a steady stream through two copies of every stage while they are killed, the broker goes down,
+# PostgreSQL is stopped immediately and broker requests fail; exits non-zero when an invariant breaks.
+chaos: build-release
+	@OMS_DIR=$(CURDIR)/.oms-chaos OMS_BIN=$(BIN_RELEASE) OMS_DEV_PARTITIONS=$${CHAOS_PARTITIONS:-24} ./scripts/dev-up.sh
+	@set -a; source $(CURDIR)/.oms-chaos/dev.env; set +a; \
+	  $(BIN_RELEASE)/oms-bench chaos --orders $${CHAOS_ORDERS:-100000} --rate $${CHAOS_RATE:-120} --copies 2 --kills $${CHAOS_KILLS:-20} \
+	    --broker-pid-file $(CURDIR)/.oms-chaos/devkafka.pid --postgres-data "$$(cat $(CURDIR)/.oms-chaos/pgroot)/pgdata" $${CHAOS_ARGS:-}; status=$$?; \
+	  OMS_DIR=$(CURDIR)/.oms-chaos ./scripts/dev-down.sh; exit $$status
+
 bench-router: build-release
 	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
 	@set -a; source $(CURDIR)/.oms-bench/dev.env; set +a; \

@@ -60,7 +60,8 @@ struct ChaosRun: ParsableCommand {
                 log.append(line)
                 BenchEnvironment.progress("  chaos: " + line)
             }
-            var random = SplitMix(seed: seed)
+            // Its own stream for which copy is killed (the plan's stream chose the times).
+            var random = SplitMix(seed: seed ^ 0x5DEE_CE66_D1CE_2026)
             for fault in plan.faults {
                 while (clock.now - start).seconds < fault.at {
                     if stop.isStopped { return }

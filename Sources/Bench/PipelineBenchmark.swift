@@ -168,15 +168,25 @@ final class PipelineRun {
             faultThread = thread
             thread.start()
         }
+        // CPU is read whenever more orders got through, so that orders stuck until the timeout do not add idle time.
+        var cpuAfter = stages.cpuByStage(), postgresAfter = CPUTimes.postgresSeconds(), benchAfter = CPUTimes.processSeconds(getpid())
+        var doneAtSample = 0
+        func sampleCPU() {
+            cpuAfter = stages.cpuByStage()
+            postgresAfter = CPUTimes.postgresSeconds()
+            benchAfter = CPUTimes.processSeconds(getpid())
+        }
         let allDone = try driver.run(deadline: Date().addingTimeInterval(Double(options.timeout))) { done in
+            if done != doneAtSample {
+                doneAtSample = done
+                sampleCPU()
+            }
             BenchEnvironment.progress(String(format: "  %d/%d orders through after %.1f s", done, self.options.orders, (clock.now - start).seconds))
         }
+        if allDone { sampleCPU() }
         let elapsed = (clock.now - start).seconds
         stopFaults.stop()
         while faultThread?.isFinished == false { Thread.sleep(forTimeInterval: 0.1) }
-        let cpuAfter = stages.cpuByStage()
-        let postgresAfter = CPUTimes.postgresSeconds()
-        let benchAfter = CPUTimes.processSeconds(getpid())
         // The statistics collector flushes at the end of transactions, at most once a second. A new connection:
         // the chaos run restarts PostgreSQL under the old one.
         Thread.sleep(forTimeInterval: 1.5)

@@ -90,7 +90,7 @@ final class PipelineDriver {
                 out.append(mix.replenishment(sequence: Int64(Date().timeIntervalSince1970 * 1000)))
             }
             if !out.isEmpty { try publish(out, producer) }
-            if now.timeIntervalSince(lastProgress) > 2 {
+            if now.timeIntervalSince(lastProgress) >= 1 {
                 lastProgress = now
                 progress(doneCount)
             }

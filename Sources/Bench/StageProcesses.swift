@@ -82,7 +82,7 @@ final class StageProcesses: @unchecked Sendable {
             Foundation.kill(copy.process.processIdentifier, SIGKILL)
             // Polled rather than waitUntilExit, which can hang while other threads start processes.
             let deadline = Date().addingTimeInterval(10)
-            while copy.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            while Self.isAlive(copy.process.processIdentifier) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
             if let process = try? launch(copy.stage, copy.number) {
                 copies[index % copies.count].process = process
                 copies[index % copies.count].starts += 1
@@ -110,23 +110,36 @@ final class StageProcesses: @unchecked Sendable {
 
     /// SIGTERM to every copy; returns the copies that did not exit with 0 within `waitSeconds`.
     @discardableResult
-    func stop(waitSeconds: Double = 20) -> [String] {
+    func stop(waitSeconds: Double = 30) -> [String] {
         let running: [Copy] = lock.withLock {
             stopping = true
             return copies
         }
-        for copy in running where copy.process.isRunning { copy.process.terminate() }
+        for copy in running where Self.isAlive(copy.process.processIdentifier) { Foundation.kill(copy.process.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(waitSeconds)
         var failed: [String] = []
         for copy in running {
-            while copy.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            if copy.process.isRunning {
-                Foundation.kill(copy.process.processIdentifier, SIGKILL)
-                failed.append("oms-\(copy.stage)#\(copy.number) (did not stop)")
-            } else if copy.process.terminationStatus != 0 {
+            let pid = copy.process.processIdentifier
+            while Self.isAlive(pid) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if Self.isAlive(pid) {
+                Foundation.kill(pid, SIGKILL)
+                failed.append("oms-\(copy.stage)#\(copy.number) (pid \(pid) did not stop within \(Int(waitSeconds)) s)")
+                continue
+            }
+            // Foundation notices the exit a moment later; a zombie it has not reaped yet has no status to read.
+            let settle = Date().addingTimeInterval(2)
+            while copy.process.isRunning && Date() < settle { Thread.sleep(forTimeInterval: 0.02) }
+            if !copy.process.isRunning && copy.process.terminationStatus != 0 {
                 failed.append("oms-\(copy.stage)#\(copy.number) (exit \(copy.process.terminationStatus))")
             }
         }
         return failed
+    }
+
+    /// Whether a process still runs: it exists and is not a zombie (/proc/PID/stat, state after the command name).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].drop(while: { $0 == " " }).first
+        return state != "Z" && state != "X"
     }
 }

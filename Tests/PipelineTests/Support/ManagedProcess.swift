@@ -31,6 +31,24 @@ final class ManagedProcess {
         process.waitUntilExit()
     }
 
+    /// Waits for the process to end by itself; its exit status, or nil on timeout. Also reaps it with waitpid:
+    /// Foundation's Process was seen to leave a child that had exited as a zombie, `isRunning` true for ever,
+    /// in a test process that had run system(3) (TestPostgresCluster) before.
+    func waitForExit(timeoutSeconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if !process.isRunning { return process.terminationStatus }
+            var status: Int32 = 0
+            let reaped = waitpid(process.processIdentifier, &status, WNOHANG)
+            if reaped == process.processIdentifier {
+                // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
+                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return nil
+    }
+
     /// Sends SIGTERM and waits; returns the exit status, or nil if it did not exit in time.
     func terminate(waitSeconds: Double) -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
