@@ -103,7 +103,7 @@ struct PipelineMix: Sendable {
         let event = CloudEvent(id: UUID().uuidString.lowercased(), source: "wms/berg-und-beutel", type: "Stock.Changed", subject: warehouse,
                                time: EventTime.format(Date()),
                                data: ["warehouseId": .string(warehouse), "sequence": .integer(sequence),
-                                      "items": .array(skus.map { ["sku": .string($0), "onHand": .integer(missing.contains($0) ? 0 : 50_000_000)] })])
+                                      "items": .array(skus.map { ["sku": .string($0), "onHand": .integer(missing.contains($0) ? 0 : 1_000_000)] })])
         return OutgoingMessage(topic: Topic.inventoryStock, key: warehouse, value: event.serialized(), headers: [("content-type", CloudEvent.contentType)])
     }
 }

@@ -89,6 +89,14 @@ struct BillingHandler: StageHandler {
         }
         try store.upsertProducts(products)
         try store.insertOrders(orders)
+        // Shipments that came before their order (another topic, another partition) are invoiced now that it is here.
+        let firstOfOrder = Dictionary(newOrders.map { ($0.orderID, $0.index) }, uniquingKeysWith: { a, _ in a })
+        for early in try store.takeEarlyShipments(Array(firstOfOrder.keys)) {
+            guard let index = firstOfOrder[early.order] else { continue }
+            out.audit[index].append(AuditRecord(subject: early.order, action: "Shipment.Unparked", actor: "billing",
+                                                reason: "\(early.fo) shipped before Billing knew the order; invoiced now"))
+            shipments.append((index, early.fo, early.order, early.lines, early.at))
+        }
         var cancelled: [(index: Int, orderID: String)] = []
         for change in statuses {
             let before = try store.setStatus(change.order, to: change.status)
@@ -226,7 +234,10 @@ struct BillingHandler: StageHandler {
                 continue
             }
             guard let row = stored[shipment.order] else {
-                out.dead[shipment.index] = .businessRule("order \(shipment.order) is unknown to Billing (no Order.Accepted); the shipment cannot be invoiced")
+                // Order.Accepted travels on another topic and may come later (a copy restarting, a rebalance): wait for it.
+                try store.parkShipment(fulfillmentOrderID: shipment.fo, orderID: shipment.order, lines: shipment.lines, shippedAt: shipment.at)
+                out.audit[shipment.index].append(AuditRecord(subject: shipment.order, action: "Shipment.Parked", actor: "billing",
+                                                             reason: "\(shipment.fo) shipped, but Billing has no Order.Accepted of \(shipment.order) yet; invoiced when it comes"))
                 continue
             }
             let order: InvoicePlanner.Order

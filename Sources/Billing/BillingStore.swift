@@ -170,6 +170,31 @@ struct BillingStore {
     }
 
     /// The shipments Billing has seen already (as deliveries, or invoiced before deliveries were recorded).
+    /// Keeps a shipment that came before its order (see migration 0031).
+    func parkShipment(fulfillmentOrderID: String, orderID: String, lines: [(lineID: String, quantity: Int64)], shippedAt: Date) throws {
+        let linesJSON = JSONValue.array(lines.map { ["lineId": .string($0.lineID), "quantity": .integer($0.quantity)] }).serializedString
+        try database.query("""
+            INSERT INTO billing.early_shipments (fulfillment_order_id, order_id, lines, shipped_at)
+            VALUES (\(fulfillmentOrderID), \(orderID), \(linesJSON)::json, \(EventTime.format(shippedAt))::timestamptz) ON CONFLICT DO NOTHING
+            """)
+    }
+
+    /// The parked shipments of orders that have just arrived, taken out of the waiting room.
+    func takeEarlyShipments(_ orderIDs: [String]) throws -> [(fo: String, order: String, lines: [(lineID: String, quantity: Int64)], at: Date)] {
+        guard !orderIDs.isEmpty else { return [] }
+        return try database.query("""
+            DELETE FROM billing.early_shipments WHERE order_id = ANY(\(orderIDs)::text[])
+            RETURNING fulfillment_order_id, order_id, lines::text AS lines,
+                      to_char(shipped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS shipped_at
+            """).map { row in
+            let lines = (try JSONParser.parse(Array(try row.decode("lines", as: String.self).utf8)).arrayValue ?? []).compactMap { line -> (lineID: String, quantity: Int64)? in
+                guard let id = line["lineId"]?.stringValue, let quantity = line["quantity"]?.int64Value else { return nil }
+                return (id, quantity)
+            }
+            return (try row.decode("fulfillment_order_id"), try row.decode("order_id"), lines, EventTime.parse(try row.decode("shipped_at", as: String.self)))
+        }
+    }
+
     func recordedDeliveries(_ fulfillmentOrderIDs: [String]) throws -> Set<String> {
         guard !fulfillmentOrderIDs.isEmpty else { return [] }
         return Set(try database.query("""

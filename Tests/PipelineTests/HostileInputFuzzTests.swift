@@ -79,16 +79,6 @@ struct HostileInputFuzzTests {
                 "fulfillmentOrderId": .string("FO-FZF-\(i)"), "orderId": .string("FZF-\(i)"), "problems": [["code": "no-carton", "message": "too big"]],
             ])
         }, integerPaths: [], requiredStrings: ["fulfillmentOrderId", "orderId"], patternPath: nil, array: nil, freeText: nil, ignored: nil),
-        // oms.privacy: Capture's erasure orders, which every other stage obeys (only oms/capture may publish them).
-        TopicShape(topic: Topic.omsPrivacy, valid: { i in
-            var event = HostileEvents.envelope(type: "Customer.ErasureOrdered", id: "fz-erasure-\(i)", subject: "FZE-\(i)", data: [
-                "erasureId": .string("FZE-ERASURE-\(i)"), "customerId": .string("FZE-\(i)"), "orderIds": [.string("FZE-\(i)-1")],
-                "requestedBy": "dpo@example.org", "requestedAt": "2026-11-27T09:14:03Z",
-            ])
-            event["source"] = "oms/capture"
-            return event
-        }, integerPaths: [], requiredStrings: ["erasureId", "customerId", "requestedBy", "requestedAt"], patternPath: nil,
-                   array: (["orderIds"], 10_000, "FZE-X"), freeText: ["reason"], ignored: nil),
     ] }
 
     /// Hostile events of `warehouse.events` are built from the type the Router handles there.
@@ -115,7 +105,7 @@ struct HostileInputFuzzTests {
     static let consumers: [String: [String]] = [
         Topic.shopOrders: ["capture"], Topic.shopPayments: ["capture"], Topic.crmCustomers: ["capture"], Topic.omsStock: ["capture"], Topic.omsBilling: ["capture"],
         Topic.catalogProducts: ["capture", "router"], Topic.omsOrders: ["router"], Topic.inventoryStock: ["router"],
-        Topic.warehouseEvents: ["router"], Topic.omsFulfillment: ["router"], Topic.omsPrivacy: ["router"],
+        Topic.warehouseEvents: ["router"], Topic.omsFulfillment: ["router"],
     ]
 
     @Test("≥ 1,000 hostile events per inbound topic: no crash, each bad one dead-lettered with its reason, each valid one processed and stored as sent")

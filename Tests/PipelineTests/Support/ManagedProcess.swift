@@ -22,7 +22,9 @@ final class ManagedProcess {
         try process.run()
     }
 
-    var isRunning: Bool { process.isRunning }
+    /// Set when waitForExit reaped the process itself (Foundation then never learns of the exit).
+    private var reapedStatus: Int32?
+    var isRunning: Bool { reapedStatus == nil && process.isRunning }
     var pid: Int32 { process.processIdentifier }
 
     func kill9() {
@@ -42,7 +44,8 @@ final class ManagedProcess {
             let reaped = waitpid(process.processIdentifier, &status, WNOHANG)
             if reaped == process.processIdentifier {
                 // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
-                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                reapedStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                return reapedStatus
             }
             Thread.sleep(forTimeInterval: 0.2)
         }
@@ -51,6 +54,7 @@ final class ManagedProcess {
 
     /// Sends SIGTERM and waits; returns the exit status, or nil if it did not exit in time.
     func terminate(waitSeconds: Double) -> Int32? {
+        if let reapedStatus { return reapedStatus }
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(waitSeconds)
@@ -61,9 +65,15 @@ final class ManagedProcess {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit {
-        if process.isRunning {
+        if isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            // Polled, not waitUntilExit: that never returns for a child Foundation failed to reap.
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline {
+                var status: Int32 = 0
+                if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
         }
     }
 }
