@@ -96,10 +96,13 @@ final class StageProcesses: @unchecked Sendable {
     private func restartExited() {
         lock.withLock {
             guard !stopping else { return }
-            for index in copies.indices where !copies[index].process.isRunning {
+            // /proc, not Foundation's isRunning: in a process that ran system(3) an exited child can stay a zombie that
+            // Foundation still reports as running.
+            for index in copies.indices where !Self.isAlive(copies[index].process.processIdentifier) {
                 unexpectedExits += 1
                 let copy = copies[index]
-                FileHandle.standardError.write(Data("  oms-\(copy.stage)#\(copy.number) exited (status \(copy.process.terminationStatus)); starting it again\n".utf8))
+                let status = copy.process.isRunning ? "not yet reaped" : "status \(copy.process.terminationStatus)"
+                FileHandle.standardError.write(Data("  oms-\(copy.stage)#\(copy.number) exited (\(status)); starting it again\n".utf8))
                 if let process = try? launch(copy.stage, copy.number) {
                     copies[index].process = process
                     copies[index].starts += 1

@@ -37,7 +37,7 @@ struct BillingHandler: StageHandler {
         let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes, ownSource: definition.eventSource)
         let input: BillingInput
         if let skip { input = .ignored(skip) } else { input = try BillingInput.decode(event) }
-        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
+        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input, skipped: skip != nil)
     }
 
     static var utc: Calendar {

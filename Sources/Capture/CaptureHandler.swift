@@ -33,7 +33,7 @@ struct CaptureHandler: StageHandler {
 
     func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<CaptureInput> {
         let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes)
-        if let skip { return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: .ignored(skip)) }
+        if let skip { return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: .ignored(skip), skipped: true) }
         let input: CaptureInput
         let orderID: String
         if event.type == "Order.Created" {

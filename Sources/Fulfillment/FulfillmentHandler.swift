@@ -30,7 +30,7 @@ struct FulfillmentHandler: StageHandler {
         let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes, ownSource: definition.eventSource)
         let input: FulfillmentInput
         if let skip { input = .ignored(skip) } else { input = try FulfillmentInput.decode(event) }
-        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
+        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input, skipped: skip != nil)
     }
 
     /// What one message leads to, collected while the batch is worked through.

@@ -42,7 +42,7 @@ struct NotifierHandler: StageHandler {
         let own = message.topic == Topic.omsPrivacy ? nil : definition.eventSource
         let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes, ownSource: own)
         return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id,
-                              input: skip == nil ? Received(event: event, topic: message.topic, bytes: message.value) : nil)
+                              input: skip == nil ? Received(event: event, topic: message.topic, bytes: message.value) : nil, skipped: skip != nil)
     }
 
     func apply(_ batch: [DecodedMessage<Received?>], database: PostgresConnection) throws -> [MessageOutcome] {

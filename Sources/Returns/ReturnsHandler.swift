@@ -34,7 +34,7 @@ struct ReturnsHandler: StageHandler {
         let (event, skip) = try admission.read(message, maximumBytes: maximumEventBytes, ownSource: definition.eventSource)
         let input: ReturnsInput
         if let skip { input = .ignored(skip) } else { input = try ReturnsInput.decode(event) }
-        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
+        return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input, skipped: skip != nil)
     }
 
     func apply(_ batch: [DecodedMessage<ReturnsInput>], database: PostgresConnection) throws -> [MessageOutcome] {

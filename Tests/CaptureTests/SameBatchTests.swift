@@ -84,4 +84,32 @@ struct SameBatchTests {
         #expect(try after.first?.decode("status", as: String.self) == "accepted")
         #expect(try after.first?.decode("holds", as: String.self) == "")
     }
+
+    @Test("a stored status this version does not know fails loudly with the order and the value, never reads as accepted")
+    func unknownStoredStatus() throws {
+        let database = try Self.database()
+        let handler = try Self.handler()
+        var order = BergUndBeutelOrders.orderCreated(index: 7, orderID: "SB-9", eventID: "sb-order-9")
+        var data = order.data.objectValue!
+        data["payment"] = ["method": "prepayment", "status": "pending", "reference": "PRE-9", "amount": 5_000]
+        order.data = .object(data)
+        _ = try database.transaction { try handler.apply([try handler.decode(Self.message(Topic.shopOrders, order))], database: $0) }
+        #expect(try database.query("SELECT status FROM capture.orders WHERE order_id = 'SB-9'").first?.decode("status", as: String.self) == "on_hold")
+        // What a newer version (or a broken row) could leave: the CHECK constraint keeps this out, so it is lifted here.
+        try database.execute(script: """
+            ALTER TABLE capture.orders DROP CONSTRAINT orders_status_check;
+            UPDATE capture.orders SET status = 'teleported' WHERE order_id = 'SB-9';
+            """)
+        let payment = CloudEvent(id: "sb-payment-9", source: "shop/test", type: "Payment.Captured", subject: "SB-9", time: "2026-11-27T09:00:01Z",
+                                 data: ["orderId": "SB-9", "amount": 5_000, "currency": "EUR", "reference": "PRE-9"])
+        let batch = [try handler.decode(Self.message(Topic.shopPayments, payment))]
+        do {
+            let outcomes = try database.transaction { try handler.apply(batch, database: $0) }
+            Issue.record("an unknown status must not be read: \(outcomes)")
+        } catch let failure as PermanentFailure {
+            #expect(failure.errorClass == "database-rejected", "\(failure)")
+            #expect(failure.reason.contains("SB-9") && failure.reason.contains("\"teleported\"") && failure.reason.contains("does not know"), "\(failure)")
+        }
+        #expect(try database.query("SELECT status FROM capture.orders WHERE order_id = 'SB-9'").first?.decode("status", as: String.self) == "teleported")
+    }
 }

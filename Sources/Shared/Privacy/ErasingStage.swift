@@ -20,8 +20,10 @@ public struct ErasingStage<Base: PersonalDataHolder>: StageHandler {
     public let base: Base
     public let definition: StageDefinition
     let maximumEventBytes: Int
-    /// Only the OMS's own stages may order an erasure.
-    let admission = TopicAdmission(handled: [Topic.omsPrivacy: ["Customer.ErasureOrdered"]], sources: [Topic.omsPrivacy: ["oms/capture"]])
+    /// Only the OMS's own stages publish on oms.privacy: every stage confirms with `Customer.Erased` there (which the
+    /// others skip), and only Capture, which knows a customer's orders, may order an erasure (`erasureOrderSource`).
+    let admission = TopicAdmission(handled: [Topic.omsPrivacy: ["Customer.ErasureOrdered"]], sources: [Topic.omsPrivacy: ["oms/"]])
+    static var erasureOrderSource: String { "oms/capture" }
 
     public init(_ base: Base, maximumEventBytes: Int) {
         self.base = base
@@ -37,15 +39,23 @@ public struct ErasingStage<Base: PersonalDataHolder>: StageHandler {
     public func decode(_ message: ConsumedMessage) throws(PermanentFailure) -> DecodedMessage<Input> {
         guard message.topic == Topic.omsPrivacy else {
             let decoded = try base.decode(message)
-            return DecodedMessage(idempotencyKey: decoded.idempotencyKey, correlationID: decoded.correlationID, input: .stage(decoded.input))
+            return DecodedMessage(idempotencyKey: decoded.idempotencyKey, correlationID: decoded.correlationID, input: .stage(decoded.input),
+                                  skipped: decoded.isSkipped)
         }
         let event = try CloudEvent.decode(message.value, maximumBytes: maximumEventBytes)
         if event.type != "Customer.ErasureOrdered" && baseReadsPrivacy {
             let decoded = try base.decode(message)
-            return DecodedMessage(idempotencyKey: decoded.idempotencyKey, correlationID: decoded.correlationID, input: .stage(decoded.input))
+            return DecodedMessage(idempotencyKey: decoded.idempotencyKey, correlationID: decoded.correlationID, input: .stage(decoded.input),
+                                  skipped: decoded.isSkipped)
         }
         let (_, skip) = try admission.read(message, maximumBytes: maximumEventBytes)
-        let input: Input = skip == nil ? .erasure(try ErasureOrder(event: event)) : .ignored
+        guard skip == nil else {
+            return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: .ignored, skipped: true)
+        }
+        guard event.source == Self.erasureOrderSource else {
+            throw .wrongTopic("source \"\(event.source.prefix(120))\" may not order an erasure on \(Topic.omsPrivacy) (only \(Self.erasureOrderSource) may)")
+        }
+        let input: Input = .erasure(try ErasureOrder(event: event))
         return DecodedMessage(idempotencyKey: event.id, correlationID: event.correlationID ?? event.id, input: input)
     }
 

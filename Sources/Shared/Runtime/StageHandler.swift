@@ -30,11 +30,17 @@ public struct DecodedMessage<Input: Sendable>: Sendable {
     /// Where the chain started, for `correlationid` on what we emit.
     public let correlationID: String
     public let input: Input
+    /// A message this stage does not act on (its own event, or a type of a shared topic meant for another stage).
+    /// The runtime neither applies it nor writes a dedupe row for it: it has no effect, so seeing it again is harmless,
+    /// and on shared topics such messages are most of what a stage reads (a dedupe row each was a third of the rows
+    /// the pipeline wrote per order).
+    public let isSkipped: Bool
 
-    public init(idempotencyKey: String, correlationID: String, input: Input) {
+    public init(idempotencyKey: String, correlationID: String, input: Input, skipped: Bool = false) {
         self.idempotencyKey = idempotencyKey
         self.correlationID = correlationID
         self.input = input
+        self.isSkipped = skipped
     }
 }
 

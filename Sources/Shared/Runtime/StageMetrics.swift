@@ -5,6 +5,7 @@ struct StageMetrics {
     let consumed: Counter
     let processed: Counter
     let duplicates: Counter
+    let skipped: Counter
     let retried: Counter
     let deadLettered: Counter
     let published: Counter
@@ -17,6 +18,7 @@ struct StageMetrics {
         consumed = Counter(label: "oms_messages_consumed_total", dimensions: dimensions)
         processed = Counter(label: "oms_messages_processed_total", dimensions: dimensions)
         duplicates = Counter(label: "oms_messages_duplicate_total", dimensions: dimensions)
+        skipped = Counter(label: "oms_messages_skipped_total", dimensions: dimensions)
         retried = Counter(label: "oms_batch_retries_total", dimensions: dimensions)
         deadLettered = Counter(label: "oms_messages_dead_lettered_total", dimensions: dimensions)
         published = Counter(label: "oms_events_published_total", dimensions: dimensions)

@@ -212,11 +212,13 @@ public final class StageWorker<Handler: StageHandler> {
         var deadLetters: [(ConsumedMessage, PermanentFailure, String?)] = []
         var entries: [DecodedEntry] = []
         var seenKeys = Set<String>()
-        var inBatchDuplicates = 0
+        var inBatchDuplicates = 0, skipped = 0
         for message in messages {
             do {
                 let decoded = try handler.decode(message)
-                if seenKeys.insert(decoded.idempotencyKey).inserted {
+                if decoded.isSkipped {
+                    skipped += 1
+                } else if seenKeys.insert(decoded.idempotencyKey).inserted {
                     entries.append(DecodedEntry(message: message, decoded: decoded))
                 } else {
                     inBatchDuplicates += 1
@@ -292,6 +294,7 @@ public final class StageWorker<Handler: StageHandler> {
         publishedNotMarked.removeAll()
         metrics.processed.increment(by: result.processed)
         metrics.duplicates.increment(by: result.duplicates + inBatchDuplicates)
+        metrics.skipped.increment(by: skipped)
         metrics.deadLettered.increment(by: result.dead)
         if result.dead > 0 {
             logger.warning("dead-lettered messages", metadata: ["count": "\(result.dead)"])
