@@ -745,6 +745,16 @@ struct BillingHandler: StageHandler {
                                             reason: issued.isEmpty ? "nothing collected to invoice" : "issued \(issued.map(\.number).joined(separator: ", "))"))
             changes.append(TimedChange(key: "collective-run:\(run.id)", correlationID: "collective-run:\(run.id)", emit: out.emit[0], audit: out.audit[0]))
         }
+        changes += try store.takeLongParked(hours: rules.invoicing.earlyShipmentAlertHours, limit: 100).map { parked in
+            let why = "shipment \(parked.fo) of order \(parked.order) has waited since \(parked.receivedAt) for the order's Order.Accepted, "
+                + "more than \(rules.invoicing.earlyShipmentAlertHours) h; it is invoiced as soon as the order arrives — check that the order reached oms.orders"
+            return TimedChange(key: "early-shipment:\(parked.fo)", correlationID: parked.order, emit: [],
+                               audit: [AuditRecord(subject: parked.order, action: "Shipment.ParkedTooLong", actor: "billing", reason: why)],
+                               deadLetters: [TimedDeadLetter(failure: PermanentFailure("shipment-without-order", why), originalTopic: Topic.omsShipments,
+                                                             originalEventID: nil, key: parked.order,
+                                                             payload: ["fulfillmentOrderId": .string(parked.fo), "orderId": .string(parked.order),
+                                                                       "parkedSince": .string(parked.receivedAt)])])
+        }
         let overdue = try store.takeOverdue(today: now, limit: 500)
         guard !overdue.isEmpty else { return changes }
         changes += overdue.map { item in

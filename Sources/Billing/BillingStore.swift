@@ -179,6 +179,18 @@ struct BillingStore {
             """)
     }
 
+    /// Parked shipments whose order has not come within `hours`, not alerted yet: marked as alerted and returned.
+    func takeLongParked(hours: Int, limit: Int) throws -> [(fo: String, order: String, receivedAt: String)] {
+        try database.query("""
+            UPDATE billing.early_shipments SET alerted_at = now()
+            WHERE fulfillment_order_id IN (
+                SELECT fulfillment_order_id FROM billing.early_shipments
+                WHERE alerted_at IS NULL AND received_at < now() - make_interval(hours => \(hours)::int)
+                ORDER BY received_at LIMIT \(limit)::int FOR UPDATE SKIP LOCKED)
+            RETURNING fulfillment_order_id, order_id, to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS received_at
+            """).map { (try $0.decode("fulfillment_order_id"), try $0.decode("order_id"), try $0.decode("received_at")) }
+    }
+
     /// The parked shipments of orders that have just arrived, taken out of the waiting room.
     func takeEarlyShipments(_ orderIDs: [String]) throws -> [(fo: String, order: String, lines: [(lineID: String, quantity: Int64)], at: Date)] {
         guard !orderIDs.isEmpty else { return [] }

@@ -97,8 +97,44 @@ struct BillingFlowTests {
         try database.query("ALTER TABLE billing.documents ENABLE TRIGGER documents_immutable")
         verify = try runOmsctl(["archive", "verify"], environment: rig.environment())
         #expect(verify.status != 0 && verify.output.contains(numbers[1]), "\(verify.output)")
-        // The unknown order's shipment is a dead letter, the repeated shipment no second invoice.
+        // The repeated shipment makes no second invoice (the unknown order's shipment waits for its order: next test).
         #expect(try database.query("SELECT count(*) AS n FROM billing.documents WHERE fulfillment_order_id = 'FO-B1-2'").first!.decode("n", as: Int.self) == 1)
+    }
+
+    @Test("a shipment before its order waits and is invoiced when the order comes; one whose order never comes raises one dead letter")
+    func shipmentBeforeOrder() throws {
+        let rig = try PipelineRig(partitions: 2)
+        let (broker, database, producer) = (rig.broker, rig.database, rig.producer)
+        let billing = try rig.start("oms-billing", name: "billing-early", ["OMS_HOUSEKEEPING_SECONDS": "1"])
+        defer { _ = billing.terminate(waitSeconds: 5) }
+        let alerting = try rig.start("oms-alerting", name: "billing-early-alerting")
+        defer { _ = alerting.terminate(waitSeconds: 5) }
+        let invoices = try TopicReader(broker: broker, topic: Topic.omsBilling)
+        try producer.publish([RouterFixtures.product("TENT-2P", ["taxClass": "standard", "name": "Zelt Gipfel 2P"])])
+        try eventually(timeout: 30, "catalog replica") {
+            try database.query("SELECT count(*) AS n FROM billing.products").first!.decode("n", as: Int.self) == 1
+        }
+        try producer.publish([Self.shipped("FO-E1-1", order: "ORD-E1", [("1", 1)]), Self.shipped("FO-LOST-1", order: "ORD-LOST", [("1", 1)])])
+        try eventually(timeout: 30, "both shipments parked") {
+            try database.query("SELECT count(*) AS n FROM billing.early_shipments").first!.decode("n", as: Int.self) == 2
+        }
+        try producer.publish([Self.accepted("ORD-E1", lines: [("TENT-2P", 1, 19_990)])])
+        let issued = try invoices.events(ofType: "Invoice.Issued", atLeast: 1, timeout: 30)
+        #expect(issued.map { $0.data["fulfillmentOrderId"]?.stringValue } == ["FO-E1-1"])
+        #expect(issued.first?.data["gross"]?.int64Value == Int64(19_990 + 495))
+        // The other order never comes: once it has waited longer than invoicing.earlyShipmentAlertHours (4), one dead letter.
+        try database.query("UPDATE billing.early_shipments SET received_at = now() - interval '5 hours' WHERE fulfillment_order_id = 'FO-LOST-1'")
+        try eventually(timeout: 30, "the long-parked shipment alerted") {
+            try database.query("SELECT count(*) AS n FROM alerting.dead_letters WHERE error_class = 'shipment-without-order'").first!.decode("n", as: Int.self) >= 1
+        }
+        Thread.sleep(forTimeInterval: 3) // several housekeeping rounds: still one
+        let letters = try database.query("SELECT stage, reason, convert_from(message_key, 'UTF8') AS key FROM alerting.dead_letters")
+            .map { (try $0.decode("stage", as: String.self), try $0.decode("reason", as: String.self), try $0.decode("key", as: String.self)) }
+        #expect(letters.count == 1, "\(letters)")
+        #expect(letters.first?.0 == "billing" && letters.first?.2 == "ORD-LOST")
+        #expect(letters.first?.1.contains("FO-LOST-1") == true && letters.first?.1.contains("more than 4 h") == true, "\(letters)")
+        // Still parked: the order may yet come, and is then invoiced.
+        #expect(try database.query("SELECT count(*) AS n FROM billing.early_shipments WHERE order_id = 'ORD-LOST'").first!.decode("n", as: Int.self) == 1)
     }
 }
 

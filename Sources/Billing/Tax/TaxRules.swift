@@ -58,9 +58,13 @@ public struct TaxRules: VersionedRules {
         /// Orders with assembly or technician work: this share of every line as a prepayment invoice when the order is accepted,
         /// the final invoice after Service.Completed; nil: no deposits.
         public let depositBasisPoints: Int64?
+        /// A shipment that arrived before its order is parked; after this many hours without the order an operator is
+        /// alerted (a dead letter), since nothing would ever invoice it.
+        public let earlyShipmentAlertHours: Int
         public init(defaultMode: Mode, customerTypes: [String: Mode] = [:], paymentTermsCodes: [String: Mode] = [:], customers: [String: Mode] = [:],
-                    depositBasisPoints: Int64? = nil) {
+                    depositBasisPoints: Int64? = nil, earlyShipmentAlertHours: Int = 4) {
             self.depositBasisPoints = depositBasisPoints
+            self.earlyShipmentAlertHours = earlyShipmentAlertHours
             self.defaultMode = defaultMode
             self.customerTypes = customerTypes
             self.paymentTermsCodes = paymentTermsCodes
@@ -207,7 +211,14 @@ public struct TaxRules: VersionedRules {
                                        throw RuleFileProblem(path: "invoicing.deposit.percentBasisPoints", key: "percentBasisPoints", problem: "1 to 10000 (100 %)")
                                    }
                                    return Int64(bp)
-                               })
+                               },
+                               earlyShipmentAlertHours: try r.optional("earlyShipmentAlertHours").map { _ in
+                                   let hours = try r.integer("earlyShipmentAlertHours", minimum: 1)
+                                   guard hours <= 720 else {
+                                       throw RuleFileProblem(path: "invoicing.earlyShipmentAlertHours", key: "earlyShipmentAlertHours", problem: "1 to 720 hours")
+                                   }
+                                   return hours
+                               } ?? 4)
     }
 
     /// `documents`: { "invoice": { "prefix": "RE", "retentionYears": 8 }, … }; a kind left out gets its default.
