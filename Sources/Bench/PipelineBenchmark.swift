@@ -133,30 +133,14 @@ final class PipelineRun {
         let publisher = Thread { [options, mix, kafka] in
             do {
                 let producer = try KafkaProducer(configuration: kafka, logger: BenchEnvironment.quietLogger, deliveryTimeoutMillis: 300_000)
-                var index = 0
-                while index < options.orders {
-                    // At a rate: every order that is due now, a few at a time; at once: chunks of 2,000.
-                    let elapsed = (clock.now - start).seconds
-                    let end = options.rate > 0 ? min(options.orders, max(index + 1, Int(elapsed * Double(options.rate)) + 1)) : min(options.orders, index + 2_000)
-                    let now = Date()
+                // Publishing retries through the chaos run's broker outage.
+                let publisher = SteadyPublisher(orders: options.orders, rate: options.rate, retries: 30)
+                let until = try publisher.run(producer: producer, clock: clock, start: start) { range, now, _ in
                     let millis = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-                    let messages = (index..<end).map { mix.order($0, placedAt: now).message }
-                    handedOver.withLock { stamps in for i in index..<end { stamps[i] = millis } }
-                    var attempts = 0
-                    while true {
-                        do { try producer.publish(messages); break } catch {
-                            attempts += 1
-                            if attempts > 30 { throw error }
-                            Thread.sleep(forTimeInterval: 1)
-                        }
-                    }
-                    index = end
-                    if options.rate > 0 {
-                        let wait = Double(index) / Double(options.rate) - (clock.now - start).seconds
-                        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-                    }
+                    handedOver.withLock { stamps in for i in range { stamps[i] = millis } }
+                    return range.map { mix.order($0, placedAt: now).message }
                 }
-                publishedAfter.withLock { $0 = (clock.now - start).seconds }
+                publishedAfter.withLock { $0 = until }
             } catch {
                 BenchEnvironment.progress("publisher failed: \(error)")
             }

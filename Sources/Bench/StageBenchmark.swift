@@ -95,31 +95,13 @@ struct StageBenchmark {
         let publisher = Thread { [orders, rate, kafka, makeMessage] in
             do {
                 let producer = try KafkaProducer(configuration: kafka, logger: logger)
-                var index = 0
-                while index < orders {
-                    // At a given rate: every order that is due now (a steady stream, a few at a
-                    // time); unlimited: chunks of 2,000.
-                    let elapsed = (clock.now - start).seconds
-                    let end = rate > 0 ? min(orders, max(index + 1, Int(elapsed * Double(rate)) + 1)) : min(orders, index + 2_000)
-                    var messages: [OutgoingMessage] = []
-                    messages.reserveCapacity(end - index)
-                    let now = Date()
-                    let offset = (clock.now - start).seconds
+                let until = try SteadyPublisher(orders: orders, rate: rate).run(producer: producer, clock: clock, start: start) { range, now, offset in
                     let epoch = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-                    publishTimes.withLock { times in for i in index..<end { times[i] = offset } }
-                    publishEpochMillis.withLock { times in for i in index..<end { times[i] = epoch } }
-                    for i in index..<end {
-                        messages.append(makeMessage(i, runID, now))
-                    }
-                    try producer.publish(messages)
-                    index = end
-                    if rate > 0 {
-                        let due = Double(index) / Double(rate)
-                        let wait = due - (clock.now - start).seconds
-                        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-                    }
+                    publishTimes.withLock { times in for i in range { times[i] = offset } }
+                    publishEpochMillis.withLock { times in for i in range { times[i] = epoch } }
+                    return range.map { makeMessage($0, runID, now) }
                 }
-                publishedUntil.withLock { $0 = (clock.now - start).seconds }
+                publishedUntil.withLock { $0 = until }
             } catch {
                 BenchEnvironment.progress("publisher failed: \(error)")
             }

@@ -422,7 +422,11 @@ struct BillingHandler: StageHandler {
             pending.append(PendingDocument(index: index, kind: .invoice, type: .invoice, order: order, fulfillmentOrderID: nil, refund: nil,
                                            precedingInvoice: row.depositNumbers.first, deliveryDate: at, lines: draft.lines, calculation: draft.calculation,
                                            reasons: draft.reasons, notes: ["Schlussrechnung / final invoice"] + DepositPlanner.deductionNotes(deposits) + draft.notes,
-                                           taxCountry: draft.taxCountry, deliveries: fos, prepaid: draft.prepaid + deducted, allowanceReason: draft.discountLabel,
+                                           taxCountry: draft.taxCountry, deliveries: fos,
+                                           // The deposits were invoiced already: this document's part is the rest, so the parts add up to the order.
+                                           parts: [CollectivePlanner.Part(orderID: orderID, gross: max(0, draft.calculation.total.minorUnits - deducted),
+                                                                          units: draft.lines.reduce(Int64(0)) { $0 + $1.quantity })],
+                                           prepaid: draft.prepaid + deducted, allowanceReason: draft.discountLabel,
                                            deductedDeposits: deposits.map(\.number)))
         }
         return pending
@@ -650,7 +654,11 @@ struct BillingHandler: StageHandler {
                                                       reason: "\(number) \(what): net \(calc.totalNet), tax \(calc.totalTax), total \(calc.total)",
                                                       details: ["number": .string(number)]))
             let units = entry.lines.reduce(Int64(0)) { $0 + $1.quantity }
-            let parts = entry.type == .creditNote || entry.kind == .prepaymentInvoice ? [] : entry.parts ?? [CollectivePlanner.Part(orderID: order.orderID, gross: calc.total.minorUnits, units: units)]
+            // What of the order this document invoices (Order.Invoiced, which Capture's credit check subtracts from the open
+            // order): a deposit its gross and no units, so that the deposit is not counted twice — open order and receivable.
+            let parts = entry.type == .creditNote ? []
+                : entry.kind == .prepaymentInvoice ? [CollectivePlanner.Part(orderID: order.orderID, gross: calc.total.minorUnits, units: 0)]
+                : entry.parts ?? [CollectivePlanner.Part(orderID: order.orderID, gross: calc.total.minorUnits, units: units)]
             issued.append(IssuedDocument(index: entry.index, kind: entry.kind, number: number, orderID: documentOrderID, customerID: order.customerID,
                                          currency: order.currency.code, gross: calc.total.minorUnits, dueDate: dueDate, onAccount: onAccount,
                                          precedingInvoice: entry.precedingInvoice, parts: parts, prepaid: entry.prepaid))

@@ -164,6 +164,11 @@ struct BillingCollectiveFlowTests {
         // Only what is left is open: 5,679.00 − 1,674.00 (the deposit is a receivable of its own).
         let open = try database.query("SELECT number, open FROM billing.receivables ORDER BY number").map { (try $0.decode("number", as: String.self), try $0.decode("open", as: Int64.self)) }
         #expect(open.map(\.1) == [167_400, 400_500], "\(open)")
+        // Capture's credit check hears how much of the order is invoiced: the deposit (not complete; before, nothing — the deposit
+        // counted twice, as open order and as receivable), then all of it once the final invoice is issued.
+        let invoiced = try documents.events(ofType: "Order.Invoiced", atLeast: 2, timeout: 30).filter { $0.data["orderId"]?.stringValue == "ORD-S1" }
+        #expect(invoiced.map { $0.data["invoicedGross"]?.int64Value } == [167_400, Int64(499_000 + 59_000 + 9_900)], "\(invoiced.map(\.data))")
+        #expect(invoiced.map { $0.data["complete"]?.boolValue } == [false, true])
         // A second Service.Completed issues nothing.
         try producer.publish([RouterFixtures.message(Topic.warehouseEvents, key: "ORD-S1", type: "Service.Completed", source: "techs/berg-und-beutel",
                                                      data: ["orderId": "ORD-S1", "completedAt": .string(EventTime.format(Date()))])])

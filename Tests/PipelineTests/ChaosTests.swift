@@ -10,11 +10,7 @@ struct ChaosTests {
     @Test("orders through all stages while processes are killed, the broker and PostgreSQL go away and requests fail: every invariant holds")
     func shortChaosRun() throws {
         let cluster = try TestPostgresCluster()
-        let admin = try PostgresConnection(url: cluster.adminURL, logger: TestEnvironment.logger)
-        try admin.execute(script: "CREATE DATABASE oms")
-        let databaseURL = TestEnvironment.replaceDatabase(in: cluster.adminURL, with: "oms")
-        _ = try Migrator(directory: TestEnvironment.migrationsDirectory)
-            .apply(on: try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger), logger: TestEnvironment.logger)
+        let databaseURL = try cluster.migratedDatabaseURL()
         let broker = try TestBroker(partitions: 4)
         let pidFile = NSTemporaryDirectory() + "oms-chaos-broker-\(UUID().uuidString.prefix(8)).pid"
         try String(broker.process.pid).write(toFile: pidFile, atomically: true, encoding: .utf8)

@@ -23,11 +23,7 @@ struct FailureTests {
     @Test("PostgreSQL stopped for 10 s mid-stream: the worker retries and finishes with nothing lost")
     func databaseOutage() throws {
         let cluster = try TestPostgresCluster()
-        let admin = try PostgresConnection(url: cluster.adminURL, logger: TestEnvironment.logger)
-        try admin.execute(script: "CREATE DATABASE oms")
-        let databaseURL = TestEnvironment.replaceDatabase(in: cluster.adminURL, with: "oms")
-        _ = try Migrator(directory: TestEnvironment.migrationsDirectory)
-            .apply(on: try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger), logger: TestEnvironment.logger)
+        let databaseURL = try cluster.migratedDatabaseURL()
         let broker = try TestBroker()
         let capture = try ManagedProcess.worker("oms-capture", environment: workerEnvironment(broker: broker, databaseURL: databaseURL), name: "capture-outage")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)

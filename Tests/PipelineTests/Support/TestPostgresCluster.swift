@@ -28,6 +28,16 @@ final class TestPostgresCluster {
         try start()
     }
 
+    /// Creates the database `oms` in this cluster, applies every migration and returns its URL.
+    func migratedDatabaseURL() throws -> String {
+        let admin = try PostgresConnection(url: adminURL, logger: TestEnvironment.logger)
+        try admin.execute(script: "CREATE DATABASE oms")
+        let databaseURL = TestEnvironment.replaceDatabase(in: adminURL, with: "oms")
+        _ = try Migrator(directory: TestEnvironment.migrationsDirectory)
+            .apply(on: try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger), logger: TestEnvironment.logger)
+        return databaseURL
+    }
+
     func start() throws {
         try asPostgres(binDirectory + "/pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "start"])
     }
