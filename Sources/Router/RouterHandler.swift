@@ -175,9 +175,11 @@ struct RouterHandler: StageHandler {
         let store = RouterOrderStore(database: database)
         let ledger = StockLedger(database: database)
         var changes: [TimedChange] = []
-        // Pre-orders at their release date, and orders the rules could not route, are routed again.
+        // Pre-orders at their release date, orders the rules could not route, and back-orders whose stock is there (a stock
+        // increase re-routes only the oldest `rerouteLimit`; without this the rest would wait for the next delivery) are routed again.
         for (kind, due) in [("preorder-release", try store.preordersDue(limit: rerouteLimit)),
-                            ("held-retry", try store.heldDue(minutes: rules.heldRetryMinutes, limit: rerouteLimit))] where !due.isEmpty {
+                            ("held-retry", try store.heldDue(minutes: rules.heldRetryMinutes, limit: rerouteLimit)),
+                            ("backorder-retry", try store.backordersWithStock(limit: rerouteLimit))] where !due.isEmpty {
             let orders = try store.lock(due)
             let result = try RoutingRun(store: store, ledger: ledger, rules: rules, now: now)
                 .route(due.map { .init(orderID: $0, mode: .ship) }, orders: orders)

@@ -156,6 +156,19 @@ struct RouterOrderStore {
             """).map { try $0.decode("order_id") }
     }
 
+    /// Back-ordered orders with a line waiting for stock that some warehouse now has enough of to ship, oldest first.
+    /// A stock increase re-routes at most `limit` back-orders at once; these are the rest (and any a race left behind).
+    func backordersWithStock(limit: Int) throws -> [String] {
+        try database.query("""
+            SELECT o.order_id FROM router.orders o
+            WHERE o.status = 'backordered'
+              AND EXISTS (SELECT 1 FROM router.order_lines l JOIN router.stock s ON s.sku = l.sku
+                          WHERE l.order_id = o.order_id AND l.waiting_for = 'stock' AND l.routed < l.quantity
+                            AND s.on_hand - s.reserved >= l.quantity - l.routed)
+            ORDER BY o.received_at, o.order_id LIMIT \(limit) FOR UPDATE OF o SKIP LOCKED
+            """).map { try $0.decode("order_id") }
+    }
+
     /// What the open lines of each order wait for ('stock', 'preorder', 'problem'); empty when nothing is open.
     func waitingKinds(_ orderIDs: [String]) throws -> [String: Set<String>] {
         guard !orderIDs.isEmpty else { return [:] }

@@ -112,4 +112,20 @@ struct SameBatchTests {
         }
         #expect(try database.query("SELECT status FROM capture.orders WHERE order_id = 'SB-9'").first?.decode("status", as: String.self) == "teleported")
     }
+
+    @Test("a public buyer's Leitweg-ID: its check digits are checked at the door, and it goes on to Billing in Order.Accepted")
+    func leitwegID() throws {
+        func submission(_ leitwegID: String) throws(PermanentFailure) -> OrderSubmission {
+            var data = BergUndBeutelOrders.orderCreated(index: 3, orderID: "SB-LW", eventID: "sb-lw").data.objectValue!
+            var customer = data["customer"]!.objectValue!
+            customer["leitwegId"] = .string(leitwegID)
+            data["customer"] = .object(customer)
+            return try OrderSubmission(data: .object(data))
+        }
+        let summary = OrderEvents.summary(try submission("90000000-03083-72"))
+        #expect(summary["billing"]?["leitwegId"]?.stringValue == "90000000-03083-72")
+        #expect(throws: PermanentFailure.schemaViolation("data.customer.leitwegId: its check digits are 73, but 72 follow from the rest (ISO/IEC 7064 MOD 97-10)")) {
+            try submission("90000000-03083-73")
+        }
+    }
 }

@@ -39,6 +39,27 @@ struct RouterInvariantTests {
             .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0) { $0 + Int($1) }
     }
 
+    @Test("250 back-orders and one delivery for all of them: every one is routed (one stock increase re-routes 200, housekeeping the rest)")
+    func deliveryForMoreBackordersThanOneReroute() throws {
+        let rig = try PipelineRig(partitions: 4)
+        let (database, producer) = (rig.database, rig.producer)
+        let router = try rig.start("oms-router", name: "router-backorders", ["OMS_HOUSEKEEPING_SECONDS": "1", "OMS_LOG_LEVEL": "notice"])
+        defer { _ = router.terminate(waitSeconds: 5) }
+        try producer.publish([RouterFixtures.stock("A", sequence: 1, [("LANTERN-1", 0)])])
+        try eventually(timeout: 30, "stock known") { try Self.processed(database) >= 1 }
+        try producer.publish((0..<250).map { RouterFixtures.order("BO-\($0)", [("LANTERN-1", 1)]) })
+        try eventually(timeout: 60, "all 250 back-ordered") {
+            try database.query("SELECT count(*) AS n FROM router.orders WHERE status = 'backordered'").first!.decode("n", as: Int.self) == 250
+        }
+        try producer.publish([RouterFixtures.stock("A", sequence: 2, [("LANTERN-1", 1_000)])])
+        try eventually(timeout: 60, "every back-order routed") {
+            try database.query("SELECT count(*) AS n FROM router.orders WHERE status = 'routed'").first!.decode("n", as: Int.self) == 250
+        }
+        let ledger = try database.query("SELECT on_hand, reserved FROM router.stock WHERE sku = 'LANTERN-1'").first!
+        #expect(try ledger.decode("reserved", as: Int64.self) == 250 && ledger.decode("on_hand", as: Int64.self) == 1_000)
+        #expect(try database.query("SELECT count(*) AS n FROM router.fulfillment_orders").first!.decode("n", as: Int.self) == 250)
+    }
+
     @Test("the last units: 60 one-unit orders for 10 units, two Router copies: exactly 10 ship, 50 wait")
     func lastUnits() throws {
         let rig = try PipelineRig(partitions: 12)

@@ -16,7 +16,12 @@ public struct InvoiceDocument: Sendable {
         public let country: String
         public let vatID: String?
         public let taxNumber: String?
-        public init(name: String, street: String, postalCode: String, city: String, country: String, vatID: String? = nil, taxNumber: String? = nil) {
+        /// Where e-invoices reach the party (BT-34/BT-49) and the scheme of that address (EAS: "EM" e-mail, "0204" Leitweg-ID).
+        public let electronicAddress: ElectronicAddress?
+        /// The seller's contact (BG-6), which XRechnung requires.
+        public let contact: Contact?
+        public init(name: String, street: String, postalCode: String, city: String, country: String, vatID: String? = nil, taxNumber: String? = nil,
+                    electronicAddress: ElectronicAddress? = nil, contact: Contact? = nil) {
             self.name = name
             self.street = street
             self.postalCode = postalCode
@@ -24,8 +29,43 @@ public struct InvoiceDocument: Sendable {
             self.country = country
             self.vatID = vatID
             self.taxNumber = taxNumber
+            self.electronicAddress = electronicAddress
+            self.contact = contact
         }
     }
+
+    public struct ElectronicAddress: Sendable, Equatable {
+        public let id: String
+        public let scheme: String
+        public init(id: String, scheme: String) {
+            self.id = id
+            self.scheme = scheme
+        }
+    }
+
+    public struct Contact: Sendable, Equatable {
+        public let name: String
+        public let phone: String
+        public let email: String
+        public init(name: String, phone: String, email: String) {
+            self.name = name
+            self.phone = phone
+            self.email = email
+        }
+    }
+
+    /// Where the buyer pays by SEPA credit transfer (BG-16/BG-17).
+    public struct PayeeAccount: Sendable, Equatable {
+        public let iban: String
+        public let bic: String?
+        public init(iban: String, bic: String?) {
+            self.iban = iban
+            self.bic = bic
+        }
+    }
+
+    /// BT-24 of an XRechnung (the German CIUS of EN 16931, version 3.0), used when the buyer gave a reference (BT-10).
+    public static let xrechnungSpecification = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
 
     public struct Line: Sendable {
         public let id: String
@@ -83,11 +123,17 @@ public struct InvoiceDocument: Sendable {
     public let allowanceReason: String?
     /// A final invoice: the deposit invoices it deducts (the accounting export clears them).
     public let deductedDeposits: [String]
+    /// The buyer's reference (BT-10: a public buyer's Leitweg-ID or its own order reference): the document is then an XRechnung.
+    public let buyerReference: String?
+    public let payee: PayeeAccount?
 
     public init(number: String, type: TypeCode, issueDate: Date, deliveryDate: Date, seller: Party, buyer: Party, shipTo: Party?, currency: Currency,
                 lines: [Line], calculation: TaxCalculation.Result, exemptionReasons: [VATCategory: (code: String, text: String)], paymentTerms: String?,
                 dueDate: Date?, precedingInvoice: String? = nil, notes: [String] = [], taxCountry: String? = nil,
-                billingPeriod: (start: Date, end: Date)? = nil, prepaid: Money? = nil, allowanceReason: String? = nil, deductedDeposits: [String] = []) {
+                billingPeriod: (start: Date, end: Date)? = nil, prepaid: Money? = nil, allowanceReason: String? = nil, deductedDeposits: [String] = [],
+                buyerReference: String? = nil, payee: PayeeAccount? = nil) {
+        self.buyerReference = buyerReference
+        self.payee = payee
         self.number = number
         self.type = type
         self.issueDate = issueDate
@@ -126,8 +172,14 @@ public struct InvoiceDocument: Sendable {
             ("xmlns:qdt", "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"),
         ])
         x.open("rsm:ExchangedDocumentContext")
+        if buyerReference != nil {
+            // BT-23, which XRechnung requires: the Peppol billing process.
+            x.open("ram:BusinessProcessSpecifiedDocumentContextParameter")
+            x.element("ram:ID", "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0")
+            x.close()
+        }
         x.open("ram:GuidelineSpecifiedDocumentContextParameter")
-        x.element("ram:ID", "urn:cen.eu:en16931:2017")
+        x.element("ram:ID", buyerReference == nil ? "urn:cen.eu:en16931:2017" : Self.xrechnungSpecification)
         x.close()
         x.close()
         x.open("rsm:ExchangedDocument")
@@ -174,6 +226,7 @@ public struct InvoiceDocument: Sendable {
             x.close()
         }
         x.open("ram:ApplicableHeaderTradeAgreement")
+        if let buyerReference { x.element("ram:BuyerReference", buyerReference) }
         party(&x, "ram:SellerTradeParty", seller)
         party(&x, "ram:BuyerTradeParty", buyer)
         x.close()
@@ -187,6 +240,19 @@ public struct InvoiceDocument: Sendable {
         x.close()
         x.open("ram:ApplicableHeaderTradeSettlement")
         x.element("ram:InvoiceCurrencyCode", currency.code)
+        if let payee {
+            x.open("ram:SpecifiedTradeSettlementPaymentMeans")
+            x.element("ram:TypeCode", "58")
+            x.open("ram:PayeePartyCreditorFinancialAccount")
+            x.element("ram:IBANID", payee.iban)
+            x.close()
+            if let bic = payee.bic {
+                x.open("ram:PayeeSpecifiedCreditorFinancialInstitution")
+                x.element("ram:BICID", bic)
+                x.close()
+            }
+            x.close()
+        }
         for row in calculation.breakdown {
             x.open("ram:ApplicableTradeTax")
             x.element("ram:CalculatedAmount", Self.amount(row.tax))
@@ -270,12 +336,29 @@ public struct InvoiceDocument: Sendable {
     func party(_ x: inout XMLWriter, _ name: String, _ p: Party, withTax: Bool = true) {
         x.open(name)
         x.element("ram:Name", p.name)
+        // Contact and electronic address belong to seller and buyer (BG-6, BT-34, BT-49), not to the ship-to party.
+        if withTax, let contact = p.contact {
+            x.open("ram:DefinedTradeContact")
+            x.element("ram:PersonName", contact.name)
+            x.open("ram:TelephoneUniversalCommunication")
+            x.element("ram:CompleteNumber", contact.phone)
+            x.close()
+            x.open("ram:EmailURIUniversalCommunication")
+            x.element("ram:URIID", contact.email)
+            x.close()
+            x.close()
+        }
         x.open("ram:PostalTradeAddress")
         x.element("ram:PostcodeCode", p.postalCode)
         x.element("ram:LineOne", p.street)
         x.element("ram:CityName", p.city)
         x.element("ram:CountryID", p.country)
         x.close()
+        if withTax, let address = p.electronicAddress {
+            x.open("ram:URIUniversalCommunication")
+            x.element("ram:URIID", address.id, attributes: [("schemeID", address.scheme)])
+            x.close()
+        }
         if withTax {
             if let vat = p.vatID {
                 x.open("ram:SpecifiedTaxRegistration")

@@ -10,6 +10,8 @@ extension InvoiceDocument {
                                           "country": .string(p.country)]
             if let vat = p.vatID { v["vatId"] = .string(vat) }
             if let tax = p.taxNumber { v["taxNumber"] = .string(tax) }
+            if let address = p.electronicAddress { v["electronicAddress"] = ["id": .string(address.id), "scheme": .string(address.scheme)] }
+            if let contact = p.contact { v["contact"] = ["name": .string(contact.name), "phone": .string(contact.phone), "email": .string(contact.email)] }
             return .object(v)
         }
         func rows(_ rows: [TaxCalculation.Breakdown]) -> JSONValue {
@@ -42,6 +44,12 @@ extension InvoiceDocument {
         if let prepaid { value["prepaid"] = .integer(prepaid.minorUnits) }
         if let allowanceReason { value["allowanceReason"] = .string(allowanceReason) }
         if !deductedDeposits.isEmpty { value["deductedDeposits"] = .array(deductedDeposits.map { .string($0) }) }
+        if let buyerReference { value["buyerReference"] = .string(buyerReference) }
+        if let payee {
+            var account: [String: JSONValue] = ["iban": .string(payee.iban)]
+            if let bic = payee.bic { account["bic"] = .string(bic) }
+            value["payee"] = .object(account)
+        }
         if let billingPeriod {
             value["billingPeriod"] = ["start": .string(EventTime.format(billingPeriod.start)), "end": .string(EventTime.format(billingPeriod.end))]
         }
@@ -53,7 +61,15 @@ extension InvoiceDocument {
               let type = v["type"]?.stringValue.flatMap(TypeCode.init) else { return nil }
         func party(_ p: JSONValue?) -> Party {
             Party(name: p?["name"]?.stringValue ?? "", street: p?["street"]?.stringValue ?? "", postalCode: p?["postalCode"]?.stringValue ?? "",
-                  city: p?["city"]?.stringValue ?? "", country: p?["country"]?.stringValue ?? "", vatID: p?["vatId"]?.stringValue, taxNumber: p?["taxNumber"]?.stringValue)
+                  city: p?["city"]?.stringValue ?? "", country: p?["country"]?.stringValue ?? "", vatID: p?["vatId"]?.stringValue, taxNumber: p?["taxNumber"]?.stringValue,
+                  electronicAddress: p?["electronicAddress"].flatMap { a in
+                      guard let id = a["id"]?.stringValue, let scheme = a["scheme"]?.stringValue else { return nil }
+                      return ElectronicAddress(id: id, scheme: scheme)
+                  },
+                  contact: p?["contact"].flatMap { c in
+                      guard let name = c["name"]?.stringValue, let phone = c["phone"]?.stringValue, let email = c["email"]?.stringValue else { return nil }
+                      return Contact(name: name, phone: phone, email: email)
+                  })
         }
         func money(_ x: JSONValue?) -> Money { Money(minorUnits: x?.int64Value ?? 0, currency: currency) }
         func rows(_ key: String) -> [TaxCalculation.Breakdown] {
@@ -83,6 +99,8 @@ extension InvoiceDocument {
                       guard let start = p["start"]?.stringValue, let end = p["end"]?.stringValue else { return nil }
                       return (EventTime.parse(start), EventTime.parse(end))
                   }, prepaid: v["prepaid"]?.int64Value.map { Money(minorUnits: $0, currency: currency) }, allowanceReason: v["allowanceReason"]?.stringValue,
-                  deductedDeposits: (v["deductedDeposits"]?.arrayValue ?? []).compactMap(\.stringValue))
+                  deductedDeposits: (v["deductedDeposits"]?.arrayValue ?? []).compactMap(\.stringValue),
+                  buyerReference: v["buyerReference"]?.stringValue,
+                  payee: v["payee"].flatMap { p in p["iban"]?.stringValue.map { PayeeAccount(iban: $0, bic: p["bic"]?.stringValue) } })
     }
 }

@@ -53,9 +53,12 @@ public enum InvoicePlanner {
         public let discount: Int64
         public let discountLabel: String?
         public let vouchers: [Voucher]
+        /// BT-10: the public buyer's Leitweg-ID or the buyer's own reference; its documents are XRechnung.
+        public let buyerReference: String?
         public init(orderID: String, customerID: String, buyerType: TaxTreatment.BuyerType, currency: Currency, pricesIncludeTax: Bool, shippingCharge: Int64,
                     billTo: InvoiceDocument.Party, shipTo: InvoiceDocument.Party, vatID: String?, paymentNetDays: Int?, lines: [Line],
-                    discount: Int64 = 0, discountLabel: String? = nil, vouchers: [Voucher] = []) {
+                    discount: Int64 = 0, discountLabel: String? = nil, vouchers: [Voucher] = [], buyerReference: String? = nil) {
+            self.buyerReference = buyerReference
             self.discount = discount
             self.discountLabel = discountLabel
             self.vouchers = vouchers

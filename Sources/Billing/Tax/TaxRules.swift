@@ -19,6 +19,11 @@ public struct TaxRules: VersionedRules {
         public let country: String
         public let vatID: String
         public let taxNumber: String?
+        /// BG-6 (XRechnung requires it): who answers questions about an invoice.
+        public var contact: (name: String, phone: String, email: String)? = nil
+        /// Where customers pay by transfer (BG-16/17); printed on every document when given.
+        public var iban: String? = nil
+        public var bic: String? = nil
     }
 
     public let validFrom: String
@@ -177,9 +182,23 @@ public struct TaxRules: VersionedRules {
             guard let kind = value.stringValue else { throw RuleFileProblem(path: "taxClasses.\(key)", key: key, problem: "must be a string") }
             classes[key] = kind
         }
+        var sellerRecord = Seller(name: try seller.string("name"), country: try seller.string("country"), vatID: sellerVAT,
+                                  taxNumber: seller.optional("taxNumber")?.stringValue)
+        if let contact = seller.optional("contact") {
+            let c = RuleReader(contact, path: "seller.contact")
+            let email = try c.string("email")
+            guard email.split(separator: "@").count == 2 else { throw RuleFileProblem(path: "seller.contact.email", key: "email", problem: "must be an e-mail address") }
+            sellerRecord.contact = (try c.string("name"), try c.string("phone"), email)
+        }
+        if let iban = seller.optional("iban") {
+            guard let text = iban.stringValue, IBAN.isValid(text) else {
+                throw RuleFileProblem(path: "seller.iban", key: "iban", problem: "must be an IBAN with valid check digits, without spaces")
+            }
+            sellerRecord.iban = text
+            sellerRecord.bic = seller.optional("bic")?.stringValue
+        }
         return TaxRules(validFrom: try root.string("validFrom"),
-                        seller: Seller(name: try seller.string("name"), country: try seller.string("country"), vatID: sellerVAT,
-                                       taxNumber: seller.optional("taxNumber")?.stringValue),
+                        seller: sellerRecord,
                         distanceSalesThreshold: Money(minorUnits: Int64(try threshold.integer("amount", minimum: 0)), currency: currency),
                         destinationTaxFromFirstEuro: root.optional("distanceSales")?["destinationTaxFromFirstEuro"]?.boolValue ?? false,
                         taxClasses: classes, rates: rates, sellerStreet: try seller.string("street"), sellerPostalCode: try seller.string("postalCode"),
