@@ -104,4 +104,34 @@ struct RuntimeIsolationTests {
         #expect(capture.log.contains("purged old dedupe keys"))
         #expect(capture.terminate(waitSeconds: 10) == 0)
     }
+
+    @Test("a worker that cannot finish its batch after SIGTERM (a lock held elsewhere) says what it was doing and exits at its deadline; nothing is lost")
+    func shutdownDeadline() throws {
+        let rig = try PipelineRig(partitions: 1)
+        let capture = try rig.start("oms-capture", name: "deadline-capture", ["OMS_SHUTDOWN_TIMEOUT_SECONDS": "3"])
+        try rig.producer.publish([BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: 1, orderID: "DL-0"))])
+        try eventually(timeout: 60, "the first order stored") {
+            try rig.database.query("SELECT count(*) AS n FROM capture.orders WHERE order_id = 'DL-0'").first!.decode("n", as: Int.self) == 1
+        }
+        // Another session holds the orders table: the next batch waits inside its transaction, and SIGTERM cannot finish it.
+        let locker = try PostgresConnection(url: rig.databaseURL, logger: TestEnvironment.logger)
+        try locker.execute(script: "BEGIN; LOCK TABLE capture.orders IN ACCESS EXCLUSIVE MODE")
+        try rig.producer.publish([BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: 2, orderID: "DL-1"))])
+        try eventually(timeout: 30, "the worker waiting on the lock") {
+            try rig.database.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'capture.orders'::regclass").first!.decode("n", as: Int.self) >= 1
+        }
+        let stopAsked = Date()
+        kill(capture.pid, SIGTERM)
+        let status = capture.waitForExit(timeoutSeconds: 20)
+        #expect(status == 3, "exit status \(String(describing: status))")
+        #expect(Date().timeIntervalSince(stopAsked) < 10)
+        #expect(capture.log.contains("shutdown did not finish within the deadline"), "\(capture.log.suffix(600))")
+        try locker.execute(script: "ROLLBACK")
+        // The batch was rolled back and its offset not committed: the next copy stores the order, once.
+        let again = try rig.start("oms-capture", name: "deadline-capture-2")
+        defer { _ = again.terminate(waitSeconds: 10) }
+        try eventually(timeout: 60, "the second order stored by the next copy") {
+            try rig.database.query("SELECT count(*) AS n FROM capture.orders WHERE order_id = 'DL-1'").first!.decode("n", as: Int.self) == 1
+        }
+    }
 }

@@ -24,6 +24,9 @@ public enum WorkerMain {
         if let interval = SystemdNotifier.watchdogInterval {
             services.append(.init(service: WatchdogService(health: health, interval: interval)))
         }
+        // Last, so that it is the first to hear of the shutdown (the group signals services in reverse order).
+        services.append(.init(service: ShutdownDeadline(seconds: settings.shutdownTimeoutSeconds, health: health, logger: logger),
+                              successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
         return ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
     }

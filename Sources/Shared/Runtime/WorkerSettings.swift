@@ -32,6 +32,8 @@ public struct WorkerSettings: Sendable {
     public var housekeepingSeconds: Int
     /// How long dedupe keys are kept; must be longer than the retention of every consumed topic.
     public var dedupeRetentionDays: Int
+    /// How long a worker may take to stop after SIGTERM before it exits without finishing (below systemd's TimeoutStopSec).
+    public var shutdownTimeoutSeconds: Int
     /// Per topic, the CloudEvents `source` prefixes allowed to publish to it
     /// (`OMS_TOPIC_SOURCES=shop.orders=shop/,omsctl;catalog.products=pim/`); a topic not named accepts any source.
     public var topicSources: [String: [String]]
@@ -59,6 +61,7 @@ public struct WorkerSettings: Sendable {
         housekeepingSeconds = try Self.integer("OMS_HOUSEKEEPING_SECONDS", environment, range: 1...86_400, default: 30)!
         maximumAttempts = try Self.integer("OMS_RETRY_MAX_ATTEMPTS", environment, range: 0...1_000_000, default: 10)!
         dedupeRetentionDays = try Self.integer("OMS_DEDUPE_RETENTION_DAYS", environment, range: 1...3_650, default: 30)!
+        shutdownTimeoutSeconds = try Self.integer("OMS_SHUTDOWN_TIMEOUT_SECONDS", environment, range: 1...3_600, default: 25)!
         topicSources = try Self.topicSources(environment["OMS_TOPIC_SOURCES"] ?? "")
     }
 
