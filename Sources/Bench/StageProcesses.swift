@@ -133,7 +133,10 @@ final class StageProcesses: @unchecked Sendable {
             let settle = Date().addingTimeInterval(2)
             while copy.process.isRunning && Date() < settle { Thread.sleep(forTimeInterval: 0.02) }
             if !copy.process.isRunning && copy.process.terminationStatus != 0 {
-                failed.append("oms-\(copy.stage)#\(copy.number) (exit \(copy.process.terminationStatus))")
+                // A copy that hit its shutdown deadline (exit 3) logged what it was doing: say it here.
+                let log = (try? String(contentsOfFile: logDirectory + "/oms-\(copy.stage)-\(copy.number).log", encoding: .utf8)) ?? ""
+                let stuck = log.split(separator: "\n").last { $0.contains("shutdown did not finish") }.map { ": " + $0.suffix(300) } ?? ""
+                failed.append("oms-\(copy.stage)#\(copy.number) (exit \(copy.process.terminationStatus)\(stuck))")
             }
         }
         return failed
