@@ -86,7 +86,7 @@ bench-pipeline: build-release
 chaos: build-release
 	@OMS_DIR=$(CURDIR)/.oms-chaos OMS_BIN=$(BIN_RELEASE) OMS_DEV_PARTITIONS=$${CHAOS_PARTITIONS:-24} ./scripts/dev-up.sh
 	@set -a; source $(CURDIR)/.oms-chaos/dev.env; set +a; \
-	  $(BIN_RELEASE)/oms-bench chaos --orders $${CHAOS_ORDERS:-100000} --rate $${CHAOS_RATE:-120} --copies 2 --kills $${CHAOS_KILLS:-20} \
+	  $(BIN_RELEASE)/oms-bench chaos --orders $${CHAOS_ORDERS:-100000} --rate $${CHAOS_RATE:-80} --copies 2 --kills $${CHAOS_KILLS:-20} \
 	    --broker-pid-file $(CURDIR)/.oms-chaos/devkafka.pid --postgres-data "$$(cat $(CURDIR)/.oms-chaos/pgroot)/pgdata" $${CHAOS_ARGS:-}; status=$$?; \
 	  OMS_DIR=$(CURDIR)/.oms-chaos ./scripts/dev-down.sh; exit $$status
 
