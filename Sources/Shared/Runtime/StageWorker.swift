@@ -63,12 +63,14 @@ public final class StageWorker<Handler: StageHandler> {
             if Date().timeIntervalSince(lastHousekeeping) >= Double(settings.housekeepingSeconds) { runHousekeeping() }
         }
         SystemdNotifier.notify("STOPPING=1")
+        health.beat(status: "stopping: marking published events")
         logger.info("stopping: marking published events and leaving the group")
         if !publishedNotMarked.isEmpty, let database {
             if (try? database.transaction({ try outbox.markSent(publishedNotMarked, database: $0) })) != nil {
                 publishedNotMarked.removeAll()
             }
         }
+        health.beat(status: "leaving the consumer group")
         consumer.close()
     }
 
@@ -525,6 +527,8 @@ public final class StageWorker<Handler: StageHandler> {
 
     private func publish(_ rows: [OutboxRow]) throws {
         guard !rows.isEmpty, let producer else { return }
+        // Each blocking broker call says so first: a stop that hangs (ShutdownDeadline) then names the call.
+        health.beat(status: "publishing \(rows.count) events, waiting for delivery reports")
         try producer.publish(rows.map(\.message))
         metrics.published.increment(by: rows.count)
         publishedNotMarked += rows.map(\.id)
@@ -535,6 +539,7 @@ public final class StageWorker<Handler: StageHandler> {
         for message in messages {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
         }
+        health.beat(status: "committing offsets")
         try consumer?.commit(next)
     }
 
