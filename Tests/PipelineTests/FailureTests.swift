@@ -128,4 +128,45 @@ struct BrokerOutageTests {
         #expect(broker.process.log.contains("brokers down"))
         #expect(capture.terminate(waitSeconds: 10) == 0)
     }
+
+    /// A stop during a broker outage has nothing to save (offsets that cannot be
+    /// committed mean re-delivery, which deduplication absorbs), so it must not wait
+    /// for the broker: systemd would otherwise kill the unit at TimeoutStopSec.
+    @Test("SIGTERM while every broker is down, mid-stream and idle: each worker exits 0 within 10 s; afterwards nothing lost or doubled")
+    func stopDuringBrokerOutage() throws {
+        let broker = try TestBroker()
+        let databaseURL = try TestEnvironment.makeDatabase()
+        let environment = workerEnvironment(broker: broker, databaseURL: databaseURL, extra: ["OMS_BATCH_SIZE": "20"])
+        let busy = try ManagedProcess.worker("oms-capture", environment: environment, name: "capture-stop-outage-busy")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: broker.bootstrap), logger: TestEnvironment.logger)
+        try producer.publish((0..<400).map { BergUndBeutelOrders.message(BergUndBeutelOrders.orderCreated(index: $0)) })
+        let database = try PostgresConnection(url: databaseURL, logger: TestEnvironment.logger)
+        try eventually(timeout: 30, every: 0.01, "first orders") { try FailureTests.countOrders(database) >= 50 }
+        kill(broker.process.pid, SIGUSR1)
+        // Long enough for the worker to be inside a broker call that cannot complete
+        // (publishing its batch's events, committing offsets or polling).
+        Thread.sleep(forTimeInterval: 3)
+        var started = Date()
+        #expect(busy.terminate(waitSeconds: 30) == 0, "exit status of a busy worker stopped during the outage")
+        let busySeconds = Date().timeIntervalSince(started)
+        #expect(busySeconds < 10, "a busy worker took \(busySeconds) s to stop")
+        #expect(try FailureTests.countOrders(database) < 400, "the stop must land mid-stream")
+
+        kill(broker.process.pid, SIGUSR2)
+        let idle = try ManagedProcess.worker("oms-capture", environment: environment, name: "capture-stop-outage-idle")
+        try eventually(timeout: 90, "all 400 orders after the outage") { try FailureTests.countOrders(database) >= 400 }
+        Thread.sleep(forTimeInterval: 2)
+        kill(broker.process.pid, SIGUSR1)
+        Thread.sleep(forTimeInterval: 3)
+        started = Date()
+        #expect(idle.terminate(waitSeconds: 30) == 0, "exit status of an idle worker stopped during the outage")
+        let idleSeconds = Date().timeIntervalSince(started)
+        #expect(idleSeconds < 10, "an idle worker took \(idleSeconds) s to stop")
+
+        kill(broker.process.pid, SIGUSR2)
+        let last = try ManagedProcess.worker("oms-capture", environment: environment, name: "capture-stop-outage-last")
+        _ = try FailureTests.checkAcceptedEvents(broker, expected: 400)
+        #expect(try FailureTests.countOrders(database) == 400)
+        #expect(last.terminate(waitSeconds: 10) == 0)
+    }
 }

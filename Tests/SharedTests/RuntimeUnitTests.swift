@@ -75,6 +75,30 @@ struct RuntimeUnitTests {
         #expect(settings?.kafkaOverrides == ["session.timeout.ms": "6000"])
     }
 
+    @Test("the broker wait after SIGTERM stays below the shutdown deadline")
+    func shutdownBrokerWait() throws {
+        let base = ["OMS_KAFKA_BROKERS": "x:1", "OMS_DATABASE_URL": "postgresql://a@b/c"]
+        #expect(try WorkerSettings(environment: base).shutdownBrokerWaitSeconds == 5)
+        #expect(try WorkerSettings(environment: base.merging(["OMS_SHUTDOWN_TIMEOUT_SECONDS": "3"]) { $1 }).shutdownBrokerWaitSeconds == 2)
+        #expect(try WorkerSettings(environment: base.merging(["OMS_SHUTDOWN_BROKER_WAIT_SECONDS": "0"]) { $1 }).shutdownBrokerWaitSeconds == 0)
+        do {
+            _ = try WorkerSettings(environment: base.merging(["OMS_SHUTDOWN_TIMEOUT_SECONDS": "10", "OMS_SHUTDOWN_BROKER_WAIT_SECONDS": "10"]) { $1 })
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "configuration error: OMS_SHUTDOWN_BROKER_WAIT_SECONDS: 10 must be below OMS_SHUTDOWN_TIMEOUT_SECONDS (10)")
+        }
+    }
+
+    @Test("a stop signal tells how long ago it was requested")
+    func stopSignalAge() {
+        let stop = StopSignal()
+        #expect(!stop.requestedLongerAgo(thanSeconds: 0))
+        stop.request()
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(stop.requestedLongerAgo(thanSeconds: 0))
+        #expect(!stop.requestedLongerAgo(thanSeconds: 5))
+    }
+
     @Test("derived event ids are stable, distinct and valid UUIDs")
     func eventIDs() {
         let a = EventID.output(of: "in-1", stage: "capture", index: 0)

@@ -28,6 +28,8 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible, Cu
     public static let unknownTopicOrPartition: Int32 = 3
     public static let messageSizeTooLarge: Int32 = 10
     public static let topicAlreadyExists: Int32 = 36
+    /// librdkafka's `_PURGE_QUEUE`: what we purged because we stopped waiting for it.
+    public static let purged: Int32 = -152
 
     /// Codes that librdkafka does not flag as retriable but that a later attempt
     /// with the same client typically survives (broker outage, local queue full).
@@ -38,6 +40,12 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible, Cu
 
     public var description: String { "Kafka error \(name) (\(code))" }
     public var debugDescription: String { "\(description): \(message)" }
+
+    /// A wait for the broker given up on purpose (a stop during an outage); what it
+    /// waited for was not confirmed and will be done again.
+    static func abandoned(_ message: String) -> KafkaError {
+        KafkaError(code: purged, name: "_PURGE_QUEUE", message: "gave up waiting for the broker: " + message, isRetriable: true)
+    }
 
     static func configuration(_ message: String) -> KafkaError {
         KafkaError(code: invalidArgument, name: "_INVALID_ARG", message: message, isRetriable: false)

@@ -11,6 +11,8 @@ public final class KafkaConsumer {
     private let handle: RDKafkaPointer
     private let context: RDKafkaCallbackContext
     private var closed = false
+    /// Where offset-commit results arrive (see `awaitCommit`).
+    private let commitQueue: OpaquePointer
     public let groupID: String
 
     public init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) throws {
@@ -19,13 +21,19 @@ public final class KafkaConsumer {
         let conf = try RDKafka.makeConf(configuration.consumerProperties(groupID: groupID), context: context)
         rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceCallback)
         let raw = try RDKafka.makeHandle(type: RD_KAFKA_CONSUMER, conf: conf)
+        guard let queue = rd_kafka_queue_new(raw) else {
+            rd_kafka_destroy(raw)
+            throw KafkaError.configuration("librdkafka could not create a queue")
+        }
         handle = RDKafkaPointer(raw: raw)
+        commitQueue = queue
         rd_kafka_poll_set_consumer(raw)
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
         let result = rd_kafka_subscribe(raw, list)
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            rd_kafka_queue_destroy(commitQueue)
             rd_kafka_destroy(raw)
             throw RDKafka.error(result, "subscribing to \(topics.joined(separator: ","))")
         }
@@ -33,14 +41,40 @@ public final class KafkaConsumer {
 
     deinit {
         close()
-        rd_kafka_destroy(handle.raw)
+        rd_kafka_queue_destroy(commitQueue)
+        // A close given up on (broker unreachable) must not be retried by destroy,
+        // which would block for up to session.timeout.ms.
+        rd_kafka_destroy_flags(handle.raw, Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
     }
 
     /// Leaves the group (revoking partitions) so that others take over at once.
-    public func close() {
-        guard !closed else { return }
+    /// librdkafka's own close may block for up to session.timeout.ms when the broker
+    /// is unreachable; here the close runs in the background and `abandon` is asked
+    /// between short waits. Returns false if it was given up (the group then notices
+    /// the member's absence after its session timeout, as after a crash).
+    @discardableResult
+    public func close(abandon: () -> Bool = { false }) -> Bool {
+        guard !closed else { return true }
         closed = true
-        rd_kafka_consumer_close(handle.raw)
+        guard let queue = rd_kafka_queue_new(handle.raw) else { return false }
+        defer { rd_kafka_queue_destroy(queue) }
+        if let error = rd_kafka_consumer_close_queue(handle.raw, queue) {
+            context.logger.warning("leaving the consumer group failed", metadata: ["error": "\(RDKafka.error(from: error))"])
+            rd_kafka_error_destroy(error)
+            return false
+        }
+        while rd_kafka_consumer_closed(handle.raw) == 0 {
+            if let event = rd_kafka_queue_poll(queue, KafkaProducer.waitSliceMillis) {
+                if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE {
+                    // Served here only if librdkafka did not call the rebalance callback itself.
+                    consumerRebalanceCallback(handle.raw, rd_kafka_event_error(event), rd_kafka_event_topic_partition_list(event), nil)
+                }
+                rd_kafka_event_destroy(event)
+            } else if abandon() {
+                return false
+            }
+        }
+        return true
     }
 
     public var assignment: Set<TopicPartition> { context.assignment.withLock { $0 } }
@@ -97,16 +131,34 @@ public final class KafkaConsumer {
 
     /// Commits "next offset to read" per partition, synchronously, skipping
     /// partitions that are no longer assigned to this member.
-    public func commit(_ nextOffsets: [TopicPartition: Int64]) throws {
+    public func commit(_ nextOffsets: [TopicPartition: Int64], abandon: () -> Bool = { false }) throws {
         let owned = nextOffsets.filter { isAssigned($0.key) }
         guard !owned.isEmpty else { return }
         let list = RDKafka.partitionList(owned.map { ($0.key, $0.value) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let result = rd_kafka_commit(handle.raw, list, 0)
+        let result = try awaitCommit(list, abandon: abandon)
         if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
             // A failed commit only means re-delivery, which deduplication absorbs: retry later.
             let error = RDKafka.error(result, "committing offsets")
             throw KafkaError(code: error.code, name: error.name, message: error.message, isRetriable: true)
+        }
+    }
+
+    /// A synchronous commit whose wait can be given up: the commit's result arrives
+    /// as an event on a queue of our own, polled in short slices. A result that comes
+    /// after a give-up is left in that queue and dropped before the next commit.
+    private func awaitCommit(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
+                             abandon: () -> Bool) throws -> rd_kafka_resp_err_t {
+        while let stale = rd_kafka_queue_poll(commitQueue, 0) { rd_kafka_event_destroy(stale) }
+        let queued = rd_kafka_commit_queue(handle.raw, list, commitQueue, nil, nil)
+        if queued != RD_KAFKA_RESP_ERR_NO_ERROR { return queued }
+        while true {
+            if let event = rd_kafka_queue_poll(commitQueue, KafkaProducer.waitSliceMillis) {
+                defer { rd_kafka_event_destroy(event) }
+                if rd_kafka_event_type(event) == RD_KAFKA_EVENT_OFFSET_COMMIT { return rd_kafka_event_error(event) }
+            } else if abandon() {
+                throw KafkaError.abandoned("offset commit not confirmed")
+            }
         }
     }
 

@@ -20,6 +20,8 @@ public final class KafkaProducer {
     }
 
     deinit {
+        // Nothing is outstanding after a completed publish; after an abandoned one
+        // the queue was purged, so this returns at once even with the broker gone.
         rd_kafka_flush(handle.raw, 5_000)
         rd_kafka_destroy(handle.raw)
     }
@@ -27,20 +29,40 @@ public final class KafkaProducer {
     /// Publishes the messages and waits for their delivery reports.
     /// Throws the first failure; on throw some messages may have been delivered
     /// (callers rely on deterministic event ids to make a retry harmless).
-    public func publish(_ messages: [OutgoingMessage]) throws {
+    ///
+    /// `abandon` is asked between short waits: when it says so (a stop that must
+    /// not wait for a broker that does not answer), the messages still queued or
+    /// in flight are purged and `KafkaError.abandoned` is thrown; their outbox rows
+    /// stay unsent and are published again by the next run.
+    public func publish(_ messages: [OutgoingMessage], abandon: () -> Bool = { false }) throws {
         if messages.isEmpty { return }
         context.deliveryFailures.withLock { $0.removeAll() }
         context.deliveredCount.store(0, ordering: .relaxed)
         for message in messages {
             try produce(message)
         }
-        let flushResult = rd_kafka_flush(handle.raw, deliveryTimeoutMillis)
+        var flushResult = RD_KAFKA_RESP_ERR__TIMED_OUT
+        var waited: Int32 = 0
+        while waited < deliveryTimeoutMillis {
+            let slice = min(Self.waitSliceMillis, deliveryTimeoutMillis - waited)
+            flushResult = rd_kafka_flush(handle.raw, slice)
+            if flushResult != RD_KAFKA_RESP_ERR__TIMED_OUT { break }
+            waited += slice
+            if abandon() {
+                let confirmed = context.deliveredCount.load(ordering: .relaxed)
+                rd_kafka_purge(handle.raw, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+                throw KafkaError.abandoned("\(max(0, messages.count - confirmed)) of \(messages.count) delivery reports missing after \(waited) ms")
+            }
+        }
         if let failure = context.deliveryFailures.withLock({ $0.first }) { throw failure }
         if let fatal = fatalError() { throw fatal }
         if flushResult != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw RDKafka.error(flushResult, "delivery reports missing after \(deliveryTimeoutMillis) ms")
         }
     }
+
+    /// How often a wait for the broker looks up from librdkafka to ask whether to give up.
+    static let waitSliceMillis: Int32 = 100
 
     private func produce(_ message: OutgoingMessage) throws {
         var headers: OpaquePointer?

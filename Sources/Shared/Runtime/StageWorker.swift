@@ -71,7 +71,19 @@ public final class StageWorker<Handler: StageHandler> {
             }
         }
         health.beat(status: "leaving the consumer group")
-        consumer.close()
+        if !consumer.close(abandon: brokerWaitIsOver) {
+            logger.warning("left without saying so: the broker did not answer; the group reassigns the partitions after its session timeout",
+                           metadata: ["waited_seconds": "\(settings.shutdownBrokerWaitSeconds)"])
+        }
+    }
+
+    /// Asked by every blocking broker call: once a stop is older than
+    /// OMS_SHUTDOWN_BROKER_WAIT_SECONDS the call gives up, so that a broker outage
+    /// does not hold a stop until systemd kills the unit. What it waited for is
+    /// not lost: unconfirmed events stay unsent in the outbox, uncommitted offsets
+    /// are delivered again.
+    private var brokerWaitIsOver: () -> Bool {
+        { [stop, settings] in stop.requestedLongerAgo(thanSeconds: settings.shutdownBrokerWaitSeconds) }
     }
 
     private func connectWithRetry() throws {
@@ -141,6 +153,11 @@ public final class StageWorker<Handler: StageHandler> {
                 metrics.batchDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds))
                 return
             } catch {
+                if stop.isRequested, let kafkaError = error as? KafkaError, kafkaError.code == KafkaError.purged {
+                    logger.notice("stopping with the batch unconfirmed by the broker; it is delivered again",
+                                  metadata: ["error": "\(kafkaError.debugDescription)", "messages": "\(messages.count)"])
+                    return
+                }
                 attempt += 1
                 metrics.retried.increment()
                 if committed == nil && !Self.isTransient(error) { permanentFailureSeen = true }
@@ -529,7 +546,7 @@ public final class StageWorker<Handler: StageHandler> {
         guard !rows.isEmpty, let producer else { return }
         // Each blocking broker call says so first: a stop that hangs (ShutdownDeadline) then names the call.
         health.beat(status: "publishing \(rows.count) events, waiting for delivery reports")
-        try producer.publish(rows.map(\.message))
+        try producer.publish(rows.map(\.message), abandon: brokerWaitIsOver)
         metrics.published.increment(by: rows.count)
         publishedNotMarked += rows.map(\.id)
     }
@@ -540,7 +557,7 @@ public final class StageWorker<Handler: StageHandler> {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
         }
         health.beat(status: "committing offsets")
-        try consumer?.commit(next)
+        try consumer?.commit(next, abandon: brokerWaitIsOver)
     }
 
     private func rebuildProducer() {
@@ -574,7 +591,8 @@ public final class StageWorker<Handler: StageHandler> {
             while true {
                 let count = try database.transaction { db -> Int in
                     let rows = try outbox.lockUnsent(olderThanSeconds: minimumAgeSeconds, limit: 1000, database: db)
-                    try producer.publish(rows.map(\.message))
+                    if !rows.isEmpty { health.beat(status: "relaying \(rows.count) unsent outbox events, waiting for delivery reports") }
+                    try producer.publish(rows.map(\.message), abandon: brokerWaitIsOver)
                     try outbox.markSent(rows.map(\.id), database: db)
                     return rows.count
                 }

@@ -34,6 +34,10 @@ public struct WorkerSettings: Sendable {
     public var dedupeRetentionDays: Int
     /// How long a worker may take to stop after SIGTERM before it exits without finishing (below systemd's TimeoutStopSec).
     public var shutdownTimeoutSeconds: Int
+    /// After SIGTERM, how long a worker still waits for the broker (delivery reports,
+    /// an offset commit, leaving the group) before it gives up on that call and stops:
+    /// during a broker outage there is nothing to save, what is not confirmed is redelivered.
+    public var shutdownBrokerWaitSeconds: Int
     /// Per topic, the CloudEvents `source` prefixes allowed to publish to it
     /// (`OMS_TOPIC_SOURCES=shop.orders=shop/,omsctl;catalog.products=pim/`); a topic not named accepts any source.
     public var topicSources: [String: [String]]
@@ -62,6 +66,13 @@ public struct WorkerSettings: Sendable {
         maximumAttempts = try Self.integer("OMS_RETRY_MAX_ATTEMPTS", environment, range: 0...1_000_000, default: 10)!
         dedupeRetentionDays = try Self.integer("OMS_DEDUPE_RETENTION_DAYS", environment, range: 1...3_650, default: 30)!
         shutdownTimeoutSeconds = try Self.integer("OMS_SHUTDOWN_TIMEOUT_SECONDS", environment, range: 1...3_600, default: 25)!
+        // Default 5 s, but always below the deadline, so that a give-up comes before the forced exit.
+        shutdownBrokerWaitSeconds = try Self.integer("OMS_SHUTDOWN_BROKER_WAIT_SECONDS", environment, range: 0...3_600,
+                                                     default: min(5, shutdownTimeoutSeconds - 1))!
+        guard shutdownBrokerWaitSeconds < shutdownTimeoutSeconds else {
+            throw ConfigurationError(setting: "OMS_SHUTDOWN_BROKER_WAIT_SECONDS",
+                                     problem: "\(shutdownBrokerWaitSeconds) must be below OMS_SHUTDOWN_TIMEOUT_SECONDS (\(shutdownTimeoutSeconds))")
+        }
         topicSources = try Self.topicSources(environment["OMS_TOPIC_SOURCES"] ?? "")
     }
 
