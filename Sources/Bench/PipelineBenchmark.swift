@@ -74,6 +74,8 @@ final class PipelineRun {
         var benchCPU: Double
         var commits: Int64
         var rows: Int64
+        /// Write-ahead log written by the whole cluster during the run (pg_stat_wal), bytes.
+        var walBytes: Int64
         var stopFailures: [String]
         var unexpectedExits: Int
     }
@@ -121,6 +123,7 @@ final class PipelineRun {
 
         let commitsBefore = try StageBenchmark.commits(database)
         let rowsBefore = try rowsWritten()
+        let walBefore = try walWritten()
         let cpuBefore = stages.cpuByStage()
         let postgresBefore = CPUTimes.postgresSeconds()
         let benchBefore = CPUTimes.processSeconds(getpid())
@@ -177,11 +180,12 @@ final class PipelineRun {
         database = try PostgresConnection(url: databaseURL, applicationName: "oms-bench", logger: BenchEnvironment.logger)
         let commits = try StageBenchmark.commits(database) - commitsBefore
         let rows = try rowsWritten() - rowsBefore
+        let walBytes = try walWritten() - walBefore
         stopFailures = stages.stop()
         var cpu: [String: Double] = [:]
         for (stage, seconds) in cpuAfter { cpu[stage] = seconds - (cpuBefore[stage] ?? 0) }
         return Result(allDone: allDone, seconds: elapsed, publishSeconds: publishedAfter.withLock { $0 }, handedOver: handedOver.withLock { $0 },
-                      cpu: cpu, postgresCPU: postgresAfter - postgresBefore, benchCPU: benchAfter - benchBefore, commits: commits, rows: rows,
+                      cpu: cpu, postgresCPU: postgresAfter - postgresBefore, benchCPU: benchAfter - benchBefore, commits: commits, rows: rows, walBytes: walBytes,
                       stopFailures: stopFailures, unexpectedExits: stages.unexpectedExits)
     }
 
@@ -192,6 +196,13 @@ final class PipelineRun {
             SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint AS n FROM pg_stat_user_tables
             WHERE schemaname IN ('capture', 'router', 'fulfillment', 'billing', 'returns', 'notifier', 'alerting')
             """).first!.decode("n")
+    }
+
+    /// Bytes of write-ahead log the cluster has written since its statistics were last reset: what every
+    /// commit must get to disk, so the figure to watch when a change is meant to write less.
+    func walWritten() throws -> Int64 {
+        try database.query("SELECT pg_stat_clear_snapshot()")
+        return try database.query("SELECT wal_bytes::bigint AS n FROM pg_stat_wal").first!.decode("n")
     }
 
     private func waitForMasterData() throws {
@@ -280,11 +291,13 @@ final class PipelineRun {
             print("    " + step.actor.padding(toLength: 58, withPad: " ", startingAt: 0) + String(format: " p50 %7.1f  p95 %7.1f  p99 %7.1f",
                          Self.percentile(values, 0.5), Self.percentile(values, 0.95), Self.percentile(values, 0.99)))
         }
-        if result.commits < 0 || result.rows < 0 {
+        if result.commits < 0 || result.rows < 0 || result.walBytes < 0 {
             print("  database        n/a: PostgreSQL was restarted during the run, which resets its statistics")
         } else {
             print(String(format: "  database        %.2f commits and %.1f rows written per order (%d commits, %d rows inserted/updated/deleted in the stages' schemas)",
                          Double(result.commits) / Double(orders), Double(result.rows) / Double(orders), result.commits, result.rows))
+            print(String(format: "                  %.1f kB of write-ahead log per order (%.0f MB in all, pg_stat_wal)",
+                         Double(result.walBytes) / Double(orders) / 1000, Double(result.walBytes) / 1e6))
         }
         if let ceiling {
             let rowsPerSecond = Double(result.rows) / span

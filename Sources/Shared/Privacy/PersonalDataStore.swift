@@ -99,18 +99,10 @@ public struct PersonalDataStore {
             """).count
     }
 
-    /// The runtime's copies in a stage's schema: sent outbox rows about these keys are deleted (they are kept only for
-    /// inspection; unsent ones are still to be published), audit details are scrubbed.
+    /// The runtime's copies in a stage's schema: audit details are scrubbed. The outbox holds only events not yet
+    /// published (a row is deleted once the broker confirmed it), which are left to go out.
     public mutating func eraseRuntimeCopies(schema: String, keys: [String]) throws {
         guard !keys.isEmpty else { return }
-        // Compared as bytes: a key a bad message brought need not be UTF-8. An event filed under another key (a wave's
-        // pick list) that names one of the orders goes too.
-        rows += try database.query("""
-            DELETE FROM \(unescaped: schema).outbox t WHERE sent_at IS NOT NULL
-              AND (message_key = ANY(ARRAY(SELECT convert_to(k, 'UTF8') FROM unnest(\(keys)::text[]) AS k))
-                   OR EXISTS (SELECT 1 FROM unnest(\(keys)::text[]) AS k WHERE position(convert_to('"' || k || '"', 'UTF8') IN t.payload) > 0))
-            RETURNING 1
-            """).count
         try scrubJSON("\(schema).audit_trail", "details", type: "jsonb", key: "t.subject", in: keys)
     }
 }

@@ -53,9 +53,13 @@ struct OutboxStore {
         }
     }
 
-    func markSent(_ ids: [Int64], database: PostgresConnection) throws {
+    /// Removes rows whose delivery the broker confirmed. Deleted, not marked sent: marking rewrote the
+    /// whole row (payload included) and its index entries for a row nobody reads again — the event is on its
+    /// topic. A duplicate that a crash between publish and this delete causes is republished with the same
+    /// event id, which consumers deduplicate.
+    func removePublished(_ ids: [Int64], database: PostgresConnection) throws {
         guard !ids.isEmpty else { return }
-        try database.query("UPDATE \(unescaped: schema).outbox SET sent_at = now() WHERE id = ANY(\(ids)::bigint[]) AND sent_at IS NULL")
+        try database.query("DELETE FROM \(unescaped: schema).outbox WHERE id = ANY(\(ids)::bigint[])")
     }
 
     /// Unsent rows older than `minimumAgeSeconds`, locked so that two relays do not take the same rows.
@@ -76,13 +80,5 @@ struct OutboxStore {
             outbox.id = try row.decode("id")
             return outbox
         }
-    }
-
-    /// Sent rows are kept for a while for inspection, then removed.
-    func purgeSent(olderThanHours hours: Int, database: PostgresConnection) throws {
-        try database.query("""
-            DELETE FROM \(unescaped: schema).outbox
-            WHERE sent_at IS NOT NULL AND sent_at < now() - make_interval(hours => \(hours))
-            """)
     }
 }

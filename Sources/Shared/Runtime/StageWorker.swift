@@ -24,7 +24,7 @@ public final class StageWorker<Handler: StageHandler> {
     private var producer: KafkaProducer?
     private var consumer: KafkaConsumer?
     /// Outbox rows published after their transaction; marked sent in the next one.
-    private var publishedNotMarked: [Int64] = []
+    private var publishedNotRemoved: [Int64] = []
     private var lastRelay = Date.distantPast
     private var lastHousekeeping = Date.distantPast
     private var lastDedupePurge = Date.distantPast
@@ -63,11 +63,11 @@ public final class StageWorker<Handler: StageHandler> {
             if Date().timeIntervalSince(lastHousekeeping) >= Double(settings.housekeepingSeconds) { runHousekeeping() }
         }
         SystemdNotifier.notify("STOPPING=1")
-        health.beat(status: "stopping: marking published events")
-        logger.info("stopping: marking published events and leaving the group")
-        if !publishedNotMarked.isEmpty, let database {
-            if (try? database.transaction({ try outbox.markSent(publishedNotMarked, database: $0) })) != nil {
-                publishedNotMarked.removeAll()
+        health.beat(status: "stopping: removing published events from the outbox")
+        logger.info("stopping: removing published events from the outbox and leaving the group")
+        if !publishedNotRemoved.isEmpty, let database {
+            if (try? database.transaction({ try outbox.removePublished(publishedNotRemoved, database: $0) })) != nil {
+                publishedNotRemoved.removeAll()
             }
         }
         health.beat(status: "leaving the consumer group")
@@ -249,7 +249,7 @@ public final class StageWorker<Handler: StageHandler> {
         lap("decode_ms")
 
         let result: (rows: [OutboxRow], processed: Int, duplicates: Int, dead: Int) = try database.transaction { db in
-            try outbox.markSent(publishedNotMarked, database: db)
+            try outbox.removePublished(publishedNotRemoved, database: db)
             if mode != .none {
                 return try commitOneByOne(entries, decodeFailures: deadLetters, mode: mode, db: db)
             }
@@ -310,7 +310,7 @@ public final class StageWorker<Handler: StageHandler> {
         }
         lap("commit_ms")
         metrics.dbCommits.increment()
-        publishedNotMarked.removeAll()
+        publishedNotRemoved.removeAll()
         metrics.processed.increment(by: result.processed)
         metrics.duplicates.increment(by: result.duplicates + inBatchDuplicates)
         metrics.skipped.increment(by: skipped)
@@ -548,7 +548,7 @@ public final class StageWorker<Handler: StageHandler> {
         health.beat(status: "publishing \(rows.count) events, waiting for delivery reports")
         try producer.publish(rows.map(\.message), abandon: brokerWaitIsOver)
         metrics.published.increment(by: rows.count)
-        publishedNotMarked += rows.map(\.id)
+        publishedNotRemoved += rows.map(\.id)
     }
 
     private func commitOffsets(of messages: [ConsumedMessage]) throws {
@@ -569,10 +569,10 @@ public final class StageWorker<Handler: StageHandler> {
     // MARK: - Housekeeping
 
     private func idleHousekeeping() {
-        if let database, !publishedNotMarked.isEmpty {
-            if (try? database.transaction({ try outbox.markSent(publishedNotMarked, database: $0) })) != nil {
+        if let database, !publishedNotRemoved.isEmpty {
+            if (try? database.transaction({ try outbox.removePublished(publishedNotRemoved, database: $0) })) != nil {
                 metrics.dbCommits.increment()
-                publishedNotMarked.removeAll()
+                publishedNotRemoved.removeAll()
             }
         }
         if Date().timeIntervalSince(lastRelay) > 15 {
@@ -593,13 +593,12 @@ public final class StageWorker<Handler: StageHandler> {
                     let rows = try outbox.lockUnsent(olderThanSeconds: minimumAgeSeconds, limit: 1000, database: db)
                     if !rows.isEmpty { health.beat(status: "relaying \(rows.count) unsent outbox events, waiting for delivery reports") }
                     try producer.publish(rows.map(\.message), abandon: brokerWaitIsOver)
-                    try outbox.markSent(rows.map(\.id), database: db)
+                    try outbox.removePublished(rows.map(\.id), database: db)
                     return rows.count
                 }
                 total += count
                 if count < 1000 { break }
             }
-            try database.transaction { try outbox.purgeSent(olderThanHours: 24 * 7, database: $0) }
             if Date().timeIntervalSince(lastDedupePurge) > 600 { purgeProcessedMessages(database) }
             if total > 0 { logger.notice("relayed unsent outbox events", metadata: ["count": "\(total)"]) }
             metrics.published.increment(by: total)
