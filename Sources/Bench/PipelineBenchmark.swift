@@ -76,6 +76,8 @@ final class PipelineRun {
         var rows: Int64
         /// Write-ahead log written by the whole cluster during the run (pg_stat_wal), bytes.
         var walBytes: Int64
+        /// Of it, full-page images: the first change of a page after a checkpoint writes the whole 8 kB page.
+        var walFullPages: Int64
         var stopFailures: [String]
         var unexpectedExits: Int
     }
@@ -180,12 +182,12 @@ final class PipelineRun {
         database = try PostgresConnection(url: databaseURL, applicationName: "oms-bench", logger: BenchEnvironment.logger)
         let commits = try StageBenchmark.commits(database) - commitsBefore
         let rows = try rowsWritten() - rowsBefore
-        let walBytes = try walWritten() - walBefore
+        let walAfter = try walWritten()
         stopFailures = stages.stop()
         var cpu: [String: Double] = [:]
         for (stage, seconds) in cpuAfter { cpu[stage] = seconds - (cpuBefore[stage] ?? 0) }
         return Result(allDone: allDone, seconds: elapsed, publishSeconds: publishedAfter.withLock { $0 }, handedOver: handedOver.withLock { $0 },
-                      cpu: cpu, postgresCPU: postgresAfter - postgresBefore, benchCPU: benchAfter - benchBefore, commits: commits, rows: rows, walBytes: walBytes,
+                      cpu: cpu, postgresCPU: postgresAfter - postgresBefore, benchCPU: benchAfter - benchBefore, commits: commits, rows: rows, walBytes: walAfter.bytes - walBefore.bytes, walFullPages: walAfter.fullPages - walBefore.fullPages,
                       stopFailures: stopFailures, unexpectedExits: stages.unexpectedExits)
     }
 
@@ -200,9 +202,10 @@ final class PipelineRun {
 
     /// Bytes of write-ahead log the cluster has written since its statistics were last reset: what every
     /// commit must get to disk, so the figure to watch when a change is meant to write less.
-    func walWritten() throws -> Int64 {
+    func walWritten() throws -> (bytes: Int64, fullPages: Int64) {
         try database.query("SELECT pg_stat_clear_snapshot()")
-        return try database.query("SELECT wal_bytes::bigint AS n FROM pg_stat_wal").first!.decode("n")
+        let row = try database.query("SELECT wal_bytes::bigint AS n, wal_fpi AS f FROM pg_stat_wal").first!
+        return (try row.decode("n"), try row.decode("f"))
     }
 
     private func waitForMasterData() throws {
@@ -291,13 +294,16 @@ final class PipelineRun {
             print("    " + step.actor.padding(toLength: 58, withPad: " ", startingAt: 0) + String(format: " p50 %7.1f  p95 %7.1f  p99 %7.1f",
                          Self.percentile(values, 0.5), Self.percentile(values, 0.95), Self.percentile(values, 0.99)))
         }
-        if result.commits < 0 || result.rows < 0 || result.walBytes < 0 {
+        if result.commits < 0 || result.rows < 0 || result.walBytes < 0 || result.walFullPages < 0 {
             print("  database        n/a: PostgreSQL was restarted during the run, which resets its statistics")
         } else {
             print(String(format: "  database        %.2f commits and %.1f rows written per order (%d commits, %d rows inserted/updated/deleted in the stages' schemas)",
                          Double(result.commits) / Double(orders), Double(result.rows) / Double(orders), result.commits, result.rows))
-            print(String(format: "                  %.1f kB of write-ahead log per order (%.0f MB in all, pg_stat_wal)",
-                         Double(result.walBytes) / Double(orders) / 1000, Double(result.walBytes) / 1e6))
+            let maxWalSize = (try? database.query("SHOW max_wal_size").first?.decode("max_wal_size", as: String.self)) ?? "?"
+            let compression = (try? database.query("SHOW wal_compression").first?.decode("wal_compression", as: String.self)) ?? "?"
+            print(String(format: "                  %.1f kB of write-ahead log per order (%.0f MB in all, %.1f full-page images per order; pg_stat_wal, max_wal_size=%@, wal_compression=%@)",
+                         Double(result.walBytes) / Double(orders) / 1000, Double(result.walBytes) / 1e6,
+                         Double(result.walFullPages) / Double(orders), maxWalSize, compression))
         }
         if let ceiling {
             let rowsPerSecond = Double(result.rows) / span

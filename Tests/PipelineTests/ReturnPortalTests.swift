@@ -83,7 +83,7 @@ struct ReturnPortalTests {
         // (These requests send no language cookie: the German default answers.)
         let notAPhoto = "nur JPEG-, PNG- und WebP-Fotos werden angenommen. Es wurde nichts gespeichert."
         for (name, message) in [("script-as-jpg", notAPhoto), ("svg-with-script", notAPhoto),
-                                ("50-mib", "die Datei ist größer als 10 MiB"), ("passwd-name", notAPhoto)] {
+                                ("over-10-mib", "die Datei ist größer als 10 MiB"), ("passwd-name", notAPhoto)] {
             #expect(hostile?[name]?["status"]?.int64Value == 422, "\(name): \(String(describing: hostile?[name]))")
             #expect(hostile?[name]?["message"]?.stringValue?.contains(message) == true, "\(name): \(String(describing: hostile?[name]))")
         }
