@@ -299,8 +299,8 @@ final class PipelineRun {
         } else {
             print(String(format: "  database        %.2f commits and %.1f rows written per order (%d commits, %d rows inserted/updated/deleted in the stages' schemas)",
                          Double(result.commits) / Double(orders), Double(result.rows) / Double(orders), result.commits, result.rows))
-            let maxWalSize = (try? database.query("SHOW max_wal_size").first?.decode("max_wal_size", as: String.self)) ?? "?"
-            let compression = (try? database.query("SHOW wal_compression").first?.decode("wal_compression", as: String.self)) ?? "?"
+            let settings = try database.query("SELECT current_setting('max_wal_size') AS size, current_setting('wal_compression') AS compression").first!
+            let (maxWalSize, compression): (String, String) = (try settings.decode("size"), try settings.decode("compression"))
             print(String(format: "                  %.1f kB of write-ahead log per order (%.0f MB in all, %.1f full-page images per order; pg_stat_wal, max_wal_size=%@, wal_compression=%@)",
                          Double(result.walBytes) / Double(orders) / 1000, Double(result.walBytes) / 1e6,
                          Double(result.walFullPages) / Double(orders), maxWalSize, compression))

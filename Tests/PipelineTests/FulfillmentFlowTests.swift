@@ -56,22 +56,21 @@ enum FulfillmentFixtures {
 extension TopicReader {
     /// Reads until `count` events of `type` arrived (or `timeout`); returns those events.
     func events(ofType type: String, atLeast count: Int, timeout: Double) throws -> [CloudEvent] {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let found = try PipelineTests.events(messages).filter { $0.type == type }
-            if found.count >= count || Date() >= deadline { return found }
-            read(atLeast: messages.count + 1, timeout: 0.2)
-        }
+        try events(ofType: type, timeout: timeout) { $0.count >= count }
     }
 
     /// Reads until events of `type` for `count` distinct values of `field` arrived (or `timeout`); returns
     /// every such event, duplicates included. After a crash an outbox row is published again with its
     /// event id, so a raw count can be reached by duplicates while others are still on their way.
     func events(ofType type: String, distinctBy field: String, atLeast count: Int, timeout: Double) throws -> [CloudEvent] {
+        try events(ofType: type, timeout: timeout) { Set($0.map { $0.data[field]?.stringValue ?? "" }).count >= count }
+    }
+
+    private func events(ofType type: String, timeout: Double, until enough: ([CloudEvent]) -> Bool) throws -> [CloudEvent] {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let found = try PipelineTests.events(messages).filter { $0.type == type }
-            if Set(found.map { $0.data[field]?.stringValue ?? "" }).count >= count || Date() >= deadline { return found }
+            if enough(found) || Date() >= deadline { return found }
             read(atLeast: messages.count + 1, timeout: 0.2)
         }
     }

@@ -23,7 +23,7 @@ public final class StageWorker<Handler: StageHandler> {
     private var database: PostgresConnection?
     private var producer: KafkaProducer?
     private var consumer: KafkaConsumer?
-    /// Outbox rows published after their transaction; marked sent in the next one.
+    /// Outbox rows published after their transaction; deleted in the next one.
     private var publishedNotRemoved: [Int64] = []
     private var lastRelay = Date.distantPast
     private var lastHousekeeping = Date.distantPast
@@ -65,11 +65,7 @@ public final class StageWorker<Handler: StageHandler> {
         SystemdNotifier.notify("STOPPING=1")
         health.beat(status: "stopping: removing published events from the outbox")
         logger.info("stopping: removing published events from the outbox and leaving the group")
-        if !publishedNotRemoved.isEmpty, let database {
-            if (try? database.transaction({ try outbox.removePublished(publishedNotRemoved, database: $0) })) != nil {
-                publishedNotRemoved.removeAll()
-            }
-        }
+        removePublishedNow()
         health.beat(status: "leaving the consumer group")
         if !consumer.close(abandon: brokerWaitIsOver) {
             logger.warning("left without saying so: the broker did not answer; the group reassigns the partitions after its session timeout",
@@ -568,13 +564,18 @@ public final class StageWorker<Handler: StageHandler> {
 
     // MARK: - Housekeeping
 
-    private func idleHousekeeping() {
-        if let database, !publishedNotRemoved.isEmpty {
-            if (try? database.transaction({ try outbox.removePublished(publishedNotRemoved, database: $0) })) != nil {
-                metrics.dbCommits.increment()
-                publishedNotRemoved.removeAll()
-            }
+    /// Deletes the last batch's published rows in a transaction of their own, when no next batch comes to
+    /// do it (idle, stopping). A failure leaves them for the next try; at worst the relay sends them again.
+    private func removePublishedNow() {
+        guard let database, !publishedNotRemoved.isEmpty else { return }
+        if (try? database.transaction({ try outbox.removePublished(publishedNotRemoved, database: $0) })) != nil {
+            metrics.dbCommits.increment()
+            publishedNotRemoved.removeAll()
         }
+    }
+
+    private func idleHousekeeping() {
+        removePublishedNow()
         if Date().timeIntervalSince(lastRelay) > 15 {
             relayOutbox(minimumAgeSeconds: 30)
         }
