@@ -61,8 +61,9 @@ test: deps test-tools
 	@OMS_DIR=$(CURDIR)/.oms-test OMS_BIN=$(BIN_DEBUG) ./scripts/dev-up.sh
 	@set -a; source $(CURDIR)/.oms-test/dev.env; set +a; \
 	  OMS_TEST_DATABASE_URL="$$OMS_DATABASE_URL" OMS_TEST_BIN_DIR=$(BIN_DEBUG) OMS_TEST_PYTHON=$(TEST_VENV)/bin/python \
-	  swift test --skip-build; status=$$?; \
-	  OMS_DIR=$(CURDIR)/.oms-test ./scripts/dev-down.sh; exit $$status
+	  swift test --skip-build 2>&1 | tee $(CURDIR)/.build/last-test.log; status=$${PIPESTATUS[0]}; \
+	  OMS_DIR=$(CURDIR)/.oms-test ./scripts/dev-down.sh; \
+	  if [ $$status -ne 0 ]; then ./scripts/test-failures.sh $(CURDIR)/.build/last-test.log; fi; exit $$status
 
 bench: build-release
 	@OMS_DIR=$(CURDIR)/.oms-bench OMS_BIN=$(BIN_RELEASE) ./scripts/dev-up.sh
