@@ -596,7 +596,7 @@ struct BillingHandler: StageHandler {
             let position = taken[entry.kind, default: 0]
             taken[entry.kind] = position + 1
             guard let sequence = numbers[entry.kind]?[position] else { continue }
-            let number = String(format: "%@-%d-%06lld", series.prefix, year, sequence)
+            let number = "\(series.prefix)-\(year)-\(zeroPadded(sequence, width: 6))"
             let order = entry.order
             let documentOrderID = entry.documentKey ?? order.orderID
             let onAccount = order.paymentNetDays != nil

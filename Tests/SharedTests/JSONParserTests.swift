@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 import Testing
 
@@ -80,6 +81,77 @@ struct JSONParserTests {
             #expect(!error.problem.hasPrefix("duplicate key"))
         }
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(#"{"a":1,"a":2}"#) }
+    }
+
+    @Test("objects nested in objects and arrays keep their own members; a duplicate deep inside is named where it stands")
+    func nestedMembers() throws {
+        let text = #"{"a":{"b":{"c":1,"d":[{"e":2},{"e":3,"f":{}}]},"g":"é"},"h":[],"i":{"j":"k"}}"#
+        let value = try JSONParser.parse(text)
+        #expect(value["a"]?.objectValue?.count == 2)
+        #expect(value["a"]?["b"]?.objectValue?.keys.sorted() == ["c", "d"])
+        #expect(value["a"]?["b"]?["d"]?.arrayValue?.map { $0.objectValue?.count } == [1, 2])
+        #expect(value["a"]?["b"]?["d"]?.arrayValue?[1]["f"] == .object([:]))
+        #expect(value["a"]?["g"]?.stringValue == "é")
+        #expect(value["i"]?["j"]?.stringValue == "k")
+        #expect(value.objectValue?.keys.sorted() == ["a", "h", "i"])
+        #expect(value.serializedString == text)
+        let duplicate = #"{"x":1,"y":{"z":[1,2],"w":true,"z":3},"v":2}"#
+        do {
+            _ = try JSONParser.parse(duplicate)
+            Issue.record("a duplicate key in a nested object must be refused")
+        } catch {
+            #expect(error.problem == #"duplicate key "z""#)
+            // After the repeated member's value: `..."z":3` ends at byte 38.
+            #expect(error.offset == Array(duplicate.utf8).count - 8, "\(error.offset)")
+        }
+        // The same key in sibling objects is no duplicate.
+        #expect(try JSONParser.parse(#"[{"a":1},{"a":2}]"#).arrayValue?.map { $0["a"]?.int64Value } == [1, 2])
+    }
+
+    @Test("strings: ASCII, UTF-8 and escapes read alike; invalid UTF-8 is refused on either path")
+    func stringPaths() throws {
+        #expect(try JSONParser.parse(#"["plain","Grüße","\u00fc","a\nb","€𝄞"]"#).arrayValue?.compactMap(\.stringValue)
+                == ["plain", "Grüße", "ü", "a\nb", "€𝄞"])
+        for bytes: [UInt8] in [[0x22, 0xC3, 0x22], [0x22, 0x61, 0xFF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0x5C, 0x6E, 0xC3, 0x22]] {
+            do {
+                _ = try JSONParser.parse(bytes)
+                Issue.record("invalid UTF-8 accepted: \(bytes)")
+            } catch {
+                #expect(error.problem == "string is not valid UTF-8")
+            }
+        }
+    }
+}
+
+@Suite("UTC days and padded numbers")
+struct UTCDayTests {
+    @Test("EventTime.utcDay agrees with Foundation's Gregorian UTC calendar from 1970 to 9999, and gives up outside")
+    func agreesWithFoundation() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SplitMix64(seed: 7)
+        var instants: [Double] = [0, 86_399.999, 86_400, 951_782_400, 951_868_799.5, 4_107_542_400, 253_402_300_799.9]
+        for _ in 0..<20_000 { instants.append(Double(generator.next() % 253_402_300_800_000) / 1000) }
+        var differing: [String] = []
+        for seconds in instants {
+            let date = Date(timeIntervalSince1970: seconds)
+            let c = calendar.dateComponents([.year, .month, .day], from: date)
+            guard let day = EventTime.utcDay(date) else { differing.append("\(seconds): nil"); continue }
+            if day.year != c.year || day.month != c.month || day.day != c.day { differing.append("\(seconds): \(day) vs \(c)") }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+        for outside in [-0.001, -86_400, 253_402_300_800, .nan, .infinity, -.infinity] {
+            #expect(EventTime.utcDay(Date(timeIntervalSince1970: outside)) == nil, "\(outside)")
+        }
+    }
+
+    @Test("zeroPadded writes what String(format:) wrote")
+    func padding() {
+        for value: Int64 in [0, 7, 42, 999_999, 1_000_000, 123_456_789, -5, Int64.max, Int64.min] {
+            #expect(zeroPadded(value, width: 6) == String(format: "%06lld", value), "\(value)")
+        }
+        #expect(zeroPadded(2026, width: 4) == "2026")
+        #expect(zeroPadded(3, width: 2) == "03")
     }
 }
 

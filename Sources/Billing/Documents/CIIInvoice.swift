@@ -375,6 +375,7 @@ public struct InvoiceDocument: Sendable {
     }
 
     static func day(_ date: Date) -> String {
+        if let d = EventTime.utcDay(date) { return zeroPadded(d.year, width: 4) + zeroPadded(d.month, width: 2) + zeroPadded(d.day, width: 2) }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day], from: date)
@@ -426,21 +427,52 @@ struct XMLWriter {
     mutating func raw(_ s: String) { text += s }
 
     mutating func open(_ name: String, attributes: [(String, String)] = []) {
-        text += "<\(name)" + attributes.map { " \($0.0)=\"\(Self.escape($0.1))\"" }.joined() + ">"
+        startTag(name, attributes)
         stack.append(name)
     }
 
     mutating func close() {
         guard let name = stack.popLast() else { return }
-        text += "</\(name)>"
+        text += "</"
+        text += name
+        text += ">"
     }
 
     mutating func element(_ name: String, _ value: String, attributes: [(String, String)] = []) {
-        text += "<\(name)" + attributes.map { " \($0.0)=\"\(Self.escape($0.1))\"" }.joined() + ">\(Self.escape(value))</\(name)>"
+        startTag(name, attributes)
+        Self.appendEscaped(value, to: &text)
+        text += "</"
+        text += name
+        text += ">"
+    }
+
+    /// Appended piece by piece: building each tag from interpolations and a joined map was a third of the
+    /// document's cost (measured in oms-billing).
+    private mutating func startTag(_ name: String, _ attributes: [(String, String)]) {
+        text += "<"
+        text += name
+        for (attribute, value) in attributes {
+            text += " "
+            text += attribute
+            text += "=\""
+            Self.appendEscaped(value, to: &text)
+            text += "\""
+        }
+        text += ">"
     }
 
     static func escape(_ value: String) -> String {
         var out = ""
+        appendEscaped(value, to: &out)
+        return out
+    }
+
+    /// Text that needs no escaping (the usual case: amounts, dates, codes, names) is appended as it is.
+    static func appendEscaped(_ value: String, to out: inout String) {
+        if !value.utf8.contains(where: needsEscaping) {
+            out += value
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"
@@ -453,6 +485,15 @@ struct XMLWriter {
                 if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
             }
         }
-        return out
+    }
+
+    /// A byte that may start something `appendEscaped` changes: & < > ", a control character other than
+    /// newline and tab, or the lead byte of U+FFFE/U+FFFF (0xEF; other characters starting with it are kept).
+    private static func needsEscaping(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), 0xEF: return true
+        case 0x0A, 0x09: return false
+        default: return byte < 0x20
+        }
     }
 }

@@ -82,6 +82,33 @@ public enum EventTime {
     }
 }
 
+extension EventTime {
+    /// The UTC calendar day of an instant from 1970 to 9999, by integer arithmetic (days to civil date, proleptic
+    /// Gregorian); nil outside, where a caller falls back to Foundation (which switches to the Julian calendar
+    /// before 1582). A Calendar call and a formatted string per date were a measurable part of every invoice.
+    public static func utcDay(_ date: Date) -> (year: Int, month: Int, day: Int)? {
+        let seconds = date.timeIntervalSince1970
+        guard seconds >= 0, seconds < 253_402_300_800 else { return nil }   // NaN fails both
+        let shifted = Int(seconds / 86_400) + 719_468   // days since 0000-03-01
+        let era = shifted / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthFromMarch = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
+        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+/// `value` in decimal with leading zeros to `width` characters, the sign included, as `String(format: "%06lld")`
+/// writes it, without Foundation's cost.
+public func zeroPadded<Value: BinaryInteger>(_ value: Value, width: Int) -> String {
+    let sign = value < 0 ? "-" : ""
+    let digits = String(value.magnitude)
+    return sign + String(repeating: "0", count: max(0, width - sign.count - digits.count)) + digits
+}
+
 extension Sequence {
     /// Per key only the newest element (by `time`; a later element wins a tie),
     /// sorted by key: how a replica applies a batch of full-state updates.
