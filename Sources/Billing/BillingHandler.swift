@@ -1,6 +1,5 @@
 import BillingDocuments
 import BillingTax
-import Crypto
 import Foundation
 import Shared
 
@@ -571,11 +570,36 @@ struct BillingHandler: StageHandler {
 
     // MARK: Numbering, XML, archive
 
-    /// Numbers every pending document (one counter row per kind and year, taken in this transaction), renders its XML,
+    /// Renders every pending document, then numbers it (one counter row per kind and year, taken in this transaction),
     /// links it into the archive chain and stores it; emits `Invoice.Issued` / `CreditNote.Issued`.
+    /// The numbers and the chain's end stay locked until the transaction commits, so that two copies issue one after
+    /// the other: everything that does not need a number (the XML, the document's data) is made before taking them.
     func issue(_ pending: [PendingDocument], store: BillingStore, rules: TaxRules, now: Date, out: inout Outcomes) throws -> [IssuedDocument] {
         guard !pending.isEmpty else { return [] }
         let year = Self.utc.component(.year, from: now)
+        let contact = rules.seller.contact.map { InvoiceDocument.Contact(name: $0.name, phone: $0.phone, email: $0.email) }
+        let seller = InvoiceDocument.Party(name: rules.seller.name, street: rules.sellerStreet, postalCode: rules.sellerPostalCode, city: rules.sellerCity,
+                                           country: rules.seller.country, vatID: rules.seller.vatID, taxNumber: rules.seller.taxNumber,
+                                           electronicAddress: contact.map { InvoiceDocument.ElectronicAddress(id: $0.email, scheme: "EM") }, contact: contact)
+        let payee = rules.seller.iban.map { InvoiceDocument.PayeeAccount(iban: $0, bic: rules.seller.bic) }
+        let rendered = pending.map { entry in
+            let order = entry.order
+            let dueDate = entry.type == .invoice || entry.type == .prepayment ? order.paymentNetDays.map { now.addingTimeInterval(Double($0) * 86_400) } : nil
+            let terms: String
+            switch entry.type {
+            case .creditNote: terms = order.paymentNetDays != nil ? "Wird mit offenen Rechnungen verrechnet / set against open invoices" : "Wird erstattet / refunded to the original means of payment"
+            default: terms = order.paymentNetDays.map { "Zahlbar innerhalb von \($0) Tagen ohne Abzug" } ?? "Bereits bezahlt"
+            }
+            let document = InvoiceDocument(number: "", type: entry.type, issueDate: now, deliveryDate: entry.deliveryDate, seller: seller,
+                                           buyer: order.billTo, shipTo: entry.documentKey == nil ? order.shipTo : nil, currency: order.currency, lines: entry.lines,
+                                           calculation: entry.calculation, exemptionReasons: entry.reasons, paymentTerms: terms, dueDate: dueDate,
+                                           precedingInvoice: entry.precedingInvoice, notes: entry.notes, taxCountry: entry.taxCountry,
+                                           billingPeriod: entry.billingPeriod, prepaid: entry.prepaid > 0 ? Money(minorUnits: entry.prepaid, currency: order.currency) : nil,
+                                           allowanceReason: entry.allowanceReason, deductedDeposits: entry.deductedDeposits,
+                                           buyerReference: order.buyerReference, payee: payee)
+            return (document: document, xml: document.xmlTemplate(), dueDate: dueDate)
+        }
+
         var numbers: [TaxRules.DocumentKind: [Int64]] = [:]
         for kind in TaxRules.DocumentKind.allCases {
             let count = pending.filter { $0.kind == kind }.count
@@ -586,12 +610,7 @@ struct BillingHandler: StageHandler {
         var documents: [BillingStore.Document] = []
         var issued: [IssuedDocument] = []
         var deliveries: [(number: String, fulfillmentOrders: [String])] = []
-        let contact = rules.seller.contact.map { InvoiceDocument.Contact(name: $0.name, phone: $0.phone, email: $0.email) }
-        let seller = InvoiceDocument.Party(name: rules.seller.name, street: rules.sellerStreet, postalCode: rules.sellerPostalCode, city: rules.sellerCity,
-                                           country: rules.seller.country, vatID: rules.seller.vatID, taxNumber: rules.seller.taxNumber,
-                                           electronicAddress: contact.map { InvoiceDocument.ElectronicAddress(id: $0.email, scheme: "EM") }, contact: contact)
-        let payee = rules.seller.iban.map { InvoiceDocument.PayeeAccount(iban: $0, bic: rules.seller.bic) }
-        for entry in pending {
+        for (entry, rendering) in zip(pending, rendered) {
             let series = rules.series(entry.kind)
             let position = taken[entry.kind, default: 0]
             taken[entry.kind] = position + 1
@@ -600,21 +619,11 @@ struct BillingHandler: StageHandler {
             let order = entry.order
             let documentOrderID = entry.documentKey ?? order.orderID
             let onAccount = order.paymentNetDays != nil
-            let dueDate = entry.type == .invoice || entry.type == .prepayment ? order.paymentNetDays.map { now.addingTimeInterval(Double($0) * 86_400) } : nil
-            let terms: String
-            switch entry.type {
-            case .creditNote: terms = onAccount ? "Wird mit offenen Rechnungen verrechnet / set against open invoices" : "Wird erstattet / refunded to the original means of payment"
-            default: terms = order.paymentNetDays.map { "Zahlbar innerhalb von \($0) Tagen ohne Abzug" } ?? "Bereits bezahlt"
-            }
-            let document = InvoiceDocument(number: number, type: entry.type, issueDate: now, deliveryDate: entry.deliveryDate, seller: seller,
-                                           buyer: order.billTo, shipTo: entry.documentKey == nil ? order.shipTo : nil, currency: order.currency, lines: entry.lines,
-                                           calculation: entry.calculation, exemptionReasons: entry.reasons, paymentTerms: terms, dueDate: dueDate,
-                                           precedingInvoice: entry.precedingInvoice, notes: entry.notes, taxCountry: entry.taxCountry,
-                                           billingPeriod: entry.billingPeriod, prepaid: entry.prepaid > 0 ? Money(minorUnits: entry.prepaid, currency: order.currency) : nil,
-                                           allowanceReason: entry.allowanceReason, deductedDeposits: entry.deductedDeposits,
-                                           buyerReference: order.buyerReference, payee: payee)
-            let xml = document.xml()
-            let hash = SHA256.hash(data: Array((previous + xml).utf8)).map { String(format: "%02x", $0) }.joined()
+            let dueDate = rendering.dueDate
+            var document = rendering.document
+            document.number = number
+            let xml = rendering.xml.filled(number: number)
+            let hash = ArchiveChain.link(previous: previous, document: xml)
             let calc = entry.calculation
             let breakdown = JSONValue.array(calc.breakdown.map { row in
                 ["category": .string(row.category.rawValue), "rateBasisPoints": .integer(Int64(row.rateBasisPoints)),
@@ -623,7 +632,7 @@ struct BillingHandler: StageHandler {
             documents.append(.init(number: number, typeCode: entry.type.rawValue, orderID: documentOrderID, fulfillmentOrderID: entry.fulfillmentOrderID,
                                    customerID: order.customerID, currency: order.currency.code, net: calc.totalNet.minorUnits, tax: calc.totalTax.minorUnits,
                                    gross: calc.total.minorUnits, breakdown: breakdown, xml: xml, content: document.json, previousHash: previous, hash: hash,
-                                   retainUntil: String(format: "%04d-12-31", year + series.retentionYears), refundID: entry.refund?.refundID,
+                                   retainUntil: "\(zeroPadded(year + series.retentionYears, width: 4))-12-31", refundID: entry.refund?.refundID,
                                    precedingInvoice: entry.precedingInvoice))
             previous = hash
             var data: [String: JSONValue] = [

@@ -344,7 +344,7 @@ struct BillingStore {
     func lastHash() throws -> String {
         try database.query("SELECT pg_advisory_xact_lock(hashtext('billing.archive'))")
         return try database.query("SELECT hash FROM billing.archive ORDER BY seq DESC LIMIT 1").first?.decode("hash", as: String.self)
-            ?? String(repeating: "0", count: 64)
+            ?? ArchiveChain.genesis
     }
 
     struct Document {

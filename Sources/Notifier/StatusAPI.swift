@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -90,7 +89,7 @@ struct StatusAPI: Sendable {
             throw Problem.unauthorized("send an API key as Authorization: Bearer <key>")
         }
         let key = String(header.dropFirst(7))
-        let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = sha256Hex(key)
         let found = try await database.run { db -> (String, String?)? in
             try db.query("SELECT client, shop FROM notifier.api_keys WHERE key_sha256 = \(digest) AND revoked_at IS NULL").first
                 .map { (try $0.decode("client", as: String.self), try $0.decodeIfPresent("shop", as: String.self)) }

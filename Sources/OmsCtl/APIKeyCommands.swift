@@ -26,8 +26,8 @@ struct APIKeys: ParsableCommand {
 
         func run() throws {
             var generator = SystemRandomNumberGenerator()
-            let key = "oms_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-            let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+            let key = "oms_" + lowercaseHex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let digest = sha256Hex(key)
             let database = try CLIEnvironment.database()
             let id: Int64 = try CLIError.detailed {
                 try database.query("INSERT INTO notifier.api_keys (client, key_sha256, shop) VALUES (\(client), \(digest), \(shop)) RETURNING id")

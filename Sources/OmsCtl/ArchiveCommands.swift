@@ -1,5 +1,4 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import BillingDocuments
 import Shared
@@ -33,7 +32,7 @@ struct Archive: ParsableCommand {
                     throw CLIError("broken link at #\(seq) (\(number)): it names previous hash \(storedPrevious.prefix(16))…, the chain has \(previous.prefix(16))…")
                 }
                 let base = previous ?? storedPrevious
-                let hash = SHA256.hash(data: Array((base + xml).utf8)).map { String(format: "%02x", $0) }.joined()
+                let hash = ArchiveChain.link(previous: base, document: xml)
                 guard hash == stored else {
                     throw CLIError("broken link at #\(seq) (\(number)): its document does not hash to the stored \(stored.prefix(16))… — it was changed after issue")
                 }

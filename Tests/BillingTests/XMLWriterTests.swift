@@ -18,3 +18,20 @@ struct XMLWriterTests {
         #expect(x.text == #"<rsm:Doc xmlns:a="urn:x&amp;y" b="&quot;q&quot;"><ram:Name schemeID="0204">Zoë &amp; Co</ram:Name><ram:Empty></ram:Empty></rsm:Doc>"#)
     }
 }
+
+@Suite("XML template")
+struct XMLTemplateTests {
+    @Test("a hole is filled with the escaped number, where the element was written")
+    func hole() {
+        var x = XMLWriter()
+        x.open("rsm:ExchangedDocument")
+        x.open("ram:ID")
+        x.hole()
+        x.close()
+        x.element("ram:TypeCode", "380")
+        x.close()
+        #expect(x.template.filled(number: "RE-2026-000042")
+                == "<rsm:ExchangedDocument><ram:ID>RE-2026-000042</ram:ID><ram:TypeCode>380</ram:TypeCode></rsm:ExchangedDocument>")
+        #expect(x.template.filled(number: "A&B<1>") == "<rsm:ExchangedDocument><ram:ID>A&amp;B&lt;1&gt;</ram:ID><ram:TypeCode>380</ram:TypeCode></rsm:ExchangedDocument>")
+    }
+}

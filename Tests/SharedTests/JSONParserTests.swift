@@ -170,3 +170,24 @@ struct StorableJSONTests {
         #expect(plain.storableJSON == plain.serializedString)
     }
 }
+
+@Suite("Digests")
+struct DigestTests {
+    @Test("lowercaseHex writes what String(format: \"%02x\") wrote, for every byte")
+    func hex() {
+        let bytes = (0...255).map { UInt8($0) }
+        #expect(lowercaseHex(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
+        #expect(lowercaseHex([UInt8]()) == "")
+    }
+
+    @Test("sha256Hex of parts is the SHA-256 of their concatenation (FIPS 180-2 vectors)")
+    func sha256OfParts() {
+        #expect(sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(sha256Hex("a", "", "bc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(sha256Hex("abcdbcdecdefdefgefghfghighijhijk", "ijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        // Non-ASCII text is hashed as its UTF-8 bytes.
+        #expect(sha256Hex("Grüße", " aus München") == sha256Hex("Grüße aus München"))
+    }
+}

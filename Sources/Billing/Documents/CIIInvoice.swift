@@ -95,7 +95,8 @@ public struct InvoiceDocument: Sendable {
         }
     }
 
-    public let number: String
+    /// Set by Billing once the document's turn in its number range comes (see `xmlTemplate`).
+    public var number: String
     public let type: TypeCode
     public let issueDate: Date
     public let deliveryDate: Date
@@ -162,7 +163,12 @@ public struct InvoiceDocument: Sendable {
     }
 
     /// The CII XML, canonical bytes: the same document always gives the same bytes (for the archive's hash chain).
-    public func xml() -> String {
+    public func xml() -> String { xmlTemplate().filled(number: number) }
+
+    /// The CII XML with a hole where the document number goes (BT-1, its one place in the document): Billing renders
+    /// documents before it takes their numbers, because the numbers' counter rows and the archive chain stay locked
+    /// until the transaction ends — everything done after taking them is done by one copy at a time.
+    public func xmlTemplate() -> XMLTemplate {
         var x = XMLWriter()
         x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
         x.open("rsm:CrossIndustryInvoice", attributes: [
@@ -183,7 +189,9 @@ public struct InvoiceDocument: Sendable {
         x.close()
         x.close()
         x.open("rsm:ExchangedDocument")
-        x.element("ram:ID", number)
+        x.open("ram:ID")
+        x.hole()
+        x.close()
         x.element("ram:TypeCode", type.rawValue)
         x.open("ram:IssueDateTime")
         x.element("udt:DateTimeString", Self.day(issueDate), attributes: [("format", "102")])
@@ -322,7 +330,7 @@ public struct InvoiceDocument: Sendable {
         x.close()
         x.close()
         x.close()
-        return x.text
+        return x.template
     }
 
     func tradeTax(_ x: inout XMLWriter, category: VATCategory, rate: Int) {
@@ -420,9 +428,31 @@ public struct InvoiceDocument: Sendable {
 }
 
 /// A minimal XML writer: elements and attributes, text escaped (& < > " and control characters).
+/// A rendered document with a hole for its number.
+public struct XMLTemplate: Sendable {
+    let before: String
+    let after: String
+
+    public func filled(number: String) -> String {
+        var out = before
+        XMLWriter.appendEscaped(number, to: &out)
+        out += after
+        return out
+    }
+}
+
 struct XMLWriter {
     private(set) var text = ""
     private var stack: [String] = []
+    private var beforeHole: String?
+
+    /// Leaves a hole here for `XMLTemplate.filled(number:)` (one per document).
+    mutating func hole() {
+        beforeHole = text
+        text = ""
+    }
+
+    var template: XMLTemplate { XMLTemplate(before: beforeHole ?? "", after: text) }
 
     mutating func raw(_ s: String) { text += s }
 

@@ -19,7 +19,7 @@ struct PortalSession: Sendable, Equatable {
 
     static func randomHex(_ bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return lowercaseHex((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     func cookieValue(secret: SymmetricKey) -> String {
@@ -53,7 +53,7 @@ struct PortalSession: Sendable, Equatable {
     /// not guessable for another order.
     static func requestID(orderID: String, submission: String, secret: SymmetricKey) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("request|\(orderID)|\(submission)".utf8), using: secret)
-        return "P-" + Array(mac).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return "P-" + lowercaseHex(Array(mac).prefix(16))
     }
 }
 

@@ -154,7 +154,7 @@ public enum RuleFileLog {
     private static let entries = Mutex<[Entry]>([])
 
     static func record(path: String, bytes: [UInt8], validFrom: String?) {
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = lowercaseHex(SHA256.hash(data: bytes))
         let entry = Entry(path: path, sha256: digest, validFrom: validFrom)
         entries.withLock { list in if !list.contains(entry) { list.append(entry) } }
     }

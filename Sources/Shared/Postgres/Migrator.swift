@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 
@@ -10,7 +9,7 @@ public struct Migrator {
         public let version: Int
         public let name: String
         public let sql: String
-        public var checksum: String { SHA256.hash(data: Array(sql.utf8)).map { String(format: "%02x", $0) }.joined() }
+        public var checksum: String { sha256Hex(sql) }
     }
 
     public enum Outcome: Sendable, Equatable {

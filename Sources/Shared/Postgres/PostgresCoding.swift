@@ -75,13 +75,7 @@ extension Data: PostgresEncodable, PostgresDecodable {
     }
 
     static func hexEncoded<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]("\\x".utf8)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        "\\x" + lowercaseHex(bytes)
     }
 
     private static func nibble(_ c: UInt8) -> UInt8? {
