@@ -56,6 +56,7 @@ shared_buffers = 256MB
 max_wal_size = 8GB
 checkpoint_timeout = 15min
 wal_compression = lz4
+default_toast_compression = lz4
 CONF
     echo "$PGPORT" >"$OMS_DIR/pgport"
 fi
