@@ -597,7 +597,7 @@ struct BillingHandler: StageHandler {
                                            billingPeriod: entry.billingPeriod, prepaid: entry.prepaid > 0 ? Money(minorUnits: entry.prepaid, currency: order.currency) : nil,
                                            allowanceReason: entry.allowanceReason, deductedDeposits: entry.deductedDeposits,
                                            buyerReference: order.buyerReference, payee: payee)
-            return (document: document, xml: document.xmlTemplate(), dueDate: dueDate)
+            return (document: document, xml: document.xmlTemplate())
         }
 
         var numbers: [TaxRules.DocumentKind: [Int64]] = [:]
@@ -619,8 +619,8 @@ struct BillingHandler: StageHandler {
             let order = entry.order
             let documentOrderID = entry.documentKey ?? order.orderID
             let onAccount = order.paymentNetDays != nil
-            let dueDate = rendering.dueDate
             var document = rendering.document
+            let dueDate = document.dueDate
             document.number = number
             let xml = rendering.xml.filled(number: number)
             let hash = ArchiveChain.link(previous: previous, document: xml)
